@@ -1,0 +1,37 @@
+"""Caps on the work one request may ask for; reported verbatim by ``GET /v1/limits``."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, fields
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Every cap is a plain number so clients can read it and stay under it.
+
+    The defaults keep the largest request well under a second of compute on 2 CPU cores
+    and its JSON response under ~50 MB.
+    """
+
+    max_points: int = 1_000_000  # element-wise x values (or grid.num) per request
+    max_vector_length: int = 1_024  # entries in one vector for vector activations
+    max_vectors: int = 10_000  # vectors per request
+    max_jacobian_entries: int = 1_000_000  # vectors × outputs × inputs when order ≥ 1
+    max_hessian_entries: int = 1_000_000  # vectors × outputs × inputs² when order = 2
+    max_query_points: int = 1_000  # x values on GET .../evaluate (URLs stay short)
+    max_body_bytes: int = 32 * 1024 * 1024  # request body (413 above it)
+    max_order: int = 2
+
+    @classmethod
+    def from_env(cls, environ=os.environ) -> "Limits":
+        """Defaults overridden by ``ACTFN_<FIELD>`` environment variables (integers)."""
+        values = {}
+        for f in fields(cls):
+            raw = environ.get(f"ACTFN_{f.name.upper()}")
+            if raw is not None:
+                values[f.name] = int(raw)
+        return cls(**values)
+
+    def as_dict(self) -> dict:
+        return asdict(self)

@@ -1,0 +1,179 @@
+"""The activation registry: what an activation is (function, params, maths, conventions)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Mapping
+
+from .errors import InvalidParams, UnknownActivation
+
+ELEMENTWISE = "elementwise"
+VECTOR = "vector"
+
+
+@dataclass(frozen=True)
+class Param:
+    """One parameter of an activation.
+
+    ``type`` is ``"float"`` (a traced argument: a new value never recompiles) or
+    ``"choice"`` (one of ``choices``; it selects code, so each value compiles once).
+    A nullable float maps ``None`` to +∞ inside the compute function.
+    """
+
+    name: str
+    default: Any
+    description: str
+    type: str = "float"
+    minimum: float | None = None
+    maximum: float | None = None
+    exclusive_minimum: bool = False
+    exclusive_maximum: bool = False
+    choices: tuple[str, ...] = ()
+    nullable: bool = False
+
+    def check(self, value: Any) -> Any:
+        """Return the validated value or raise :class:`InvalidParams` naming the rule."""
+        if self.type == "choice":
+            if not isinstance(value, str) or value not in self.choices:
+                raise InvalidParams(f"must be one of {', '.join(map(repr, self.choices))}", self.name)
+            return value
+        if value is None:
+            if self.nullable:
+                return None
+            raise InvalidParams("must be a number, not null", self.name)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise InvalidParams("must be a number", self.name)
+        value = float(value)
+        if not math.isfinite(value):
+            raise InvalidParams("must be a finite number", self.name)
+        if self.minimum is not None:
+            if self.exclusive_minimum and not value > self.minimum:
+                raise InvalidParams(f"must be > {self.minimum:g}", self.name)
+            if not self.exclusive_minimum and not value >= self.minimum:
+                raise InvalidParams(f"must be >= {self.minimum:g}", self.name)
+        if self.maximum is not None:
+            if self.exclusive_maximum and not value < self.maximum:
+                raise InvalidParams(f"must be < {self.maximum:g}", self.name)
+            if not self.exclusive_maximum and not value <= self.maximum:
+                raise InvalidParams(f"must be <= {self.maximum:g}", self.name)
+        return value
+
+    def describe(self) -> dict:
+        """The public description used by the catalog endpoint."""
+        out: dict[str, Any] = {"name": self.name, "type": self.type, "default": self.default}
+        if self.minimum is not None:
+            out["minimum"] = self.minimum
+            if self.exclusive_minimum:
+                out["exclusive_minimum"] = True
+        if self.maximum is not None:
+            out["maximum"] = self.maximum
+            if self.exclusive_maximum:
+                out["exclusive_maximum"] = True
+        if self.choices:
+            out["choices"] = list(self.choices)
+        if self.nullable:
+            out["nullable"] = True
+        out["description"] = self.description
+        return out
+
+
+@dataclass(frozen=True)
+class Activation:
+    """A catalog entry.
+
+    ``fn(x, **params)`` is a JAX function: element-wise entries map a scalar (or array,
+    element by element) to the same shape; vector entries map a 1-D vector to a 1-D vector.
+    ``kinks(params)`` lists the points where f itself is not differentiable, and
+    ``convention`` says which derivative is returned there.
+    """
+
+    name: str
+    fn: Callable
+    formula: str
+    summary: str
+    params: tuple[Param, ...] = ()
+    aliases: tuple[str, ...] = ()
+    kind: str = ELEMENTWISE
+    kinks: Callable[[Mapping[str, Any]], Iterable[float]] = lambda p: ()
+    convention: str = ""
+    references: tuple[str, ...] = ()
+
+    def param(self, name: str) -> Param:
+        for p in self.params:
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+    def bind(self, given: Mapping[str, Any] | None) -> dict[str, Any]:
+        """Validate user-given params and fill defaults; raise :class:`InvalidParams`."""
+        given = dict(given or {})
+        known = {p.name for p in self.params}
+        for name in given:
+            if name not in known:
+                hint = f"known: {', '.join(sorted(known))}" if known else "this activation takes no parameters"
+                raise InvalidParams(f"unknown parameter '{name}' for {self.name} ({hint})", name)
+        bound = {p.name: p.check(given[p.name]) if p.name in given else p.default for p in self.params}
+        self.check_relations(bound)
+        return bound
+
+    def check_relations(self, bound: Mapping[str, Any]) -> None:
+        """Rules that involve two params (e.g. rrelu's lower ≤ upper)."""
+        names = {p.name for p in self.params}
+        if {"lower", "upper"} <= names and bound["lower"] > bound["upper"]:
+            raise InvalidParams("must be <= upper", "lower")
+        if {"min_val", "max_val"} <= names and not bound["min_val"] < bound["max_val"]:
+            raise InvalidParams("must be < max_val", "min_val")
+
+    def non_differentiable_points(self, bound: Mapping[str, Any]) -> list[float]:
+        return sorted({float(k) for k in self.kinks(bound)})
+
+    def describe(self) -> dict:
+        """The public catalog entry."""
+        return {
+            "name": self.name,
+            "aliases": list(self.aliases),
+            "kind": self.kind,
+            "formula": self.formula,
+            "params": [p.describe() for p in self.params],
+            "summary": self.summary,
+            "non_differentiable_points": self.non_differentiable_points(
+                {p.name: p.default for p in self.params}
+            ),
+            "convention": self.convention,
+        }
+
+
+@dataclass
+class Registry:
+    """Name → activation, with aliases resolved case-insensitively (``-`` reads as ``_``)."""
+
+    entries: dict[str, Activation] = field(default_factory=dict)
+    _lookup: dict[str, str] = field(default_factory=dict)
+
+    @staticmethod
+    def _key(name: str) -> str:
+        return name.strip().lower().replace("-", "_")
+
+    def add(self, activation: Activation) -> Activation:
+        for label in (activation.name, *activation.aliases):
+            key = self._key(label)
+            if key in self._lookup:
+                raise ValueError(f"duplicate activation name or alias: {label}")
+            self._lookup[key] = activation.name
+        self.entries[activation.name] = activation
+        return activation
+
+    def get(self, name: str) -> Activation:
+        try:
+            return self.entries[self._lookup[self._key(name)]]
+        except (KeyError, AttributeError):
+            raise UnknownActivation(
+                f"unknown activation '{name}'; GET /v1/activations lists the catalog", "activation"
+            ) from None
+
+    def __iter__(self):
+        return iter(self.entries.values())
+
+    def __len__(self):
+        return len(self.entries)
