@@ -79,7 +79,7 @@ def rrelu(x, lower, upper, kink="left"):
 
 def elu(x, alpha):
     xn = nm.safe_where(x > 0, 0.0, x)
-    return jnp.where(x > 0, x, alpha * jnp.expm1(xn))
+    return jnp.where(x > 0, x, alpha * nm.expm1(xn))
 
 
 def selu(x):
@@ -88,7 +88,7 @@ def selu(x):
 
 def celu(x, alpha):
     xn = nm.safe_where(x > 0, 0.0, x)
-    return jnp.where(x > 0, x, alpha * jnp.expm1(xn / alpha))
+    return jnp.where(x > 0, x, alpha * nm.expm1(xn / alpha))
 
 
 def gelu(x, approximate="none"):
@@ -125,7 +125,7 @@ def hard_tanh(x, min_val, max_val, kink="outer"):
 
 
 def hard_silu(x, kink="inner"):
-    mid = x * (x + 3.0) / 6.0
+    mid = (x * x + 3.0 * x) / 6.0  # derivative (2x + 3)/6: exactly 0 at −1.5
     if kink == "outer":
         return jnp.where(x <= -3, 0.0, jnp.where(x >= 3, x, mid))
     return jnp.where(x < -3, 0.0, jnp.where(x > 3, x, mid))
@@ -141,7 +141,7 @@ def shifted_softplus(x):
     small = x < 1.0
     xs = nm.safe_where(small, x, 0.0)
     xb = nm.safe_where(small, 1.0, x)
-    return jnp.where(small, jnp.log1p(0.5 * jnp.expm1(xs)), nm.softplus(xb) - LOG_2)
+    return jnp.where(small, jnp.log1p(0.5 * nm.expm1(xs)), nm.softplus(xb) - LOG_2)
 
 
 def squareplus(x, b):
@@ -209,18 +209,13 @@ def isrlu(x, alpha):
 
 def cloglog(x):
     xc = jnp.minimum(x, 40.0)  # beyond 40, e^{−e^x} is 0 even in float64
-    return -jnp.expm1(-jnp.exp(xc))
+    return -nm.expm1(-jnp.exp(xc))
 
 
 def elish(x):
     neg = x < 0
     xn = nm.safe_where(neg, x, 0.0)
-    return jnp.where(neg, jnp.expm1(xn) * nm.sigmoid(xn), x * nm.sigmoid(x))
-
-
-def snake(x, a):
-    s = jnp.sin(a * x)
-    return x + s * s / a
+    return jnp.where(neg, nm.expm1(xn) * nm.sigmoid(xn), x * nm.sigmoid(x))
 
 
 # ----- vector functions (x is one 1-D vector) -----------------------------------------
@@ -510,7 +505,7 @@ for _a in (
         convention="f is C¹ (f'(0) = 1/2); f''(0) = 1/2 from the right piece.",
     ),
     Activation(
-        "snake", snake, r"f(x) = x + \frac{\sin^2(a x)}{a}",
+        "snake", nm.snake, r"f(x) = x + \frac{\sin^2(a x)}{a}",
         "Periodic activation with a linear trend, for learning periodic functions.",
         params=(Param("a", 1.0, "frequency a > 0", minimum=0.0, exclusive_minimum=True, maximum=1e3),),
     ),

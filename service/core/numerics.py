@@ -196,3 +196,37 @@ def sinc(x):
         acc = acc * x2 + c
     xb = safe_where(small, 1.0, x)
     return jnp.where(small, acc, jnp.sin(xb) / xb)
+
+
+# ----- exponentials -------------------------------------------------------------------
+
+
+@jax.custom_jvp
+def expm1(x):
+    """eˣ − 1; its derivative is eˣ itself (JAX's rule forms ``expm1(x) + 1``, which rounds
+    to 0 for x below about −37 in float64 and −17 in float32)."""
+    return jnp.expm1(x)
+
+
+@expm1.defjvp
+def _expm1_jvp(primals, tangents):
+    (x,), (t,) = primals, tangents
+    return expm1(x), jnp.exp(x) * t
+
+
+@jax.custom_jvp
+def snake(x, a):
+    """x + sin²(ax)/a; derivative (sin ax + cos ax)², not 1 + sin 2ax, which cancels where
+    sin 2ax ≈ −1."""
+    s = jnp.sin(a * x)
+    return x + s * s / a
+
+
+@snake.defjvp
+def _snake_jvp(primals, tangents):
+    x, a = primals
+    tx, ta = tangents
+    s, c = jnp.sin(a * x), jnp.cos(a * x)
+    # ∂/∂a = (2ax·sin·cos − sin²)/a².
+    da = (2.0 * a * x * s * c - s * s) / (a * a)
+    return snake(x, a), (s + c) ** 2 * tx + da * ta

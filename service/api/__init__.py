@@ -1,0 +1,35 @@
+"""The HTTP layer: flask-smorest Api, problem+json errors, one blueprint per resource."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_smorest import Api as SmorestApi
+from werkzeug.exceptions import HTTPException
+
+from ..core import CoreError
+from . import problems
+from .activations.routes import blp as activations_blp
+from .evaluate.routes import blp as evaluate_blp
+from .meta.routes import blp as meta_blp
+from .schemas import ProblemSchema
+
+BLUEPRINTS = (activations_blp, evaluate_blp, meta_blp)
+
+
+class Api(SmorestApi):
+    """flask-smorest's Api with problem+json errors instead of its own error payload."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def handle_http_exception(self, error: HTTPException):
+        return problems.handle_http_exception(error)
+
+
+def register(app: Flask) -> Api:
+    api = Api(app)
+    for blp in BLUEPRINTS:
+        api.register_blueprint(blp)
+    app.register_error_handler(CoreError, problems.handle_core_error)
+    app.register_error_handler(Exception, problems.handle_unexpected)
+    app.extensions["actfn_api"] = api
+    return api

@@ -1,0 +1,71 @@
+"""The catalog: GET /v1/activations, one entry, and the GET form of evaluate."""
+
+from __future__ import annotations
+
+from flask import current_app
+
+from ...core import CATALOG, InvalidParams, LimitExceeded
+from ..blueprint import Blueprint
+from ..evaluate.routes import run
+from ..evaluate.schemas import EvaluationSchema
+from ..fields import BoundActivation
+from .schemas import ActivationSchema, CatalogQuerySchema, CatalogSchema, EvaluateQuerySchema
+
+blp = Blueprint("activations", __name__, url_prefix="/v1/activations", description="The activation catalog")
+
+
+@blp.route("")
+@blp.arguments(CatalogQuerySchema, location="query")
+@blp.response(200, CatalogSchema)
+def catalog(query):
+    """List every activation with its params, formula and kink conventions."""
+    entries = [a.describe() for a in CATALOG if query.get("kind") in (None, a.kind)]
+    return {"count": len(entries), "activations": entries}
+
+
+@blp.route("/<name>")
+@blp.response(200, ActivationSchema)
+@blp.alt_response(404, schema=ActivationSchema, description="Unknown activation name")
+def entry(name):
+    """One activation by name or alias."""
+    return CATALOG.get(name).describe()
+
+
+def _parse_param(activation, name: str, raw: str):
+    """Turn a query string into the param's type; the catalog checks the rest."""
+    try:
+        param = activation.param(name)
+    except KeyError:
+        return raw  # bind() rejects it with the list of known params
+    if param.type == "choice":
+        return raw
+    if param.nullable and raw.lower() in ("null", "none"):
+        return None
+    try:
+        return float(raw)
+    except ValueError:
+        raise InvalidParams(f"'{raw[:40]}' is not a number", f"param.{name}") from None
+
+
+@blp.route("/<name>/evaluate")
+@blp.arguments(EvaluateQuerySchema, location="query")
+@blp.response(200, EvaluationSchema)
+def evaluate_get(query, name):
+    """Evaluate at a few points with a cacheable GET (for bots and links).
+
+    `x=0.5,1,2`; params as `param.<name>=value`, e.g. `param.negative_slope=0.1`.
+    """
+    activation = CATALOG.get(name)
+    limits = current_app.config["LIMITS"]
+    if query["x"].size > limits.max_query_points:
+        raise LimitExceeded(
+            f"{query['x'].size} points exceed max_query_points={limits.max_query_points}; use POST /v1/evaluate", "x"
+        )
+    raw = {k: _parse_param(activation, k, v) for k, v in query["params"].items()}
+    try:
+        bound = BoundActivation(activation, activation.bind(raw))
+    except InvalidParams as e:
+        raise InvalidParams(e.message, f"param.{e.field}") from None
+    out = run(bound, query["x"], query["order"], query["dtype"], query["device"])
+    max_age = current_app.config["EVALUATE_CACHE_SECONDS"]
+    return out, 200, {"Cache-Control": f"public, max-age={max_age}"}

@@ -1,0 +1,77 @@
+"""Schemas of POST /v1/evaluate (also the response of GET /v1/activations/{name}/evaluate)."""
+
+import marshmallow as ma
+
+from ..fields import ActivationRef, NumberArray
+from ..schemas import device_field, dtype_field, order_field
+
+
+class GridSchema(ma.Schema):
+    """Evenly spaced points, both ends included (like numpy.linspace)."""
+
+    start = ma.fields.Float(required=True, allow_nan=False, metadata={"description": "first point"})
+    stop = ma.fields.Float(required=True, allow_nan=False, metadata={"description": "last point"})
+    num = ma.fields.Integer(
+        required=True,
+        strict=True,
+        validate=ma.validate.Range(min=1),
+        metadata={"description": "number of points (at most max_points, see /v1/limits)"},
+    )
+
+
+class EvaluateRequestSchema(ma.Schema):
+    activation = ActivationRef(
+        required=True,
+        metadata={
+            "description": "a catalog name such as 'gelu', or {'name': ..., 'params': {...}}",
+            "oneOf": [
+                {"type": "string"},
+                {
+                    "type": "object",
+                    "properties": {"name": {"type": "string"}, "params": {"type": "object"}},
+                    "required": ["name"],
+                },
+            ],
+        },
+    )
+    x = NumberArray(
+        ndims=(1, 2),
+        metadata={
+            "description": "points; for a vector activation one vector or a list of vectors",
+            "type": "array",
+            "items": {"oneOf": [{"type": "number"}, {"type": "array", "items": {"type": "number"}}]},
+        },
+    )
+    grid = ma.fields.Nested(GridSchema, metadata={"description": "instead of x: evenly spaced points"})
+    order = order_field()
+    dtype = dtype_field()
+    device = device_field()
+
+    @ma.validates_schema
+    def _exactly_one_input(self, data, **kwargs):
+        if ("x" in data) == ("grid" in data):
+            which = "both were given" if "x" in data else "neither was given"
+            raise ma.ValidationError(f"Give exactly one of 'x' or 'grid'; {which}.", "x")
+
+
+_NUMBERS = {"type": "array", "items": {"type": ["number", "null"]}}
+_ANY_ARRAY = {"type": "array", "description": "nested lists of numbers (null where not finite)"}
+
+
+class EvaluationSchema(ma.Schema):
+    activation = ma.fields.Dict(metadata={"description": "name and all params, defaults filled in"})
+    kind = ma.fields.String(metadata={"description": "'elementwise' or 'vector'"})
+    dtype = ma.fields.String()
+    device = ma.fields.String(metadata={"description": "the JAX device that computed, e.g. 'cpu:0'"})
+    order = ma.fields.Integer()
+    x = NumberArray(ndims=(1, 2), metadata={"description": "the points, cast to dtype", **_ANY_ARRAY})
+    value = NumberArray(ndims=(1, 2), metadata={"description": "f(x)", **_ANY_ARRAY})
+    derivative = NumberArray(metadata={"description": "f′(x) (element-wise, order ≥ 1)", **_NUMBERS})
+    second_derivative = NumberArray(metadata={"description": "f″(x) (element-wise, order 2)", **_NUMBERS})
+    jacobian = NumberArray(ndims=(2, 3), metadata={"description": "∂f_i/∂x_j per vector (vector, order ≥ 1)", **_ANY_ARRAY})
+    hessian = NumberArray(ndims=(3, 4), metadata={"description": "∂²f_i/∂x_j∂x_k per vector (vector, order 2)", **_ANY_ARRAY})
+    nonfinite = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.List(ma.fields.Raw()),
+        metadata={"description": "indices where an output is NaN or ±Inf (written as null), per output"},
+    )

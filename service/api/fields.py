@@ -1,0 +1,132 @@
+"""Marshmallow fields shared by the resources: whole-array numbers and activation references."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import marshmallow as ma
+import numpy as np
+
+from ..core import CATALOG, Activation, InvalidParams
+
+_NUMBER_TYPES = (int, float)
+_MAX_LISTED = 10
+
+
+def _bad_number(v) -> str | None:
+    if type(v) is bool or not isinstance(v, _NUMBER_TYPES):
+        return "Not a valid number."
+    if not math.isfinite(v):
+        return "Must be a finite number (NaN and ±Infinity are not numbers here)."
+    return None
+
+
+class NumberArray(ma.fields.Field):
+    """A list of finite numbers (``ndim=1``) or a list of equal-length lists (``ndim=2``),
+    loaded into a float64 NumPy array in one call instead of one Python float at a time.
+    Errors name the first offending indices, e.g. ``x.3``. Dumps arrays as they are: the
+    orjson provider writes them (NaN/±Inf as null)."""
+
+    default_error_messages = {
+        "type": "Must be a list of numbers.",
+        "empty": "Must not be empty.",
+        "ragged": "Must be a list of numbers or a list of equal-length lists of numbers.",
+    }
+
+    def __init__(self, ndims=(1,), **kwargs):
+        self.ndims = tuple(ndims)
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs) -> np.ndarray:
+        if not isinstance(value, list):
+            raise self.make_error("type")
+        if not value:
+            raise self.make_error("empty")
+        nested = isinstance(value[0], list)
+        if nested and 2 not in self.ndims or not nested and 1 not in self.ndims:
+            raise self.make_error("ragged" if 2 in self.ndims else "type")
+        rows = value if nested else [value]
+        errors: dict[Any, Any] = {}
+        for i, row in enumerate(rows):
+            if not isinstance(row, list):
+                errors[i] = ["Must be a list of numbers."]
+                continue
+            types = set(map(type, row))
+            if types <= {float, int}:
+                continue
+            bad = {j: [m] for j, v in enumerate(row) if (m := _bad_number(v))}
+            bad = dict(list(bad.items())[:_MAX_LISTED])
+            if bad:
+                errors[i] = bad
+            if len(errors) >= _MAX_LISTED:
+                break
+        if errors:
+            raise ma.ValidationError(errors if nested else errors[0])
+        try:
+            arr = np.asarray(value, dtype=np.float64)
+        except OverflowError:
+            raise ma.ValidationError("Numbers must lie within the float64 range.") from None
+        except ValueError:
+            raise self.make_error("ragged") from None
+        finite = np.isfinite(arr)
+        if not finite.all():
+            idx = np.argwhere(~finite)[:_MAX_LISTED]
+            msg = ["Must be a finite number (NaN and ±Infinity are not numbers here)."]
+            if nested:
+                out: dict = {}
+                for i, j in idx.tolist():
+                    out.setdefault(i, {})[j] = msg
+                raise ma.ValidationError(out)
+            raise ma.ValidationError({int(i): msg for (i,) in idx.tolist()})
+        return arr
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return value
+
+
+@dataclass(frozen=True)
+class BoundActivation:
+    """A catalog activation with its params validated and defaults filled in."""
+
+    activation: Activation
+    params: dict
+
+    def describe(self) -> dict:
+        return {"name": self.activation.name, "params": self.params}
+
+
+def bind(name: Any, params: Any) -> BoundActivation:
+    """Resolve a name (404 if unknown) and validate params (422 naming the param)."""
+    activation = CATALOG.get(name)
+    if not isinstance(params, dict):
+        raise ma.ValidationError({"params": ["Must be an object mapping parameter names to values."]})
+    try:
+        return BoundActivation(activation, activation.bind(params))
+    except InvalidParams as e:
+        raise ma.ValidationError({"params": {e.field: [e.message]}}) from None
+
+
+class ActivationRef(ma.fields.Field):
+    """``"gelu"`` or ``{"name": "leaky_relu", "params": {"negative_slope": 0.1}}``."""
+
+    def _deserialize(self, value, attr, data, **kwargs) -> BoundActivation:
+        if isinstance(value, str):
+            return bind(value, {})
+        if not isinstance(value, dict):
+            raise ma.ValidationError("Must be an activation name or an object with 'name' and optional 'params'.")
+        unknown = set(value) - {"name", "params", "expression"}
+        if unknown:
+            raise ma.ValidationError({k: ["Unknown field."] for k in sorted(unknown)})
+        if "expression" in value:
+            raise ma.ValidationError(
+                {"expression": ["Custom expressions are not supported by this server version; use a catalog name."]}
+            )
+        name = value.get("name")
+        if not isinstance(name, str) or not name:
+            raise ma.ValidationError({"name": ["Missing or not a string: the catalog name of the activation."]})
+        return bind(name, value.get("params", {}))
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return value.describe() if isinstance(value, BoundActivation) else value

@@ -1,0 +1,76 @@
+"""Service metadata: caps, health, readiness, the spec as YAML, and the docs page's assets."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from flask import Response, current_app, send_from_directory
+
+from ... import core
+from ...core import devices
+from ..blueprint import Blueprint
+from ..problems import problem
+
+blp = Blueprint("meta", __name__, description="Caps, health and the API description")
+
+
+class LimitsSchema(ma.Schema):
+    max_points = ma.fields.Integer(metadata={"description": "element-wise points per request (x length or grid.num)"})
+    max_vector_length = ma.fields.Integer(metadata={"description": "entries in one vector (vector activations)"})
+    max_vectors = ma.fields.Integer(metadata={"description": "vectors per request"})
+    max_jacobian_entries = ma.fields.Integer(metadata={"description": "vectors × outputs × inputs when order ≥ 1"})
+    max_hessian_entries = ma.fields.Integer(metadata={"description": "vectors × outputs × inputs² when order = 2"})
+    max_query_points = ma.fields.Integer(metadata={"description": "points in x on GET …/evaluate"})
+    max_body_bytes = ma.fields.Integer(metadata={"description": "request body size (413 above)"})
+    max_order = ma.fields.Integer(metadata={"description": "highest derivative order"})
+    dtypes = ma.fields.List(ma.fields.String())
+    devices = ma.fields.Dict(metadata={"description": "default device, devices available, whether a GPU is present"})
+
+
+class StatusSchema(ma.Schema):
+    status = ma.fields.String()
+
+
+@blp.route("/v1/limits")
+@blp.response(200, LimitsSchema)
+def limits():
+    """The caps in force on this server (exceeding one is a 422 that names it)."""
+    return {**current_app.config["LIMITS"].as_dict(), "dtypes": list(core.DTYPES), "devices": devices.describe()}
+
+
+@blp.route("/healthz")
+@blp.response(200, StatusSchema)
+def healthz():
+    """Liveness: the process answers HTTP."""
+    return {"status": "ok"}
+
+
+@blp.route("/readyz")
+@blp.response(200, StatusSchema)
+@blp.alt_response(503, description="JAX not initialised or warm-up not finished")
+def readyz():
+    """Readiness: JAX is initialised and the common programs are compiled in this worker."""
+    from ..warmup import warm
+
+    try:
+        warm(current_app)  # instant once gunicorn's post_worker_init has warmed this worker
+    except Exception:  # noqa: BLE001 (JAX failed to initialise: not ready, say so)
+        current_app.logger.exception("warm-up failed")
+        return problem(503, "JAX failed to initialise in this worker; see the server log")
+    return {"status": "ready"}
+
+
+@blp.route("/openapi.yaml")
+@blp.doc(hide=True)
+def openapi_yaml():
+    """The OpenAPI document as YAML (the same as openapi.json and the committed openapi.yaml)."""
+    api = current_app.extensions["actfn_api"]
+    return Response(api.spec.to_yaml(), mimetype="application/yaml")
+
+
+@blp.route("/docs/assets/<path:filename>")
+@blp.doc(hide=True)
+def docs_assets(filename):
+    """Swagger UI's files, served locally so /docs works offline."""
+    from swagger_ui_bundle import swagger_ui_path
+
+    return send_from_directory(str(swagger_ui_path), filename, max_age=86400)

@@ -1,0 +1,133 @@
+"""RFC 9457 problem+json: one envelope for every error the service answers."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Mapping
+
+from flask import Response, request
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from ..core import errors as core_errors
+from .jsonprovider import dumps_bytes
+
+MEDIA_TYPE = "application/problem+json"
+log = logging.getLogger("actfn.errors")
+
+# Status for each compute-core error.
+CORE_STATUS = {
+    core_errors.UnknownActivation: 404,
+    core_errors.InvalidParams: 422,
+    core_errors.InvalidInput: 422,
+    core_errors.LimitExceeded: 422,
+    core_errors.DeviceUnavailable: 503,
+}
+
+SLUGS = {
+    400: "malformed-request",
+    404: "not-found",
+    405: "method-not-allowed",
+    413: "body-too-large",
+    415: "unsupported-media-type",
+    422: "validation-error",
+    429: "rate-limited",
+    500: "internal-error",
+    503: "unavailable",
+}
+
+TITLES = {
+    400: "Malformed request",
+    404: "Not found",
+    405: "Method not allowed",
+    413: "Request body too large",
+    415: "Unsupported media type",
+    422: "Invalid request",
+    500: "Internal server error",
+    503: "Service unavailable",
+}
+
+
+def flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:
+    """``{"json": {"activation": {"params": {"a": ["m"]}}}}`` → ``{"activation.params.a": ["m"]}``."""
+    out: dict[str, list[str]] = {}
+    if isinstance(messages, Mapping):
+        for key, value in messages.items():
+            key = str(key)
+            if not prefix and key in ("json", "query", "view_args", "path", "form", "headers"):
+                child = ""  # webargs' location is not part of the field's name
+            elif key == "_schema":
+                child = prefix or "body"
+            else:
+                child = f"{prefix}.{key}" if prefix else key
+            for k, v in flatten(value, child).items():
+                out.setdefault(k, []).extend(v)
+    elif isinstance(messages, (list, tuple)):
+        if all(isinstance(m, str) for m in messages):
+            out[prefix or "body"] = list(messages)
+        else:
+            for m in messages:
+                for k, v in flatten(m, prefix).items():
+                    out.setdefault(k, []).extend(v)
+    else:
+        out[prefix or "body"] = [str(messages)]
+    return out
+
+
+def problem(status: int, detail: str, errors: Mapping[str, list[str]] | None = None, headers=None) -> Response:
+    """Build the problem+json response."""
+    body: dict[str, Any] = {
+        "type": f"/problems/{SLUGS.get(status, 'error')}",
+        "title": TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+    }
+    if errors:
+        body["errors"] = dict(errors)
+    response = Response(dumps_bytes(body), status=status, mimetype=MEDIA_TYPE)
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def _summary(errors: Mapping[str, list[str]]) -> str:
+    parts = [f"{field}: {'; '.join(msgs)}" for field, msgs in errors.items()]
+    text = " | ".join(parts)
+    return text if len(text) <= 500 else text[:497] + "..."
+
+
+def handle_http_exception(error: HTTPException) -> Response:
+    """Every ``HTTPException`` (404, 405, 413, webargs' 400/422, …) as problem+json."""
+    status = error.code or 500
+    if status >= 500:
+        if isinstance(error, InternalServerError):
+            log.error("unhandled error on %s %s", request.method, request.path, exc_info=error.original_exception)
+        return problem(status, "The server failed to answer this request; it has been logged.")
+    data = getattr(error, "data", None) or {}
+    errors = flatten(data["messages"]) if "messages" in data else data.get("errors")
+    detail = data.get("detail") or (_summary(errors) if errors else error.description)
+    if status == 405:
+        allowed = ", ".join(sorted(error.valid_methods or []))
+        detail = f"{request.method} is not allowed on {request.path}; allowed: {allowed}"
+    elif status == 404 and not errors:
+        detail = f"no resource at {request.path}; GET /openapi.json lists the API"
+    elif status == 413:
+        from flask import current_app
+
+        detail = f"request body exceeds max_body_bytes={current_app.config['MAX_CONTENT_LENGTH']}"
+    headers = dict(data.get("headers") or {})
+    if status == 405 and error.valid_methods:
+        headers["Allow"] = ", ".join(error.valid_methods)
+    return problem(status, detail, errors, headers)
+
+
+def handle_core_error(error: core_errors.CoreError) -> Response:
+    """Compute-core errors: the field they name becomes the ``errors`` key."""
+    status = CORE_STATUS.get(type(error), 422)
+    field = error.field or "body"
+    return problem(status, f"{field}: {error.message}", {field: [error.message]})
+
+
+def handle_unexpected(error: Exception) -> Response:
+    """Anything else is a bug on our side: log it, say nothing about internals."""
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    return problem(500, "The server failed to answer this request; it has been logged.")

@@ -1,0 +1,45 @@
+"""Schemas shared by several resources: the problem envelope and common request options."""
+
+import marshmallow as ma
+
+from ..core import DEVICE_CHOICES, DTYPES
+
+
+class ProblemSchema(ma.Schema):
+    """RFC 9457 problem details (media type application/problem+json)."""
+
+    type = ma.fields.String(metadata={"description": "URI reference naming the kind of problem"})
+    title = ma.fields.String(metadata={"description": "Short summary of the kind of problem"})
+    status = ma.fields.Integer(metadata={"description": "HTTP status code"})
+    detail = ma.fields.String(metadata={"description": "What went wrong in this request"})
+    errors = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.List(ma.fields.String()),
+        metadata={"description": "Messages per offending field, keyed by dotted path (e.g. activation.params.b, x.3)"},
+    )
+
+
+def order_field(**kwargs):
+    return ma.fields.Integer(
+        load_default=1,
+        strict=True,
+        validate=ma.validate.Range(0, 2),
+        metadata={"description": "highest derivative returned: 0 value only, 1 adds f′ (or the Jacobian), 2 adds f″ (or the Hessian)"},
+        **kwargs,
+    )
+
+
+def dtype_field():
+    return ma.fields.String(
+        load_default="float32",
+        validate=ma.validate.OneOf(tuple(DTYPES)),
+        metadata={"description": "floating-point type of the computation"},
+    )
+
+
+def device_field():
+    return ma.fields.String(
+        load_default="auto",
+        validate=ma.validate.OneOf(DEVICE_CHOICES),
+        metadata={"description": "'auto' uses a GPU when JAX sees one; 'gpu' answers 503 where there is none"},
+    )

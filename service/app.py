@@ -1,0 +1,25 @@
+"""The application factory: ``create_app(config=None)``."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+from . import config as settings
+from .api import register
+from .api.jsonprovider import OrjsonProvider
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the Flask app: settings, JSON provider, API blueprints, error handlers.
+
+    Nothing here touches a JAX device, so it is safe in a gunicorn master; compilation
+    and warm-up happen per worker (see ``gunicorn.conf.py``).
+    """
+    app = Flask(__name__, static_folder=None)
+    app.config.from_mapping(settings.load(config))
+    app.json = OrjsonProvider(app)
+    logging.getLogger("jax").setLevel(logging.WARNING)
+    register(app)
+    return app

@@ -1,0 +1,40 @@
+"""Settings: defaults, then ``ACTFN_*`` environment variables, then a test override."""
+
+from __future__ import annotations
+
+import os
+
+from .core import Limits
+
+
+def load(override: dict | None = None, environ=os.environ) -> dict:
+    """The Flask config mapping for one app instance."""
+    limits = Limits.from_env(environ)
+    config = {
+        "LIMITS": limits,
+        "MAX_CONTENT_LENGTH": limits.max_body_bytes,
+        # Compile the common programs when the worker starts (gunicorn's post_worker_init),
+        # so /readyz turns 200 only once the first requests will not pay for compilation.
+        "WARMUP": environ.get("ACTFN_WARMUP", "1") not in ("0", "false", "no"),
+        "EVALUATE_CACHE_SECONDS": int(environ.get("ACTFN_EVALUATE_CACHE_SECONDS", "3600")),
+        "API_TITLE": "actfn",
+        "API_VERSION": "1.0.0",
+        "OPENAPI_VERSION": "3.1.0",
+        "OPENAPI_URL_PREFIX": "/",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_SWAGGER_UI_PATH": "docs",
+        "OPENAPI_SWAGGER_UI_URL": "/docs/assets/",
+        "API_SPEC_OPTIONS": {
+            "info": {
+                "description": (
+                    "Neural-network activation functions, their exact derivatives by "
+                    "automatic differentiation (JAX), and the caps every request obeys. "
+                    "Errors are RFC 9457 application/problem+json."
+                ),
+            },
+        },
+    }
+    config.update(override or {})
+    if override and "LIMITS" in override and "MAX_CONTENT_LENGTH" not in override:
+        config["MAX_CONTENT_LENGTH"] = override["LIMITS"].max_body_bytes
+    return config
