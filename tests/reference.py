@@ -110,7 +110,9 @@ ALT_PARAMS = {
     "threshold": {"threshold": 1.0, "value": -2.0},
     "isru": {"alpha": 3.0},
     "isrlu": {"alpha": 0.5},
-    "snake": {"a": 2.5},
+    # a power of two: float32 rounding of a·x at |x| ~ 1e4 would otherwise dominate sin(ax),
+    # a property of float32 arguments rather than of the implementation.
+    "snake": {"a": 2.0},
 }
 
 

@@ -103,11 +103,15 @@ def gelu(x, approximate="none"):
 
 
 def silu(x, beta):
-    return x * nm.sigmoid(beta * x)
+    # Beyond |βx| = 750 the gate is exactly 0 or 1 even in float64; taking those branches
+    # there keeps β·x from overflowing into ∞·0 inside the second derivative.
+    gated = jnp.abs(beta * x) < 750.0
+    xs = nm.safe_where(gated, x, 0.0)
+    return jnp.where(gated, xs * nm.sigmoid(beta * xs), jnp.where(x > 0, x, 0.0))
 
 
 def quick_gelu(x):
-    return x * nm.sigmoid(1.702 * x)
+    return silu(x, 1.702)
 
 
 def mish(x):
@@ -144,20 +148,9 @@ def shifted_softplus(x):
     return jnp.where(small, jnp.log1p(0.5 * nm.expm1(xs)), nm.softplus(xb) - LOG_2)
 
 
-def squareplus(x, b):
-    # x ≥ 0: (x + r)/2; x < 0: b / (2(r − x)), the same value without cancellation.
-    pos = x >= 0
-    xp = nm.safe_where(pos, x, 1.0)
-    xn = nm.safe_where(pos, -1.0, x)
-    return jnp.where(
-        pos,
-        0.5 * (xp + nm.sqrt_x2_plus(xp, b)),
-        0.5 * b / (nm.sqrt_x2_plus(xn, b) - xn),
-    )
-
-
 def sparse_plus(x):
-    return jnp.where(x <= -1, 0.0, jnp.where(x >= 1, x, 0.25 * (x + 1.0) ** 2))
+    xm = nm.safe_where(jnp.abs(x) < 1, x, 0.0)
+    return jnp.where(x <= -1, 0.0, jnp.where(x >= 1, x, 0.25 * (xm + 1.0) ** 2))
 
 
 def sparse_sigmoid(x):
@@ -188,15 +181,6 @@ def binary_step(x):
 def gaussian(x):
     xc = jnp.clip(x, -50.0, 50.0)  # e^{−2500} is 0 in float64: nothing is lost
     return jnp.exp(-xc * xc)
-
-
-def bent_identity(x):
-    big = jnp.abs(x) > 1.0
-    xs = nm.safe_where(big, 0.0, x)
-    xb = nm.safe_where(big, x, 2.0)
-    small_part = xs * xs / (2.0 * (jnp.sqrt(xs * xs + 1.0) + 1.0))
-    big_part = 0.5 * (nm.sqrt_x2_plus(xb, 1.0) - 1.0)
-    return jnp.where(big, big_part, small_part) + x
 
 
 def isru(x, alpha):
@@ -402,7 +386,7 @@ for _a in (
         convention="f is C¹; f''(0) is reported as 0, the mean of the one-sided values ±2.",
     ),
     Activation(
-        "squareplus", squareplus, r"f(x) = \frac{x + \sqrt{x^2 + b}}{2}",
+        "squareplus", nm.squareplus, r"f(x) = \frac{x + \sqrt{x^2 + b}}{2}",
         "Algebraic smooth ReLU needing only a square root; b sets how round the corner is.",
         params=(Param("b", 4.0, "b > 0 controls the curvature at 0", minimum=0.0, exclusive_minimum=True, maximum=1e6),),
     ),
@@ -462,7 +446,7 @@ for _a in (
         convention="f(0) = 1; f' = 0 everywhere, also at 0 (the Dirac delta there is not a number).",
     ),
     Activation(
-        "arctan", jnp.arctan, r"f(x) = \arctan(x)",
+        "arctan", nm.arctan, r"f(x) = \arctan(x)",
         "Inverse tangent: squashes into (−π/2, π/2) with polynomially decaying slope.",
         aliases=("atan",),
     ),
@@ -480,7 +464,7 @@ for _a in (
         "The unnormalised cardinal sine: a damped oscillation, smooth at 0.",
     ),
     Activation(
-        "bent_identity", bent_identity, r"f(x) = \frac{\sqrt{x^2 + 1} - 1}{2} + x",
+        "bent_identity", nm.bent_identity, r"f(x) = \frac{\sqrt{x^2 + 1} - 1}{2} + x",
         "Smooth, unbounded, always increasing: bends the identity upward on both sides.",
     ),
     Activation(

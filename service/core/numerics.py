@@ -102,7 +102,8 @@ def sqrt_x2_plus(x, c):
     big = jnp.abs(x) > 1.0
     xb = safe_where(big, x, 1.0)
     xs = safe_where(big, 0.0, x)
-    return jnp.where(big, jnp.abs(xb) * jnp.sqrt(1.0 + c / (xb * xb)), jnp.sqrt(xs * xs + c))
+    inv = 1.0 / xb  # (1/x)² underflows harmlessly where x² would overflow
+    return jnp.where(big, jnp.abs(xb) * jnp.sqrt(1.0 + c * inv * inv), jnp.sqrt(xs * xs + c))
 
 
 @jax.custom_jvp
@@ -230,3 +231,72 @@ def _snake_jvp(primals, tangents):
     # ∂/∂a = (2ax·sin·cos − sin²)/a².
     da = (2.0 * a * x * s * c - s * s) / (a * a)
     return snake(x, a), (s + c) ** 2 * tx + da * ta
+
+
+def with_derivatives(f, df, d2f):
+    """``f(x, *params)`` whose first and second x-derivatives are the given closed forms.
+
+    For functions whose autodiff derivative cancels catastrophically (a quotient whose
+    terms nearly cancel at large |x|). Params are treated as constants: the service only
+    differentiates with respect to x.
+    """
+    f, df = jax.custom_jvp(f), jax.custom_jvp(df)
+
+    @f.defjvp
+    def _f_jvp(primals, tangents):
+        return f(*primals), df(*primals) * tangents[0]
+
+    @df.defjvp
+    def _df_jvp(primals, tangents):
+        return df(*primals), d2f(*primals) * tangents[0]
+
+    return f
+
+
+def _squareplus(x, b):
+    # x ≥ 0: (x + r)/2; x < 0: b / (2(r − x)), the same value without cancellation.
+    pos = x >= 0
+    xp = safe_where(pos, x, 1.0)
+    xn = safe_where(pos, -1.0, x)
+    return jnp.where(pos, 0.5 * (xp + sqrt_x2_plus(xp, b)), 0.5 * b / (sqrt_x2_plus(xn, b) - xn))
+
+
+squareplus = with_derivatives(
+    _squareplus,
+    lambda x, b: _squareplus(x, b) / sqrt_x2_plus(x, b),  # f′ = f/r with r = √(x² + b)
+    lambda x, b: 0.5 * b * sqrt_x2_plus(x, b) ** -3,  # f″ = b/(2r³)
+)
+
+
+def _bent_identity(x):
+    big = jnp.abs(x) > 1.0
+    xs = safe_where(big, 0.0, x)
+    xb = safe_where(big, x, 2.0)
+    small_part = xs * xs / (2.0 * (jnp.sqrt(xs * xs + 1.0) + 1.0))  # (r − 1)/2 without cancellation
+    big_part = 0.5 * (sqrt_x2_plus(xb, 1.0) - 1.0)
+    return jnp.where(big, big_part, small_part) + x
+
+
+bent_identity = with_derivatives(
+    _bent_identity,
+    lambda x: 1.0 + 0.5 * x / sqrt_x2_plus(x, 1.0),  # f′ = 1 + x/(2r), r = √(x² + 1)
+    lambda x: 0.5 * sqrt_x2_plus(x, 1.0) ** -3,  # f″ = 1/(2r³)
+)
+
+
+def _arctan_prime(x):
+    big = jnp.abs(x) > 1.0
+    inv = 1.0 / safe_where(big, x, 1.0)
+    xs = safe_where(big, 0.0, x)
+    return jnp.where(big, inv * inv / (1.0 + inv * inv), 1.0 / (1.0 + xs * xs))  # 1/(1 + x²)
+
+
+def _arctan_second(x):
+    big = jnp.abs(x) > 1.0
+    inv = 1.0 / safe_where(big, x, 1.0)
+    xs = safe_where(big, 0.0, x)
+    return jnp.where(big, -2.0 * inv**3 / (1.0 + inv * inv) ** 2, -2.0 * xs / (1.0 + xs * xs) ** 2)  # −2x/(1 + x²)²
+
+
+# arctan′ = 1/(1 + x²) written with 1/x for |x| > 1, so x² never overflows into ∞/∞.
+arctan = with_derivatives(jnp.arctan, _arctan_prime, _arctan_second)
