@@ -11,6 +11,7 @@ from . import problems
 from .activations.routes import blp as activations_blp
 from .evaluate.routes import blp as evaluate_blp
 from .meta.routes import blp as meta_blp
+from .meta.routes import files as meta_files
 from .schemas import ProblemSchema
 
 BLUEPRINTS = (activations_blp, evaluate_blp, meta_blp)
@@ -24,11 +25,21 @@ class Api(SmorestApi):
     def handle_http_exception(self, error: HTTPException):
         return problems.handle_http_exception(error)
 
+    def _register_responses(self):
+        """Document every error response as application/problem+json."""
+        default = self.DEFAULT_RESPONSE_CONTENT_TYPE
+        self.DEFAULT_RESPONSE_CONTENT_TYPE = problems.MEDIA_TYPE
+        try:
+            super()._register_responses()
+        finally:
+            self.DEFAULT_RESPONSE_CONTENT_TYPE = default
+
 
 def register(app: Flask) -> Api:
     api = Api(app)
     for blp in BLUEPRINTS:
         api.register_blueprint(blp)
+    app.register_blueprint(meta_files)
     app.register_error_handler(CoreError, problems.handle_core_error)
     app.register_error_handler(Exception, problems.handle_unexpected)
     app.extensions["actfn_api"] = api

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import marshmallow as ma
 import orjson
 from flask import Request
 from webargs import core
@@ -25,6 +26,8 @@ def _load(data: bytes):
 
 class Parser(FlaskParser):
     DEFAULT_VALIDATION_STATUS = 422
+    # An unknown query key is a typo worth reporting (422), as an unknown body field is.
+    DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": ma.RAISE}
 
     def _raw_load_json(self, req: Request):
         data = req.get_data(cache=True)  # raises 413 past MAX_CONTENT_LENGTH

@@ -19,13 +19,13 @@ class ProblemSchema(ma.Schema):
     )
 
 
-def order_field(**kwargs):
+def order_field(strict=True):
+    """strict for JSON bodies (1.0 and "1" are refused); query strings are always text."""
     return ma.fields.Integer(
         load_default=1,
-        strict=True,
+        strict=strict,
         validate=ma.validate.Range(0, 2),
         metadata={"description": "highest derivative returned: 0 value only, 1 adds f′ (or the Jacobian), 2 adds f″ (or the Hessian)"},
-        **kwargs,
     )
 
 

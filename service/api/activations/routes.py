@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app
+from flask import current_app, request
 
 from ...core import CATALOG, InvalidParams, LimitExceeded
 from ..blueprint import Blueprint
@@ -25,7 +25,7 @@ def catalog(query):
 
 @blp.route("/<name>")
 @blp.response(200, ActivationSchema)
-@blp.alt_response(404, schema=ActivationSchema, description="Unknown activation name")
+@blp.alt_response(404, response="NOT_FOUND")
 def entry(name):
     """One activation by name or alias."""
     return CATALOG.get(name).describe()
@@ -50,10 +50,14 @@ def _parse_param(activation, name: str, raw: str):
 @blp.route("/<name>/evaluate")
 @blp.arguments(EvaluateQuerySchema, location="query")
 @blp.response(200, EvaluationSchema)
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(503, response="SERVICE_UNAVAILABLE")
 def evaluate_get(query, name):
     """Evaluate at a few points with a cacheable GET (for bots and links).
 
-    `x=0.5,1,2`; params as `param.<name>=value`, e.g. `param.negative_slope=0.1`.
+    `x=0.5,1,2`; the activation's params as `param.<name>=value` query keys, e.g.
+    `param.negative_slope=0.1` (names and ranges: GET /v1/activations/{name}; `null` for a
+    nullable param). Responses carry `Cache-Control: public`.
     """
     activation = CATALOG.get(name)
     limits = current_app.config["LIMITS"]
@@ -61,7 +65,8 @@ def evaluate_get(query, name):
         raise LimitExceeded(
             f"{query['x'].size} points exceed max_query_points={limits.max_query_points}; use POST /v1/evaluate", "x"
         )
-    raw = {k: _parse_param(activation, k, v) for k, v in query["params"].items()}
+    given = {k[len("param.") :]: v for k, v in request.args.items() if k.startswith("param.")}
+    raw = {k: _parse_param(activation, k, v) for k, v in given.items()}
     try:
         bound = BoundActivation(activation, activation.bind(raw))
     except InvalidParams as e:

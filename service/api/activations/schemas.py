@@ -67,36 +67,20 @@ class EvaluateQuerySchema(ma.Schema):
     """Query of GET /v1/activations/{name}/evaluate; params come as ``param.<name>=value``."""
 
     x = _Points(required=True, metadata={"description": "comma-separated points, e.g. 0.5,1,2", "type": "string"})
-    order = order_field()
+    order = order_field(strict=False)
     dtype = dtype_field()
     device = device_field()
-    params = ma.fields.Dict(
-        keys=ma.fields.String(),
-        values=ma.fields.String(),
-        load_default=dict,
-        metadata={"description": "not a query key: send each param as param.<name>=value (e.g. param.negative_slope=0.1)"},
-        load_only=True,
-    )
 
     @ma.pre_load
-    def _collect_params(self, data, **kwargs):
-        data = {k: (data.getlist(k) if hasattr(data, "getlist") else [data[k]]) for k in data}
-        out, params = {}, {}
-        for key, values in data.items():
+    def _set_params_aside(self, data, **kwargs):
+        """``param.<name>`` keys are read by the view (their names depend on the activation)."""
+        out = {}
+        for key in data:
+            values = data.getlist(key) if hasattr(data, "getlist") else [data[key]]
             if len(values) > 1:
-                out[key] = values  # rejected below with a clear message
-                continue
-            if key.startswith("param."):
-                params[key[len("param."):]] = values[0]
-            elif key == "params":
-                raise ma.ValidationError("Send each param as param.<name>=value.", "params")
-            else:
-                out[key] = values[0]
-        out["params"] = params
-        return out
-
-    @ma.validates_schema(pass_original=True)
-    def _no_repeats(self, data, original, **kwargs):
-        for key, value in original.items():
-            if isinstance(value, list):
                 raise ma.ValidationError("Give this query parameter once.", key)
+            if key == "params":
+                raise ma.ValidationError("Send each param as param.<name>=value.", "params")
+            if not key.startswith("param."):
+                out[key] = values[0]
+        return out

@@ -44,6 +44,11 @@ def run(bound, x: np.ndarray, order: int, dtype: str, device: str) -> dict:
 @blp.route("/evaluate", methods=["POST"])
 @blp.arguments(EvaluateRequestSchema)
 @blp.response(200, EvaluationSchema)
+@blp.alt_response(400, response="BAD_REQUEST")
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
+@blp.alt_response(415, response="UNSUPPORTED_MEDIA_TYPE")
+@blp.alt_response(503, response="SERVICE_UNAVAILABLE")
 def evaluate(args):
     """Evaluate an activation and its exact derivatives.
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import flask
 import marshmallow as ma
 from flask import Response, current_app, send_from_directory
 
@@ -11,6 +12,8 @@ from ..blueprint import Blueprint
 from ..problems import problem
 
 blp = Blueprint("meta", __name__, description="Caps, health and the API description")
+# Files about the API rather than operations of it: kept out of the spec.
+files = flask.Blueprint("meta_files", __name__)
 
 
 class LimitsSchema(ma.Schema):
@@ -46,7 +49,7 @@ def healthz():
 
 @blp.route("/readyz")
 @blp.response(200, StatusSchema)
-@blp.alt_response(503, description="JAX not initialised or warm-up not finished")
+@blp.alt_response(503, response="SERVICE_UNAVAILABLE")
 def readyz():
     """Readiness: JAX is initialised and the common programs are compiled in this worker."""
     from ..warmup import warm
@@ -59,16 +62,14 @@ def readyz():
     return {"status": "ready"}
 
 
-@blp.route("/openapi.yaml")
-@blp.doc(hide=True)
+@files.route("/openapi.yaml")
 def openapi_yaml():
     """The OpenAPI document as YAML (the same as openapi.json and the committed openapi.yaml)."""
     api = current_app.extensions["actfn_api"]
     return Response(api.spec.to_yaml(), mimetype="application/yaml")
 
 
-@blp.route("/docs/assets/<path:filename>")
-@blp.doc(hide=True)
+@files.route("/docs/assets/<path:filename>")
 def docs_assets(filename):
     """Swagger UI's files, served locally so /docs works offline."""
     from swagger_ui_bundle import swagger_ui_path
