@@ -23,7 +23,7 @@ max_requests_jitter = int(os.environ.get("ACTFN_MAX_REQUESTS_JITTER", "0"))
 limit_request_line = 8190
 limit_request_fields = 100
 limit_request_field_size = 8190
-accesslog = os.environ.get("ACTFN_ACCESS_LOG", "-")
+accesslog = os.environ.get("ACTFN_ACCESS_LOG", "-") or None  # empty: no access log
 errorlog = "-"
 loglevel = os.environ.get("ACTFN_LOG_LEVEL", "info")
 

@@ -155,7 +155,8 @@ def evaluate(
     args = jax.device_put(
         (padded, {k: np.asarray(v, dtype=np_dtype) for k, v in traced.items()}), target
     )
-    outs = [np.asarray(o)[:n] for o in program(*args)]
+    # + 0.0 turns −0.0 (e.g. σ″(0) = −σ′(0)·tanh 0) into 0.0 for JSON readers.
+    outs = [np.asarray(o)[:n] + np.asarray(0.0, dtype=np_dtype) for o in program(*args)]
     if activation.kind == VECTOR and xd.ndim == 1:
         outs = [o[0] for o in outs]
     return Evaluation(

@@ -140,7 +140,7 @@ class Activation:
             "non_differentiable_points": self.non_differentiable_points(
                 {p.name: p.default for p in self.params}
             ),
-            "convention": self.convention,
+            "convention": self.convention or "Differentiable everywhere: no kink, no convention needed.",
         }
 
 

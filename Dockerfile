@@ -1,0 +1,28 @@
+# actfn: gunicorn + Flask + JAX (CPU build). Build: docker build -t actfn .
+# Run: docker run --rm -p 8000:8000 actfn   (then curl localhost:8000/readyz)
+
+# ---- build stage: wheels installed into a virtual environment -------------------------
+FROM python:3.11.7-slim-bookworm AS build
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
+RUN python -m venv /opt/venv
+COPY requirements.txt /tmp/requirements.txt
+RUN /opt/venv/bin/pip install -r /tmp/requirements.txt
+
+# ---- runtime stage: no compilers, no pip cache, a non-root user -------------------------
+FROM python:3.11.7-slim-bookworm
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    ACTFN_BIND=0.0.0.0:8000
+RUN groupadd --system actfn && useradd --system --gid actfn --home-dir /app --shell /usr/sbin/nologin actfn
+COPY --from=build /opt/venv /opt/venv
+WORKDIR /app
+COPY --chown=actfn:actfn gunicorn.conf.py ./
+COPY --chown=actfn:actfn service ./service
+USER actfn
+EXPOSE 8000
+# gunicorn stops gracefully on SIGTERM (in-flight requests finish within graceful_timeout).
+STOPSIGNAL SIGTERM
+HEALTHCHECK --interval=15s --timeout=3s --start-period=30s --retries=3 \
+    CMD ["python", "-c", "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/readyz', timeout=2).status == 200 else 1)"]
+ENTRYPOINT ["gunicorn", "-c", "gunicorn.conf.py", "service:create_app()"]
