@@ -19,6 +19,7 @@ BAD_BODIES = [
     ({"activation": {"name": "gelu", "params": {"approximate": "fast"}}, "x": [1]}, 422, "activation.params.approximate"),
     ({"activation": {"name": "celu", "params": {"alpha": 0}}, "x": [1]}, 422, "activation.params.alpha"),
     ({"activation": {"name": "rrelu", "params": {"lower": 0.5, "upper": 0.1}}, "x": [1]}, 422, "activation.params.lower"),
+    ({"activation": {"name": "hard_tanh", "params": {"min_val": 2}}, "x": [1]}, 422, "activation.params.min_val"),
     ({"activation": {"name": "relu", "params": [1]}, "x": [1]}, 422, "activation.params"),
     ({"activation": {"name": "relu", "colour": 1}, "x": [1]}, 422, "activation.colour"),
     ({"activation": {"params": {}}, "x": [1]}, 422, "activation.name"),

@@ -23,7 +23,8 @@ import jax.numpy as jnp
 from jax.scipy.special import erfc
 
 from . import numerics as nm
-from .registry import ELEMENTWISE, VECTOR, Activation, Param, Registry
+from .errors import InvalidParams
+from .registry import VECTOR, Activation, Param, Registry
 
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
@@ -37,6 +38,16 @@ def _zero(x):
 
 def _one(x):
     return jnp.ones_like(x)
+
+
+def _ordered(low: str, high: str, strict: bool):
+    """A constraint: params[low] < params[high] (strict) or ≤."""
+
+    def check(p):
+        if p[low] > p[high] or (strict and p[low] == p[high]):
+            raise InvalidParams(f"must be {'<' if strict else '<='} {high} ({p[high]:g})", low)
+
+    return check
 
 
 def _kink(default: str, other: str, what: str) -> Param:
@@ -277,8 +288,9 @@ for _a in (
             Param("upper", 1.0 / 3.0, "upper bound u of the training-time slope", minimum=0.0, maximum=1.0),
             _kink("left", "right", "'left' gives f'(0) = (l+u)/2 (PyTorch), 'right' gives 1"),
         ),
-        kinks=lambda p: (0.0,),
+        kinks=lambda p: (0.0,) if p["lower"] + p["upper"] != 2.0 else (),
         convention="f'(0) = (lower+upper)/2 by default (PyTorch); kink='right' gives 1.",
+        constraints=_ordered("lower", "upper", strict=False),
     ),
     Activation(
         "elu", elu, r"f(x) = \begin{cases} x & x > 0 \\ \alpha (e^{x} - 1) & x \le 0 \end{cases}",
@@ -354,6 +366,7 @@ for _a in (
         ),
         aliases=("hardtanh",),
         kinks=lambda p: (p["min_val"], p["max_val"]),
+        constraints=_ordered("min_val", "max_val", strict=True),
         convention="f'(a) = f'(b) = 0 by default (PyTorch); kink='inner' gives 1 (JAX).",
     ),
     Activation(

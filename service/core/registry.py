@@ -97,7 +97,8 @@ class Activation:
     kind: str = ELEMENTWISE
     kinks: Callable[[Mapping[str, Any]], Iterable[float]] = lambda p: ()
     convention: str = ""
-    references: tuple[str, ...] = ()
+    # Rules between params, e.g. rrelu's lower ≤ upper: raise InvalidParams naming one.
+    constraints: Callable[[Mapping[str, Any]], None] = lambda p: None
 
     def param(self, name: str) -> Param:
         for p in self.params:
@@ -114,16 +115,8 @@ class Activation:
                 hint = f"known: {', '.join(sorted(known))}" if known else "this activation takes no parameters"
                 raise InvalidParams(f"unknown parameter '{name}' for {self.name} ({hint})", name)
         bound = {p.name: p.check(given[p.name]) if p.name in given else p.default for p in self.params}
-        self.check_relations(bound)
+        self.constraints(bound)
         return bound
-
-    def check_relations(self, bound: Mapping[str, Any]) -> None:
-        """Rules that involve two params (e.g. rrelu's lower ≤ upper)."""
-        names = {p.name for p in self.params}
-        if {"lower", "upper"} <= names and bound["lower"] > bound["upper"]:
-            raise InvalidParams("must be <= upper", "lower")
-        if {"min_val", "max_val"} <= names and not bound["min_val"] < bound["max_val"]:
-            raise InvalidParams("must be < max_val", "min_val")
 
     def non_differentiable_points(self, bound: Mapping[str, Any]) -> list[float]:
         return sorted({float(k) for k in self.kinks(bound)})
