@@ -9,12 +9,14 @@ from werkzeug.exceptions import HTTPException
 from ..core import CoreError
 from . import problems
 from .activations.routes import blp as activations_blp
+from .chain.routes import blp as chain_blp
 from .evaluate.routes import blp as evaluate_blp
+from .flow.routes import blp as flow_blp
 from .meta.routes import blp as meta_blp
 from .meta.routes import files as meta_files
 from .schemas import ProblemSchema
 
-BLUEPRINTS = (activations_blp, evaluate_blp, meta_blp)
+BLUEPRINTS = (activations_blp, evaluate_blp, chain_blp, flow_blp, meta_blp)
 
 
 class Api(SmorestApi):

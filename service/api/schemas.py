@@ -43,3 +43,18 @@ def device_field():
         validate=ma.validate.OneOf(DEVICE_CHOICES),
         metadata={"description": "'auto' uses a GPU when JAX sees one; 'gpu' answers 503 where there is none"},
     )
+
+
+def activation_ref_doc() -> dict:
+    """OpenAPI description of an activation reference (a name or {name, params})."""
+    return {
+        "description": "a catalog name such as 'gelu', or {'name': ..., 'params': {...}}",
+        "oneOf": [
+            {"type": "string"},
+            {
+                "type": "object",
+                "properties": {"name": {"type": "string"}, "params": {"type": "object"}},
+                "required": ["name"],
+            },
+        ],
+    }

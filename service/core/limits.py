@@ -22,6 +22,15 @@ class Limits:
     max_query_points: int = 1_000  # x values on GET .../evaluate (URLs stay short)
     max_body_bytes: int = 32 * 1024 * 1024  # request body (413 above it)
     max_order: int = 2
+    max_chain_depth: int = 10_000  # layers of the scalar chain
+    max_chain_inputs: int = 1_000  # starting points z per chain request
+    max_chain_cells: int = 200_000  # inputs × depth (each cell is 5 numbers in the response)
+    max_flow_depth: int = 200  # hidden layers of the gradient-flow MLP
+    max_flow_width: int = 1_024  # units per hidden layer
+    max_flow_batch: int = 1_024  # samples in the random input batch
+    max_flow_cells: int = 4_000_000  # depth × width × batch (activations kept for backprop)
+    max_flow_weights: int = 20_000_000  # depth × width² (weights in memory)
+    max_flow_work: int = 2_000_000_000  # depth × width² × batch (≈ 1/6 of the flops)
 
     @classmethod
     def from_env(cls, environ=os.environ) -> "Limits":

@@ -3,7 +3,7 @@
 import marshmallow as ma
 
 from ..fields import ActivationRef, NumberArray
-from ..schemas import device_field, dtype_field, order_field
+from ..schemas import activation_ref_doc, device_field, dtype_field, order_field
 
 
 class GridSchema(ma.Schema):
@@ -20,20 +20,7 @@ class GridSchema(ma.Schema):
 
 
 class EvaluateRequestSchema(ma.Schema):
-    activation = ActivationRef(
-        required=True,
-        metadata={
-            "description": "a catalog name such as 'gelu', or {'name': ..., 'params': {...}}",
-            "oneOf": [
-                {"type": "string"},
-                {
-                    "type": "object",
-                    "properties": {"name": {"type": "string"}, "params": {"type": "object"}},
-                    "required": ["name"],
-                },
-            ],
-        },
-    )
+    activation = ActivationRef(required=True, metadata=activation_ref_doc())
     x = NumberArray(
         ndims=(1, 2),
         metadata={

@@ -1,0 +1,92 @@
+"""Schemas of POST /v1/chain."""
+
+import marshmallow as ma
+
+from ..fields import ActivationRef, NumberArray
+from ..schemas import activation_ref_doc
+
+
+class NumberOrList(NumberArray):
+    """A number or a list of numbers; remembers which was given."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, list):
+            return super()._deserialize(value, attr, data, **kwargs)
+        return super()._deserialize([value], attr, data, **kwargs)[0]
+
+
+class ChainRequestSchema(ma.Schema):
+    activation = ActivationRef(required=True, metadata=activation_ref_doc())
+    depth = ma.fields.Integer(
+        required=True, strict=True, validate=ma.validate.Range(min=1), metadata={"description": "number of layers L (at most max_chain_depth)"}
+    )
+    z = NumberOrList(
+        metadata={
+            "description": "starting point h₀, or a list of them (one vmapped call)",
+            "oneOf": [{"type": "number"}, {"type": "array", "items": {"type": "number"}}],
+        }
+    )
+    weight = ma.fields.Float(allow_nan=False, metadata={"description": "w in z_l = w·h_{l−1} + b (default 1)"})
+    bias = ma.fields.Float(allow_nan=False, metadata={"description": "b in z_l = w·h_{l−1} + b (default 0)"})
+    pre_activations = NumberArray(
+        metadata={
+            "description": "instead of z/weight/bias: the pre-activations z_1..z_L; the result is Π f′(z_l)",
+            "type": "array",
+            "items": {"type": "number"},
+        }
+    )
+    dtype = ma.fields.String(
+        load_default="float64",
+        validate=ma.validate.OneOf(("float32", "float64")),
+        metadata={"description": "floating-point type of the chain (default float64: these numbers are for reading)"},
+    )
+
+    @ma.validates_schema
+    def _one_form(self, data, **kwargs):
+        if "pre_activations" in data:
+            if "z" in data:
+                raise ma.ValidationError("Give either z (with weight and bias) or pre_activations, not both.", "pre_activations")
+            for name in ("weight", "bias"):
+                if name in data:
+                    raise ma.ValidationError(f"{name} applies to the z form only; pre_activations are used as given.", name)
+            if "depth" in data and len(data["pre_activations"]) != data["depth"]:
+                raise ma.ValidationError(
+                    f"has {len(data['pre_activations'])} entries but depth is {data['depth']}: give one per layer.",
+                    "pre_activations",
+                )
+        elif "z" not in data:
+            raise ma.ValidationError("Give z (a starting point or a list of them) or pre_activations.", "z")
+
+
+_MAYBE_LIST = {"description": "a number, or a list over the inputs when z is a list"}
+
+
+class ChainLayerSchema(ma.Schema):
+    layer = ma.fields.Integer()
+    pre_activation = ma.fields.Raw(metadata={"description": "z_l", **_MAYBE_LIST})
+    output = ma.fields.Raw(metadata={"description": "h_l = f(z_l)"})
+    local_derivative = ma.fields.Raw(metadata={"description": "f′(z_l)"})
+    cumulative_gradient = ma.fields.Raw(metadata={"description": "dh_l/dh₀ = Π_{k≤l} w·f′(z_k) (null if it overflowed)"})
+    log10_abs_cumulative_gradient = ma.fields.Raw(
+        metadata={"description": "Σ_{k≤l} log10|w·f′(z_k)| in float64 (null for −∞: a zero factor)"}
+    )
+
+
+class ChainResponseSchema(ma.Schema):
+    activation = ma.fields.Dict()
+    dtype = ma.fields.String()
+    depth = ma.fields.Integer()
+    weight = ma.fields.Float()
+    bias = ma.fields.Float()
+    z = ma.fields.Raw(metadata={"description": "the starting point(s) as given"})
+    gradient = ma.fields.Raw(metadata={"description": "dh_L/dh₀ from jax.grad of the composed function (0 when it underflowed)"})
+    log10_abs_gradient = ma.fields.Raw(metadata={"description": "log10|dh_L/dh₀| summed in log space; null when a factor is exactly 0"})
+    verdict = ma.fields.Raw(metadata={"description": "'vanishing' (|g| < 1e-3), 'exploding' (|g| > 1e3) or 'stable'"})
+    underflowed = ma.fields.Raw(metadata={"description": "the gradient is 0 in this dtype although its log magnitude is finite"})
+    overflowed = ma.fields.Raw(metadata={"description": "the gradient is ±∞ (null) in this dtype although its log magnitude is finite"})
+    zero_derivative = ma.fields.Raw(metadata={"description": "some layer's local derivative is exactly 0 (dead): the gradient is exactly 0"})
+    bound = ma.fields.Float(allow_none=True, metadata={"description": "(|w|·sup|f′|)^L; null when sup|f′| is unbounded or the bound overflows"})
+    log10_bound = ma.fields.Float(allow_none=True)
+    max_abs_derivative = ma.fields.Float(allow_none=True, metadata={"description": "sup|f′| used by the bound"})
+    thresholds = ma.fields.Dict(metadata={"description": "the verdict's thresholds on |gradient|"})
+    layers = ma.fields.List(ma.fields.Nested(ChainLayerSchema))

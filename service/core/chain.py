@@ -1,0 +1,216 @@
+"""Depth-chained gradients: the arithmetic behind vanishing and exploding gradients.
+
+The scalar chain h₀ = z, z_l = w·h_{l−1} + b, h_l = f(z_l) (l = 1..L) has
+
+    dh_L/dh₀ = Π_l w·f′(z_l),
+
+computed here by ``jax.grad`` of the composed function written with ``jax.lax.scan`` and
+vmapped over the starting points. The depth is a traced argument: the scan runs over a
+power-of-two bucket of layers and layers past the depth pass h through unchanged, so any
+depth in a bucket reuses one compiled program. ``log10|dh_L/dh₀|`` is summed in log space
+(float64) so it stays finite and exact where the product itself underflows.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .errors import InvalidInput, LimitExceeded
+from .evaluate import DTYPES, bucket, split_params
+from .limits import Limits
+from .properties import max_abs_derivative
+from .registry import VECTOR, Activation
+
+# |gradient| below 1e-3 is vanishing, above 1e3 exploding, stable in between.
+VANISHING_LOG10 = -3.0
+EXPLODING_LOG10 = 3.0
+
+
+def verdict(log10_abs: float | None) -> str:
+    """'vanishing', 'exploding' or 'stable' from log10|gradient| (None means exactly 0)."""
+    if log10_abs is None or log10_abs < VANISHING_LOG10:
+        return "vanishing"
+    if log10_abs > EXPLODING_LOG10:
+        return "exploding"
+    return "stable"
+
+
+@dataclass(frozen=True)
+class ChainResult:
+    """Arrays of shape (inputs,) or (inputs, depth); NumPy on the host."""
+
+    gradient: np.ndarray  # dh_L/dh₀ per input (by jax.grad)
+    log10_abs_gradient: np.ndarray  # float64; −inf where a local derivative is exactly 0
+    pre_activation: np.ndarray  # z_l
+    output: np.ndarray  # h_l
+    local_derivative: np.ndarray  # f′(z_l)
+    cumulative_gradient: np.ndarray  # Π_{k≤l} w·f′(z_k)
+    log10_abs_cumulative: np.ndarray  # float64 running sum of log10|w·f′(z_k)|
+    bound: float | None  # (|w|·sup|f′|)^L, None when sup|f′| is unbounded
+    log10_bound: float | None
+
+
+def _check(activation: Activation, depth: int, n_inputs: int, limits: Limits) -> None:
+    if activation.kind == VECTOR:
+        raise InvalidInput(f"{activation.name} is a vector activation; the scalar chain needs an element-wise one", "activation")
+    if depth > limits.max_chain_depth:
+        raise LimitExceeded(f"depth {depth} exceeds max_chain_depth={limits.max_chain_depth}", "depth")
+    if n_inputs > limits.max_chain_inputs:
+        raise LimitExceeded(f"{n_inputs} starting points exceed max_chain_inputs={limits.max_chain_inputs}", "z")
+    if n_inputs * depth > limits.max_chain_cells:
+        raise LimitExceeded(
+            f"inputs × depth = {n_inputs * depth} exceeds max_chain_cells={limits.max_chain_cells}", "depth"
+        )
+
+
+@functools.lru_cache(maxsize=256)
+def _chain_program(activation: Activation, static: tuple):
+    extra = dict(static)
+
+    def f(z, params):
+        return activation.fn(z, **params, **extra)
+
+    df = jax.grad(f)
+
+    def composed(h0, weight, bias, depth, n_layers, params):
+        def layer(h, l):
+            z = weight * h + bias
+            live = l < depth
+            h_next = jnp.where(live, f(z, params), h)
+            return h_next, (z, h_next, df(z, params))
+
+        h_last, per_layer = jax.lax.scan(layer, h0, jnp.arange(n_layers))
+        return h_last, per_layer
+
+    def program(z0, weight, bias, depth, params, n_layers):
+        grad = jax.grad(composed, has_aux=True)
+        g, per_layer = jax.vmap(grad, in_axes=(0, None, None, None, None, None))(
+            z0, weight, bias, depth, n_layers, params
+        )
+        return g, per_layer
+
+    return jax.jit(program, static_argnames=("n_layers",))
+
+
+@functools.lru_cache(maxsize=256)
+def _product_program(activation: Activation, static: tuple):
+    extra = dict(static)
+
+    def f(z, params):
+        return activation.fn(z, **params, **extra)
+
+    def program(z, params):
+        return jax.vmap(f, in_axes=(0, None))(z, params), jax.vmap(jax.grad(f), in_axes=(0, None))(z, params)
+
+    return jax.jit(program)
+
+
+def _log10_abs(factor: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore"):
+        return np.log10(np.abs(factor.astype(np.float64)))
+
+
+def _float64_local_derivative(activation: Activation, traced: dict, static: tuple, z: np.ndarray) -> np.ndarray:
+    """f′ at the chain's own z values, re-evaluated in float64 so that a float32 chain's
+    log-magnitude does not inherit float32 underflow of each factor."""
+    flat = z.reshape(-1).astype(np.float64)
+    n = flat.size
+    padded = np.zeros(bucket(n))
+    padded[:n] = flat
+    params = {k: np.float64(v) for k, v in traced.items()}
+    _, d = _product_program(activation, static)(padded, params)
+    return np.asarray(d)[:n].reshape(z.shape)
+
+
+def _bound(activation: Activation, params: dict, weight: float, depth: int) -> tuple[float | None, float | None]:
+    sup, _ = max_abs_derivative(activation, params)
+    if sup is None:
+        return None, None
+    base = abs(weight) * sup
+    if base == 0.0:
+        return 0.0, None
+    log10_bound = depth * math.log10(base)
+    try:
+        bound = base**depth
+    except OverflowError:
+        bound = math.inf
+    return bound, log10_bound
+
+
+def _assemble(activation, params, traced, static, weight, z, h, d, gradient, depth):
+    factors64 = weight * _float64_local_derivative(activation, traced, static, z)
+    logs = np.cumsum(_log10_abs(factors64), axis=1)
+    cumulative = np.cumprod((weight * d).astype(d.dtype), axis=1)
+    bound, log10_bound = _bound(activation, params, weight, depth)
+    return ChainResult(
+        gradient=gradient,
+        log10_abs_gradient=logs[:, -1],
+        pre_activation=z,
+        output=h,
+        local_derivative=d,
+        cumulative_gradient=cumulative,
+        log10_abs_cumulative=logs,
+        bound=bound,
+        log10_bound=log10_bound,
+    )
+
+
+def chain(
+    activation: Activation,
+    params: dict,
+    z: np.ndarray,
+    depth: int,
+    *,
+    weight: float = 1.0,
+    bias: float = 0.0,
+    dtype: str = "float64",
+    limits: Limits = Limits(),
+) -> ChainResult:
+    """Run the chain from each starting point in ``z`` (1-D) through ``depth`` layers."""
+    z = np.asarray(z, dtype=np.float64).reshape(-1)
+    _check(activation, depth, z.size, limits)
+    np_dtype = DTYPES[dtype]
+    for name, v in (("z", z), ("weight", np.array([weight])), ("bias", np.array([bias]))):
+        if (np.abs(v) > np.finfo(np_dtype).max).any():
+            raise InvalidInput(f"outside the {dtype} range", name)
+    traced, static = split_params(activation, params)
+    program = _chain_program(activation, static)
+    n = z.size
+    z0 = np.zeros(bucket(n), dtype=np_dtype)
+    z0[:n] = z
+    cast = {k: np.asarray(v, dtype=np_dtype) for k, v in traced.items()}
+    g, (zs, hs, ds) = program(
+        z0, np_dtype(weight), np_dtype(bias), np.int32(depth), cast, n_layers=bucket(depth)
+    )
+    zs, hs, ds = (np.asarray(a)[:n, :depth] for a in (zs, hs, ds))
+    return _assemble(activation, params, traced, static, weight, zs, hs, ds, np.asarray(g)[:n], depth)
+
+
+def product(
+    activation: Activation,
+    params: dict,
+    pre_activations: np.ndarray,
+    *,
+    dtype: str = "float64",
+    limits: Limits = Limits(),
+) -> ChainResult:
+    """The plain product Π f′(z_l) over given pre-activations z_1..z_L (weight 1)."""
+    zs = np.asarray(pre_activations, dtype=np.float64).reshape(1, -1)
+    depth = zs.shape[1]
+    _check(activation, depth, 1, limits)
+    np_dtype = DTYPES[dtype]
+    if (np.abs(zs) > np.finfo(np_dtype).max).any():
+        raise InvalidInput(f"outside the {dtype} range", "pre_activations")
+    traced, static = split_params(activation, params)
+    padded = np.zeros(bucket(depth), dtype=np_dtype)
+    padded[:depth] = zs[0]
+    cast = {k: np.asarray(v, dtype=np_dtype) for k, v in traced.items()}
+    h, d = (np.asarray(a)[:depth].reshape(1, -1) for a in _product_program(activation, static)(padded, cast))
+    gradient = np.prod(d, axis=1, dtype=d.dtype)
+    return _assemble(activation, params, traced, static, 1.0, zs.astype(np_dtype), h, d, gradient, depth)

@@ -1,0 +1,189 @@
+"""Gradient flow through a real random MLP: where gradients vanish, explode or die.
+
+``depth`` hidden layers of ``width`` units, h_l = f(h_{l−1} W_l + b), weights from the
+named initialisation, a standard-normal input batch, a random linear read-out o = h_L v, and
+the loss ½·mean((o − t)²) against standard-normal targets t. ``jax.grad`` gives ∂loss/∂W_l
+for every layer and ∂loss/∂h_l (through a zero perturbation added to each h_l). All
+randomness comes from ``jax.random`` keys derived from ``seed``: the same request gives the
+same numbers on every worker and machine.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .errors import InvalidInput, LimitExceeded
+from .evaluate import DTYPES, split_params
+from .limits import Limits
+from .registry import VECTOR, Activation
+
+INITS = ("he_normal", "he_uniform", "xavier_normal", "xavier_uniform", "lecun_normal", "lecun_uniform", "normal")
+# first-to-last gradient-norm ratio below 1e-2: vanishing; above 1e2: exploding.
+VANISHING_RATIO = 1e-2
+EXPLODING_RATIO = 1e2
+SATURATED_BELOW = 1e-3
+
+
+def init_std(init: str, fan_in: int, fan_out: int, std: float) -> float:
+    """Standard deviation of the weights for each scheme (uniform ones use ±√3·std)."""
+    family = init.rsplit("_", 1)[0]
+    return {
+        "he": math.sqrt(2.0 / fan_in),
+        "xavier": math.sqrt(2.0 / (fan_in + fan_out)),
+        "lecun": math.sqrt(1.0 / fan_in),
+        "normal": std,
+    }[family]
+
+
+@dataclass(frozen=True)
+class LayerStats:
+    layer: int
+    activation_mean: float
+    activation_std: float
+    dead_fraction: float
+    saturated_fraction: float
+    grad_norm: float
+    grad_norm_activations: float
+
+
+@dataclass(frozen=True)
+class FlowReport:
+    layers: list[LayerStats]
+    gradient_ratio: float | None  # None when the last layer's gradient is exactly 0
+    verdict: str
+    loss: float
+
+
+def flow_verdict(ratio: float | None, first: float, last: float) -> str:
+    if ratio is None or not math.isfinite(ratio):
+        # Nothing reaches the last layer (all units dead) or it overflowed.
+        return "exploding" if (math.isinf(first) or math.isinf(last)) else "vanishing"
+    if ratio < VANISHING_RATIO:
+        return "vanishing"
+    if ratio > EXPLODING_RATIO:
+        return "exploding"
+    return "healthy"
+
+
+def check_caps(depth: int, width: int, batch: int, limits: Limits) -> None:
+    for name, value, cap in (
+        ("depth", depth, limits.max_flow_depth),
+        ("width", width, limits.max_flow_width),
+        ("batch", batch, limits.max_flow_batch),
+    ):
+        if value > cap:
+            raise LimitExceeded(f"{name} {value} exceeds max_flow_{name}={cap}", name)
+    cells = depth * width * batch
+    if cells > limits.max_flow_cells:
+        raise LimitExceeded(f"depth × width × batch = {cells} exceeds max_flow_cells={limits.max_flow_cells}", "depth")
+    weights = depth * width * width
+    if weights > limits.max_flow_weights:
+        raise LimitExceeded(f"depth × width² = {weights} exceeds max_flow_weights={limits.max_flow_weights}", "width")
+    work = depth * width * width * batch
+    if work > limits.max_flow_work:
+        raise LimitExceeded(f"depth × width² × batch = {work} exceeds max_flow_work={limits.max_flow_work}", "batch")
+
+
+def _norms(g):
+    """Frobenius norm of each layer's slice, scaled by its max so that squares of tiny
+    (vanishing) gradients do not underflow to 0 in float32."""
+    m = jnp.max(jnp.abs(g), axis=(1, 2))
+    safe = jnp.where(m > 0, m, 1.0)
+    return m * jnp.sqrt(jnp.sum((g / safe[:, None, None]) ** 2, axis=(1, 2)))
+
+
+@functools.lru_cache(maxsize=64)
+def _program(activation: Activation, static: tuple, init: str, depth: int, width: int, batch: int):
+    extra = dict(static)
+
+    def f(a, params):
+        return activation.fn(a, **params, **extra)
+
+    df = jax.vmap(jax.grad(f), in_axes=(0, None))
+
+    def sample(seed, std, dtype_zero):
+        kw, kx, kv, kt = jax.random.split(jax.random.PRNGKey(seed), 4)
+        dtype = dtype_zero.dtype
+        shape = (depth, width, width)
+        if init.endswith("uniform"):
+            limit = math.sqrt(3.0) * std
+            w = jax.random.uniform(kw, shape, dtype, -limit, limit)
+        else:
+            w = std * jax.random.normal(kw, shape, dtype)
+        x = jax.random.normal(kx, (batch, width), dtype)
+        v = jax.random.normal(kv, (width,), dtype) / math.sqrt(width)
+        t = jax.random.normal(kt, (batch,), dtype)
+        return w, x, v, t
+
+    def loss_fn(w, eps, x, v, t, bias, params):
+        def layer(h, we):
+            wl, el = we
+            a = h @ wl + bias
+            h_next = f(a, params) + el
+            return h_next, (a, h_next)
+
+        h_last, (pre, post) = jax.lax.scan(layer, x, (w, eps))
+        out = h_last @ v
+        return 0.5 * jnp.mean((out - t) ** 2), (pre, post)
+
+    def program(seed, std, bias, params, dtype_zero):
+        w, x, v, t = sample(seed, std, dtype_zero)
+        eps = jnp.zeros((depth, batch, width), dtype_zero.dtype)
+        (loss, (pre, post)), (gw, gh) = jax.value_and_grad(loss_fn, argnums=(0, 1), has_aux=True)(
+            w, eps, x, v, t, bias, params
+        )
+        deriv = jax.vmap(lambda a: df(a.reshape(-1), params).reshape(a.shape))(pre)
+        per_layer = {
+            "activation_mean": jnp.mean(post, axis=(1, 2)),
+            "activation_std": jnp.std(post, axis=(1, 2)),
+            "dead_fraction": jnp.mean(jnp.all((post == 0) & (deriv == 0), axis=1), axis=1),
+            "saturated_fraction": jnp.mean(jnp.abs(deriv) < SATURATED_BELOW, axis=(1, 2)),
+            "grad_norm": _norms(gw),
+            "grad_norm_activations": _norms(gh),
+        }
+        return loss, per_layer
+
+    return jax.jit(program)
+
+
+def gradient_flow(
+    activation: Activation,
+    params: dict,
+    *,
+    depth: int,
+    width: int,
+    batch: int = 64,
+    init: str = "he_normal",
+    std: float = 0.01,
+    bias: float = 0.0,
+    seed: int = 0,
+    dtype: str = "float32",
+    limits: Limits = Limits(),
+) -> FlowReport:
+    """Per-layer statistics of a random MLP's forward and backward pass."""
+    if activation.kind == VECTOR:
+        raise InvalidInput(f"{activation.name} is a vector activation; the MLP needs an element-wise one", "activation")
+    if init not in INITS:
+        raise InvalidInput(f"must be one of {', '.join(INITS)}", "init")
+    check_caps(depth, width, batch, limits)
+    np_dtype = DTYPES[dtype]
+    traced, static = split_params(activation, params)
+    program = _program(activation, static, init, depth, width, batch)
+    loss, stats = program(
+        np.uint32(seed),
+        np_dtype(init_std(init, width, width, std)),
+        np_dtype(bias),
+        {k: np.asarray(v, dtype=np_dtype) for k, v in traced.items()},
+        np.zeros((), dtype=np_dtype),
+    )
+    stats = {k: np.asarray(v, dtype=np.float64) for k, v in stats.items()}
+    layers = [LayerStats(layer=i + 1, **{k: float(v[i]) for k, v in stats.items()}) for i in range(depth)]
+    first, last = layers[0].grad_norm, layers[-1].grad_norm
+    ratio = first / last if last > 0 and math.isfinite(first) and math.isfinite(last) else None
+    return FlowReport(layers=layers, gradient_ratio=ratio, verdict=flow_verdict(ratio, first, last), loss=float(loss))
