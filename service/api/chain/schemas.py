@@ -12,7 +12,10 @@ class NumberOrList(NumberArray):
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, list):
             return super()._deserialize(value, attr, data, **kwargs)
-        return super()._deserialize([value], attr, data, **kwargs)[0]
+        try:
+            return float(super()._deserialize([value], attr, data, **kwargs)[0])
+        except ma.ValidationError:
+            raise ma.ValidationError("Must be a finite number or a list of finite numbers.") from None
 
 
 class ChainRequestSchema(ma.Schema):
