@@ -10,6 +10,7 @@ import marshmallow as ma
 import numpy as np
 
 from ..core import CATALOG, Activation, InvalidParams
+from ..core.expressions import ExpressionError, compile_expression
 
 _NUMBER_TYPES = (int, float)
 _MAX_LISTED = 10
@@ -88,12 +89,15 @@ class NumberArray(ma.fields.Field):
 
 @dataclass(frozen=True)
 class BoundActivation:
-    """A catalog activation with its params validated and defaults filled in."""
+    """A catalog activation (or a compiled formula) with its params validated and filled in."""
 
     activation: Activation
     params: dict
+    expression: str | None = None
 
     def describe(self) -> dict:
+        if self.expression is not None:
+            return {"expression": self.expression, "params": self.params}
         return {"name": self.activation.name, "params": self.params}
 
 
@@ -108,8 +112,24 @@ def bind(name: Any, params: Any) -> BoundActivation:
         raise ma.ValidationError({"params": {e.field: [e.message]}}) from None
 
 
+def compile_formula(text: Any, params: Any) -> BoundActivation:
+    """Compile a custom formula with this app's caps and cache (422 naming what is wrong)."""
+    from flask import current_app
+
+    try:
+        activation, bound = compile_expression(
+            text, params, current_app.extensions["actfn_expressions"], current_app.config["LIMITS"]
+        )
+    except ExpressionError as e:
+        raise ma.ValidationError({"expression": [e.message]}) from None
+    except InvalidParams as e:
+        raise ma.ValidationError({"params": {e.field: [e.message]}} if e.field != "params" else {"params": [e.message]}) from None
+    return BoundActivation(activation, bound, expression=text)
+
+
 class ActivationRef(ma.fields.Field):
-    """``"gelu"`` or ``{"name": "leaky_relu", "params": {"negative_slope": 0.1}}``."""
+    """``"gelu"``, ``{"name": "leaky_relu", "params": {"negative_slope": 0.1}}`` or
+    ``{"expression": "x * sigmoid(beta * x)", "params": {"beta": 1.702}}``."""
 
     def _deserialize(self, value, attr, data, **kwargs) -> BoundActivation:
         if isinstance(value, str):
@@ -120,9 +140,9 @@ class ActivationRef(ma.fields.Field):
         if unknown:
             raise ma.ValidationError({k: ["Unknown field."] for k in sorted(unknown)})
         if "expression" in value:
-            raise ma.ValidationError(
-                {"expression": ["Custom expressions are not supported by this server version; use a catalog name."]}
-            )
+            if "name" in value:
+                raise ma.ValidationError({"name": ["Give either a catalog name or an expression, not both."]})
+            return compile_formula(value["expression"], value.get("params", {}))
         name = value.get("name")
         if not isinstance(name, str) or not name:
             raise ma.ValidationError({"name": ["Missing or not a string: the catalog name of the activation."]})

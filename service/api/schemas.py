@@ -48,13 +48,21 @@ def device_field():
 def activation_ref_doc() -> dict:
     """OpenAPI description of an activation reference (a name or {name, params})."""
     return {
-        "description": "a catalog name such as 'gelu', or {'name': ..., 'params': {...}}",
+        "description": (
+            "a catalog name such as 'gelu', {'name': ..., 'params': {...}}, or a custom formula "
+            "{'expression': 'x * sigmoid(beta * x)', 'params': {'beta': 1.702}} (GET /v1/expressions/functions)"
+        ),
         "oneOf": [
             {"type": "string"},
             {
                 "type": "object",
                 "properties": {"name": {"type": "string"}, "params": {"type": "object"}},
                 "required": ["name"],
+            },
+            {
+                "type": "object",
+                "properties": {"expression": {"type": "string"}, "params": {"type": "object"}},
+                "required": ["expression"],
             },
         ],
     }

@@ -32,9 +32,12 @@ VANISHING_LOG10 = -3.0
 EXPLODING_LOG10 = 3.0
 
 
-def verdict(log10_abs: float | None) -> str:
-    """'vanishing', 'exploding' or 'stable' from log10|gradient| (None means exactly 0)."""
-    if log10_abs is None or log10_abs < VANISHING_LOG10:
+def verdict(log10_abs: float | None) -> str | None:
+    """'vanishing', 'exploding' or 'stable' from log10|gradient| (−∞: exactly 0); None when
+    the gradient is NaN (a custom formula undefined somewhere on the chain)."""
+    if log10_abs is not None and math.isnan(log10_abs):
+        return None
+    if log10_abs is None or log10_abs == -math.inf or log10_abs < VANISHING_LOG10:
         return "vanishing"
     if log10_abs > EXPLODING_LOG10:
         return "exploding"

@@ -31,15 +31,22 @@ class Limits:
     max_flow_cells: int = 4_000_000  # depth × width × batch (activations kept for backprop)
     max_flow_weights: int = 20_000_000  # depth × width² (weights in memory)
     max_flow_work: int = 2_000_000_000  # depth × width² × batch (≈ 1/6 of the flops)
+    max_expression_length: int = 1_000  # characters of a custom formula
+    max_expression_nodes: int = 200  # syntax-tree nodes
+    max_expression_depth: int = 32  # nesting depth of the tree
+    max_expression_params: int = 16  # named params of one formula
+    max_expression_literal: float = 1e15  # |numeric literal| (and |param value|)
+    max_expression_exponent: float = 64.0  # |constant exponent| of **
+    expression_cache_size: int = 256  # compiled formulas kept per worker (LRU)
 
     @classmethod
     def from_env(cls, environ=os.environ) -> "Limits":
-        """Defaults overridden by ``ACTFN_<FIELD>`` environment variables (integers)."""
+        """Defaults overridden by ``ACTFN_<FIELD>`` environment variables."""
         values = {}
         for f in fields(cls):
             raw = environ.get(f"ACTFN_{f.name.upper()}")
             if raw is not None:
-                values[f.name] = int(raw)
+                values[f.name] = type(f.default)(float(raw)) if isinstance(f.default, float) else int(raw)
         return cls(**values)
 
     def as_dict(self) -> dict:

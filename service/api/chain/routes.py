@@ -35,7 +35,7 @@ def shape(bound, result: chains.ChainResult, scalar: bool, depth: int) -> dict:
     return {
         "gradient": _column(result.gradient, scalar),
         "log10_abs_gradient": _column(result.log10_abs_gradient, scalar),
-        "verdict": _pick([chains.verdict(_finite_or_none(x)) for x in logs], scalar),
+        "verdict": _pick([chains.verdict(x) for x in logs], scalar),
         "underflowed": _pick([g == 0 and math.isfinite(x) for g, x in zip(grad, logs)], scalar),
         "overflowed": _pick([not math.isfinite(g) and math.isfinite(x) for g, x in zip(grad, logs)], scalar),
         "zero_derivative": _pick([x == -math.inf for x in logs], scalar),

@@ -84,7 +84,9 @@ class ChainResponseSchema(ma.Schema):
     z = ma.fields.Raw(metadata={"description": "the starting point(s) as given"})
     gradient = ma.fields.Raw(metadata={"description": "dh_L/dh₀ from jax.grad of the composed function (0 when it underflowed)"})
     log10_abs_gradient = ma.fields.Raw(metadata={"description": "log10|dh_L/dh₀| summed in log space; null when a factor is exactly 0"})
-    verdict = ma.fields.Raw(metadata={"description": "'vanishing' (|g| < 1e-3), 'exploding' (|g| > 1e3) or 'stable'"})
+    verdict = ma.fields.Raw(
+        metadata={"description": "'vanishing' (|g| < 1e-3), 'exploding' (|g| > 1e3) or 'stable'; null if the gradient is NaN"}
+    )
     underflowed = ma.fields.Raw(metadata={"description": "the gradient is 0 in this dtype although its log magnitude is finite"})
     overflowed = ma.fields.Raw(metadata={"description": "the gradient is ±∞ (null) in this dtype although its log magnitude is finite"})
     zero_derivative = ma.fields.Raw(metadata={"description": "some layer's local derivative is exactly 0 (dead): the gradient is exactly 0"})

@@ -34,6 +34,13 @@ class LimitsSchema(ma.Schema):
     max_flow_cells = ma.fields.Integer(metadata={"description": "depth × width × batch"})
     max_flow_weights = ma.fields.Integer(metadata={"description": "depth × width²"})
     max_flow_work = ma.fields.Integer(metadata={"description": "depth × width² × batch"})
+    max_expression_length = ma.fields.Integer(metadata={"description": "characters of a custom formula"})
+    max_expression_nodes = ma.fields.Integer(metadata={"description": "syntax-tree nodes of a formula"})
+    max_expression_depth = ma.fields.Integer(metadata={"description": "nesting depth of a formula"})
+    max_expression_params = ma.fields.Integer(metadata={"description": "named params of a formula"})
+    max_expression_literal = ma.fields.Float(metadata={"description": "|numeric literal| and |param value|"})
+    max_expression_exponent = ma.fields.Float(metadata={"description": "|constant exponent| of **"})
+    expression_cache_size = ma.fields.Integer(metadata={"description": "compiled formulas kept per worker (LRU)"})
     dtypes = ma.fields.List(ma.fields.String())
     devices = ma.fields.Dict(metadata={"description": "default device, devices available, whether a GPU is present"})
 
