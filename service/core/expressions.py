@@ -247,16 +247,18 @@ def _constant_value(node) -> float | None:
 
 def _compile(node) -> Callable:
     """Tree → a function (x, params) → JAX array. Only checked trees reach here."""
+    # Constants become arrays of x's dtype: Python float arithmetic would raise on 0/0 and
+    # would not follow the requested dtype.
     if isinstance(node, ast.Constant):
         value = float(node.value)
-        return lambda x, p: value
+        return lambda x, p: jnp.full_like(x, value)
     if isinstance(node, ast.Name):
         name = node.id
         if name == VARIABLE:
             return lambda x, p: x
         if name in CONSTANTS:
             value = CONSTANTS[name]
-            return lambda x, p: value
+            return lambda x, p: jnp.full_like(x, value)
         return lambda x, p: p[name]
     if isinstance(node, ast.UnaryOp):
         inner = _compile(node.operand)
