@@ -37,20 +37,34 @@ def leaky(x, a, side):
 # name -> (value function of (x, **params), kink sides: function of params -> {point: side})
 REFERENCES = {
     "identity": (lambda x: x, {}),
-    "relu": (lambda x, kink="left": max(x, 0) if kink == "left" else leaky(x, 0, 1),
-             lambda p: {0.0: -1 if p.get("kink", "left") == "left" else 1}),
+    "relu": (
+        lambda x, kink="left": max(x, 0) if kink == "left" else leaky(x, 0, 1),
+        lambda p: {0.0: -1 if p.get("kink", "left") == "left" else 1},
+    ),
     "relu6": (lambda x: min(max(x, 0), 6), {0.0: -1, 6.0: 1}),
-    "leaky_relu": (lambda x, negative_slope, kink="left": leaky(x, negative_slope, -1 if kink == "left" else 1),
-                   lambda p: {0.0: -1 if p.get("kink", "left") == "left" else 1}),
-    "prelu": (lambda x, weight, kink="left": leaky(x, weight, -1 if kink == "left" else 1),
-              lambda p: {0.0: -1 if p.get("kink", "left") == "left" else 1}),
-    "rrelu": (lambda x, lower, upper, kink="left": leaky(x, (mp.mpf(lower) + upper) / 2, -1),
-              lambda p: {0.0: -1 if p.get("kink", "left") == "left" else 1}),
+    "leaky_relu": (
+        lambda x, negative_slope, kink="left": leaky(x, negative_slope, -1 if kink == "left" else 1),
+        lambda p: {0.0: -1 if p.get("kink", "left") == "left" else 1},
+    ),
+    "prelu": (
+        lambda x, weight, kink="left": leaky(x, weight, -1 if kink == "left" else 1),
+        lambda p: {0.0: -1 if p.get("kink", "left") == "left" else 1},
+    ),
+    "rrelu": (
+        lambda x, lower, upper, kink="left": leaky(x, (mp.mpf(lower) + upper) / 2, -1),
+        lambda p: {0.0: -1 if p.get("kink", "left") == "left" else 1},
+    ),
     "elu": (lambda x, alpha: x if x > 0 else alpha * mp.expm1(x), {0.0: -1}),
     "selu": (lambda x: SELU_L * (x if x > 0 else SELU_A * mp.expm1(x)), {0.0: -1}),
     "celu": (lambda x, alpha: x if x > 0 else alpha * mp.expm1(x / alpha), {0.0: -1}),
-    "gelu": (lambda x, approximate="none": x * Phi(x) if approximate == "none"
-             else x / 2 * (1 + mp.tanh(mp.sqrt(2 / mp.pi) * (x + mp.mpf("0.044715") * x**3))), {}),
+    "gelu": (
+        lambda x, approximate="none": (
+            x * Phi(x)
+            if approximate == "none"
+            else x / 2 * (1 + mp.tanh(mp.sqrt(2 / mp.pi) * (x + mp.mpf("0.044715") * x**3)))
+        ),
+        {},
+    ),
     "silu": (lambda x, beta: x * sig(beta * x), {}),
     "quick_gelu": (lambda x: x * sig(mp.mpf("1.702") * x), {}),
     "mish": (lambda x: x * mp.tanh(sp(x)), {}),
@@ -58,22 +72,35 @@ REFERENCES = {
     "hard_sigmoid": (lambda x: min(max(x / 6 + mp.mpf(1) / 2, 0), 1), {-3.0: -1, 3.0: 1}),
     "log_sigmoid": (lambda x: -sp(-x), {}),
     "tanh": (mp.tanh, {}),
-    "hard_tanh": (lambda x, min_val, max_val, kink="outer": min(max(x, min_val), max_val),
-                  lambda p: {p["min_val"]: -1, p["max_val"]: 1} if p.get("kink", "outer") == "outer"
-                  else {p["min_val"]: 1, p["max_val"]: -1}),
-    "hard_silu": (lambda x, kink="inner": x * min(max(x + 3, 0), 6) / 6,
-                  lambda p: {-3.0: 1, 3.0: -1} if p.get("kink", "inner") == "inner" else {-3.0: -1, 3.0: 1}),
-    "softplus": (lambda x, beta, threshold: x if (threshold is not None and beta * x > threshold) else sp(beta * x) / beta,
-                 lambda p: {} if p["threshold"] is None else {p["threshold"] / p["beta"]: -1}),
+    "hard_tanh": (
+        lambda x, min_val, max_val, kink="outer": min(max(x, min_val), max_val),
+        lambda p: (
+            {p["min_val"]: -1, p["max_val"]: 1}
+            if p.get("kink", "outer") == "outer"
+            else {p["min_val"]: 1, p["max_val"]: -1}
+        ),
+    ),
+    "hard_silu": (
+        lambda x, kink="inner": x * min(max(x + 3, 0), 6) / 6,
+        lambda p: {-3.0: 1, 3.0: -1} if p.get("kink", "inner") == "inner" else {-3.0: -1, 3.0: 1},
+    ),
+    "softplus": (
+        lambda x, beta, threshold: x if (threshold is not None and beta * x > threshold) else sp(beta * x) / beta,
+        lambda p: {} if p["threshold"] is None else {p["threshold"] / p["beta"]: -1},
+    ),
     "shifted_softplus": (lambda x: sp(x) - mp.log(2), {}),
     "soft_sign": (lambda x: x / (1 + abs(x)), {0.0: 0}),
     "squareplus": (lambda x, b: (x + mp.sqrt(x * x + b)) / 2, {}),
     "sparse_plus": (lambda x: 0 if x <= -1 else (x if x >= 1 else (x + 1) ** 2 / 4), {-1.0: -1, 1.0: 1}),
     "sparse_sigmoid": (lambda x: 0 if x <= -1 else (1 if x >= 1 else (x + 1) / 2), {-1.0: -1, 1.0: 1}),
-    "hardshrink": (lambda x, lambd: x if abs(x) > lambd else 0,
-                   lambda p: {-p["lambd"]: 1, p["lambd"]: -1} if p["lambd"] > 0 else {}),
-    "softshrink": (lambda x, lambd: x - lambd if x > lambd else (x + lambd if x < -lambd else 0),
-                   lambda p: {-p["lambd"]: 1, p["lambd"]: -1}),
+    "hardshrink": (
+        lambda x, lambd: x if abs(x) > lambd else 0,
+        lambda p: {-p["lambd"]: 1, p["lambd"]: -1} if p["lambd"] > 0 else {},
+    ),
+    "softshrink": (
+        lambda x, lambd: x - lambd if x > lambd else (x + lambd if x < -lambd else 0),
+        lambda p: {-p["lambd"]: 1, p["lambd"]: -1},
+    ),
     "tanhshrink": (lambda x: x - mp.tanh(x), {}),
     "threshold": (lambda x, threshold, value: x if x > threshold else value, lambda p: {p["threshold"]: -1}),
     "squared_relu": (lambda x: max(x, 0) ** 2, {0.0: -1}),
@@ -132,7 +159,7 @@ def kink_sides(name: str, params: dict) -> dict[float, int]:
     return sides(params) if callable(sides) else sides
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def reference(name: str, params: tuple, x: float) -> tuple[float, float, float]:
     """(f, f′, f″) at x in float64, from 40-digit arithmetic."""
     p = dict(params)

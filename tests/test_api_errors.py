@@ -13,12 +13,32 @@ BAD_BODIES = [
     ({"activation": "nope", "x": [1]}, 404, "activation"),
     ({"activation": {"name": "nope"}, "x": [1]}, 404, "activation"),
     ({"activation": {"name": "leaky_relu", "params": {"slope": 1}}, "x": [1]}, 422, "activation.params.slope"),
-    ({"activation": {"name": "leaky_relu", "params": {"negative_slope": 5}}, "x": [1]}, 422, "activation.params.negative_slope"),
-    ({"activation": {"name": "leaky_relu", "params": {"negative_slope": "a"}}, "x": [1]}, 422, "activation.params.negative_slope"),
-    ({"activation": {"name": "leaky_relu", "params": {"negative_slope": True}}, "x": [1]}, 422, "activation.params.negative_slope"),
-    ({"activation": {"name": "gelu", "params": {"approximate": "fast"}}, "x": [1]}, 422, "activation.params.approximate"),
+    (
+        {"activation": {"name": "leaky_relu", "params": {"negative_slope": 5}}, "x": [1]},
+        422,
+        "activation.params.negative_slope",
+    ),
+    (
+        {"activation": {"name": "leaky_relu", "params": {"negative_slope": "a"}}, "x": [1]},
+        422,
+        "activation.params.negative_slope",
+    ),
+    (
+        {"activation": {"name": "leaky_relu", "params": {"negative_slope": True}}, "x": [1]},
+        422,
+        "activation.params.negative_slope",
+    ),
+    (
+        {"activation": {"name": "gelu", "params": {"approximate": "fast"}}, "x": [1]},
+        422,
+        "activation.params.approximate",
+    ),
     ({"activation": {"name": "celu", "params": {"alpha": 0}}, "x": [1]}, 422, "activation.params.alpha"),
-    ({"activation": {"name": "rrelu", "params": {"lower": 0.5, "upper": 0.1}}, "x": [1]}, 422, "activation.params.lower"),
+    (
+        {"activation": {"name": "rrelu", "params": {"lower": 0.5, "upper": 0.1}}, "x": [1]},
+        422,
+        "activation.params.lower",
+    ),
     ({"activation": {"name": "hard_tanh", "params": {"min_val": 2}}, "x": [1]}, 422, "activation.params.min_val"),
     ({"activation": {"name": "relu", "params": [1]}, "x": [1]}, 422, "activation.params"),
     ({"activation": {"name": "relu", "colour": 1}, "x": [1]}, 422, "activation.colour"),
@@ -128,13 +148,18 @@ def test_body_too_large_is_413():
 
 
 def test_gpu_without_a_gpu_is_503_naming_device(client):
-    body = assert_problem(client.post("/v1/evaluate", json={"activation": "relu", "x": [1], "device": "gpu"}), 503, "device")
+    body = assert_problem(
+        client.post("/v1/evaluate", json={"activation": "relu", "x": [1], "device": "gpu"}), 503, "device"
+    )
     assert "GPU" in body["detail"]
 
 
 def test_auto_and_cpu_devices_compute_on_the_cpu(client):
     for device in ("auto", "cpu"):
-        assert client.post("/v1/evaluate", json={"activation": "relu", "x": [1], "device": device}).get_json()["device"] == "cpu:0"
+        assert (
+            client.post("/v1/evaluate", json={"activation": "relu", "x": [1], "device": device}).get_json()["device"]
+            == "cpu:0"
+        )
 
 
 def test_unknown_path_and_wrong_method(client):

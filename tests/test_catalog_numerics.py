@@ -9,9 +9,9 @@ import math
 
 import numpy as np
 import pytest
+from reference import ALT_PARAMS, REFERENCES, kink_sides, points, reference
 from scipy.special import expit
 
-from reference import ALT_PARAMS, REFERENCES, kink_sides, points, reference
 from service.core import CATALOG, ELEMENTWISE, evaluate
 from service.core.evaluate import compiled
 
@@ -36,7 +36,7 @@ CASES = [
 ]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def reference_table(name, i):
     params = param_sets(name)[i]
     key = tuple(sorted(params.items()))
@@ -116,7 +116,9 @@ def test_tails_keep_relative_accuracy(name, order, xs, dtype):
     activation = CATALOG.get(name)
     params = activation.bind({})
     x = np.array(xs, dtype=dtype).astype(np.float64)
-    got = getattr(evaluate(activation, params, x, order=2, dtype=dtype), ["value", "derivative", "second_derivative"][order])
+    got = getattr(
+        evaluate(activation, params, x, order=2, dtype=dtype), ["value", "derivative", "second_derivative"][order]
+    )
     key = tuple(sorted(params.items()))
     tiny = np.finfo(dtype).tiny
     for xi, g in zip(x, got.astype(np.float64)):
@@ -129,19 +131,32 @@ def test_tails_keep_relative_accuracy(name, order, xs, dtype):
 # ----- kinks: the documented convention, pinned -----------------------------------------
 
 KINK_VALUES = [
-    ("relu", {}, 0.0, 0.0), ("relu", {"kink": "right"}, 0.0, 1.0),
-    ("relu6", {}, 0.0, 0.0), ("relu6", {}, 6.0, 0.0),
-    ("leaky_relu", {}, 0.0, 0.01), ("leaky_relu", {"kink": "right"}, 0.0, 1.0),
-    ("prelu", {}, 0.0, 0.25), ("rrelu", {}, 0.0, (1 / 8 + 1 / 3) / 2),
-    ("elu", {"alpha": 0.5}, 0.0, 0.5), ("selu", {}, 0.0, 1.0507009873554805 * 1.6732632423543772),
-    ("hard_sigmoid", {}, -3.0, 0.0), ("hard_sigmoid", {}, 3.0, 0.0),
-    ("hard_tanh", {}, -1.0, 0.0), ("hard_tanh", {}, 1.0, 0.0),
-    ("hard_tanh", {"kink": "inner"}, -1.0, 1.0), ("hard_tanh", {"kink": "inner"}, 1.0, 1.0),
-    ("hard_silu", {}, -3.0, -0.5), ("hard_silu", {}, 3.0, 1.5),
-    ("hard_silu", {"kink": "outer"}, -3.0, 0.0), ("hard_silu", {"kink": "outer"}, 3.0, 1.0),
-    ("sparse_sigmoid", {}, -1.0, 0.0), ("sparse_sigmoid", {}, 1.0, 0.0),
-    ("hardshrink", {}, 0.5, 0.0), ("hardshrink", {}, -0.5, 0.0),
-    ("softshrink", {}, 0.5, 0.0), ("softshrink", {}, -0.5, 0.0),
+    ("relu", {}, 0.0, 0.0),
+    ("relu", {"kink": "right"}, 0.0, 1.0),
+    ("relu6", {}, 0.0, 0.0),
+    ("relu6", {}, 6.0, 0.0),
+    ("leaky_relu", {}, 0.0, 0.01),
+    ("leaky_relu", {"kink": "right"}, 0.0, 1.0),
+    ("prelu", {}, 0.0, 0.25),
+    ("rrelu", {}, 0.0, (1 / 8 + 1 / 3) / 2),
+    ("elu", {"alpha": 0.5}, 0.0, 0.5),
+    ("selu", {}, 0.0, 1.0507009873554805 * 1.6732632423543772),
+    ("hard_sigmoid", {}, -3.0, 0.0),
+    ("hard_sigmoid", {}, 3.0, 0.0),
+    ("hard_tanh", {}, -1.0, 0.0),
+    ("hard_tanh", {}, 1.0, 0.0),
+    ("hard_tanh", {"kink": "inner"}, -1.0, 1.0),
+    ("hard_tanh", {"kink": "inner"}, 1.0, 1.0),
+    ("hard_silu", {}, -3.0, -0.5),
+    ("hard_silu", {}, 3.0, 1.5),
+    ("hard_silu", {"kink": "outer"}, -3.0, 0.0),
+    ("hard_silu", {"kink": "outer"}, 3.0, 1.0),
+    ("sparse_sigmoid", {}, -1.0, 0.0),
+    ("sparse_sigmoid", {}, 1.0, 0.0),
+    ("hardshrink", {}, 0.5, 0.0),
+    ("hardshrink", {}, -0.5, 0.0),
+    ("softshrink", {}, 0.5, 0.0),
+    ("softshrink", {}, -0.5, 0.0),
     ("threshold", {"threshold": 1.0, "value": 3.0}, 1.0, 0.0),
     ("binary_step", {}, 0.0, 0.0),
 ]
@@ -202,8 +217,11 @@ def test_reference_values_from_the_field_notes():
     assert _eval("gelu", [0.0]).derivative[0] == 0.5
     assert _eval("silu", [0.0]).derivative[0] == 0.5
     assert _eval("mish", [0.0]).derivative[0] == pytest.approx(0.6, rel=1e-12)
-    for name, xmin, fmin in [("gelu", -0.75179152, -0.16997121), ("silu", -1.27846454, -0.27846454),
-                             ("mish", -1.19243121, -0.30884341)]:
+    for name, xmin, fmin in [
+        ("gelu", -0.75179152, -0.16997121),
+        ("silu", -1.27846454, -0.27846454),
+        ("mish", -1.19243121, -0.30884341),
+    ]:
         r = _eval(name, [xmin])
         assert r.value[0] == pytest.approx(fmin, abs=1e-8)
         assert abs(r.derivative[0]) < 1e-7

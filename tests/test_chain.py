@@ -79,13 +79,16 @@ def test_sigmoid_at_depth_10000_keeps_a_finite_log_magnitude(client):
 
 
 def test_float32_chain_log_magnitude_does_not_underflow_with_each_factor(client):
-    body = client.post(
-        "/v1/chain", json={"activation": "sigmoid", "depth": 200, "z": 0, "dtype": "float32"}
-    ).get_json()
+    body = client.post("/v1/chain", json={"activation": "sigmoid", "depth": 200, "z": 0, "dtype": "float32"}).get_json()
     assert body["gradient"] == 0.0 and body["underflowed"] is True
     assert body["log10_abs_gradient"] == pytest.approx(
-        sum(layer["log10_abs_cumulative_gradient"] - prev for layer, prev in zip(body["layers"], [0] + [
-            x["log10_abs_cumulative_gradient"] for x in body["layers"][:-1]])), rel=1e-9
+        sum(
+            layer["log10_abs_cumulative_gradient"] - prev
+            for layer, prev in zip(
+                body["layers"], [0] + [x["log10_abs_cumulative_gradient"] for x in body["layers"][:-1]]
+            )
+        ),
+        rel=1e-9,
     )
 
 
@@ -106,7 +109,9 @@ def test_list_of_starting_points_gives_lists(client):
 
 
 def test_cumulative_gradient_per_layer_is_the_running_product(client):
-    body = client.post("/v1/chain", json={"activation": "gelu", "depth": 6, "z": 0.7, "weight": 1.2, "bias": 0.1}).get_json()
+    body = client.post(
+        "/v1/chain", json={"activation": "gelu", "depth": 6, "z": 0.7, "weight": 1.2, "bias": 0.1}
+    ).get_json()
     running = 1.0
     for layer in body["layers"]:
         running *= 1.2 * layer["local_derivative"]

@@ -49,8 +49,9 @@ def test_formula_restating_a_catalog_entry_agrees_to_1e_6(text, params, name, sk
     ref = evaluate(entry, cat_params, X, order=2, dtype="float64")
     # Points where a naive formula overflows or sits on a kink are compared only where finite.
     kinks = np.isin(X, [*entry.non_differentiable_points(cat_params), *skip])
-    for got, want in zip((mine.value, mine.derivative, mine.second_derivative),
-                         (ref.value, ref.derivative, ref.second_derivative)):
+    for got, want in zip(
+        (mine.value, mine.derivative, mine.second_derivative), (ref.value, ref.derivative, ref.second_derivative)
+    ):
         ok = np.isfinite(got) & ~kinks
         assert ok.sum() >= 990
         np.testing.assert_allclose(got[ok], want[ok], rtol=1e-6, atol=1e-12)
@@ -105,8 +106,28 @@ def test_dtype_is_preserved_for_constants_and_comparisons(client):
 def test_functions_endpoint_lists_the_table_and_caps(client):
     body = client.get("/v1/expressions/functions").get_json()
     names = {f["name"] for f in body["functions"]}
-    assert {"exp", "log", "log1p", "expm1", "sqrt", "abs", "sin", "cos", "tanh", "arctan", "erf", "sigmoid",
-            "softplus", "relu", "maximum", "minimum", "clip", "where", "gelu", "mish"} <= names
+    assert {
+        "exp",
+        "log",
+        "log1p",
+        "expm1",
+        "sqrt",
+        "abs",
+        "sin",
+        "cos",
+        "tanh",
+        "arctan",
+        "erf",
+        "sigmoid",
+        "softplus",
+        "relu",
+        "maximum",
+        "minimum",
+        "clip",
+        "where",
+        "gelu",
+        "mish",
+    } <= names
     assert body["constants"] == {"pi": pytest.approx(3.141592653589793), "e": pytest.approx(2.718281828459045)}
     assert body["limits"]["max_expression_length"] == Limits().max_expression_length
 
@@ -204,14 +225,18 @@ def test_bad_formula_params_are_422_naming_the_param(client, params, field):
 
 
 def test_error_says_where(client):
-    detail = client.post("/v1/evaluate", json={"activation": {"expression": "x + foo(x)"}, "x": [1]}).get_json()["detail"]
+    detail = client.post("/v1/evaluate", json={"activation": {"expression": "x + foo(x)"}, "x": [1]}).get_json()[
+        "detail"
+    ]
     assert "foo" in detail and "position 5" in detail
 
 
 # ----- property-based -----------------------------------------------------------------
 
 LEAVES = st.sampled_from(["x", "a", "pi", "e", "1", "0.5", "2.0", "3"])
-UNARY = st.sampled_from(["exp", "tanh", "sigmoid", "softplus", "sin", "cos", "abs", "relu", "gelu", "mish", "arctan", "erf", "log1p"])
+UNARY = st.sampled_from(
+    ["exp", "tanh", "sigmoid", "softplus", "sin", "cos", "abs", "relu", "gelu", "mish", "arctan", "erf", "log1p"]
+)
 
 
 def _expr(children):
@@ -259,7 +284,12 @@ def test_random_garbage_is_always_a_422_problem_and_fast(text):
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.lists(st.sampled_from(list("x+-*/()**,. 0123456789eabc_[]{}'\"=<>!:;") + ["sin", "where", "__", "lambda", "import"]), max_size=60))
+@given(
+    st.lists(
+        st.sampled_from(list("x+-*/()**,. 0123456789eabc_[]{}'\"=<>!:;") + ["sin", "where", "__", "lambda", "import"]),
+        max_size=60,
+    )
+)
 def test_random_token_soup_never_escapes_as_an_exception(tokens):
     text = "".join(tokens)
     client = _app.test_client()

@@ -43,14 +43,22 @@ def test_same_seed_gives_identical_numbers_in_a_second_app_instance(client):
     assert client.post("/v1/gradient-flow", json=req).get_data() == other.post("/v1/gradient-flow", json=req).get_data()
 
 
-@pytest.mark.parametrize("init", ["he_normal", "he_uniform", "xavier_normal", "xavier_uniform", "lecun_normal", "lecun_uniform", "normal"])
+@pytest.mark.parametrize(
+    "init", ["he_normal", "he_uniform", "xavier_normal", "xavier_uniform", "lecun_normal", "lecun_uniform", "normal"]
+)
 def test_every_init_scheme_runs_and_reports_its_std(client, init):
     body = flow(client, activation="tanh", depth=3, width=50, batch=8, init=init, init_std=0.2)
     expected = {"he": (2 / 50) ** 0.5, "xavier": (2 / 100) ** 0.5, "lecun": (1 / 50) ** 0.5, "normal": 0.2}
     assert body["init_std"] == pytest.approx(expected[init.rsplit("_", 1)[0]])
     for layer in body["layers"]:
-        assert {"activation_mean", "activation_std", "dead_fraction", "saturated_fraction", "grad_norm",
-                "grad_norm_activations"} <= set(layer)
+        assert {
+            "activation_mean",
+            "activation_std",
+            "dead_fraction",
+            "saturated_fraction",
+            "grad_norm",
+            "grad_norm_activations",
+        } <= set(layer)
 
 
 def test_saturated_tanh_with_huge_weights_reports_saturation(client):

@@ -44,7 +44,7 @@ def server(tmp_path_factory):
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             if proc.poll() is not None:
                 log.close()
-                raise RuntimeError(log_path.read_text())
+                raise RuntimeError(log_path.read_text()) from None
             time.sleep(0.3)
     else:
         proc.kill()
@@ -77,7 +77,10 @@ def test_gunicorn_serves_evaluate_and_survives_bad_input(server):
     for bad in (b'{"activation": "relu", "x": [NaN]}', b"{", b'{"activation": "nope", "x": [1]}'):
         status, media, _ = _post(f"{base}/v1/evaluate", bad)
         assert 400 <= status < 500 and media == "application/problem+json"
-    status, _, body = _post(f"{base}/v1/evaluate", json.dumps({"activation": "gelu", "grid": {"start": -5, "stop": 5, "num": 100000}}).encode())
+    status, _, body = _post(
+        f"{base}/v1/evaluate",
+        json.dumps({"activation": "gelu", "grid": {"start": -5, "stop": 5, "num": 100000}}).encode(),
+    )
     assert status == 200 and len(body["value"]) == 100000
     assert proc.poll() is None
 

@@ -16,12 +16,17 @@ def softmax(v):
 
 CLOSED = {
     "softmax": (softmax, lambda v: np.diag(softmax(v)) - np.outer(softmax(v), softmax(v))),
-    "log_softmax": (lambda v: v - v.max() - np.log(np.exp(v - v.max()).sum()),
-                    lambda v: np.eye(len(v)) - softmax(v)[None, :]),
+    "log_softmax": (
+        lambda v: v - v.max() - np.log(np.exp(v - v.max()).sum()),
+        lambda v: np.eye(len(v)) - softmax(v)[None, :],
+    ),
     "softmin": (lambda v: softmax(-v), lambda v: -(np.diag(softmax(-v)) - np.outer(softmax(-v), softmax(-v)))),
-    "glu": (lambda v: v[:3] / (1 + np.exp(-v[3:])),
-            lambda v: np.hstack([np.diag(1 / (1 + np.exp(-v[3:]))),
-                                 np.diag(v[:3] * np.exp(-v[3:]) / (1 + np.exp(-v[3:])) ** 2)])),
+    "glu": (
+        lambda v: v[:3] / (1 + np.exp(-v[3:])),
+        lambda v: np.hstack(
+            [np.diag(1 / (1 + np.exp(-v[3:]))), np.diag(v[:3] * np.exp(-v[3:]) / (1 + np.exp(-v[3:])) ** 2)]
+        ),
+    ),
 }
 
 

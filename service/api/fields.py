@@ -123,7 +123,9 @@ def compile_formula(text: Any, params: Any) -> BoundActivation:
     except ExpressionError as e:
         raise ma.ValidationError({"expression": [e.message]}) from None
     except InvalidParams as e:
-        raise ma.ValidationError({"params": {e.field: [e.message]}} if e.field != "params" else {"params": [e.message]}) from None
+        raise ma.ValidationError(
+            {"params": {e.field: [e.message]}} if e.field != "params" else {"params": [e.message]}
+        ) from None
     return BoundActivation(activation, bound, expression=text)
 
 

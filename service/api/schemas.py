@@ -25,7 +25,9 @@ def order_field(strict=True):
         load_default=1,
         strict=strict,
         validate=ma.validate.Range(0, 2),
-        metadata={"description": "highest derivative returned: 0 value only, 1 adds f′ (or the Jacobian), 2 adds f″ (or the Hessian)"},
+        metadata={
+            "description": "highest derivative returned: 0 value only, 1 adds f′ (or the Jacobian), 2 adds f″ (or the Hessian)"
+        },
     )
 
 

@@ -12,12 +12,27 @@ from .catalog import CATALOG as CATALOG  # noqa: E402
 from .devices import DEVICE_CHOICES as DEVICE_CHOICES  # noqa: E402
 from .errors import (  # noqa: E402
     CoreError as CoreError,
+)
+from .errors import (
     DeviceUnavailable as DeviceUnavailable,
+)
+from .errors import (
     InvalidInput as InvalidInput,
+)
+from .errors import (
     InvalidParams as InvalidParams,
+)
+from .errors import (
     LimitExceeded as LimitExceeded,
+)
+from .errors import (
     UnknownActivation as UnknownActivation,
 )
-from .evaluate import DTYPES as DTYPES, Evaluation as Evaluation, evaluate as evaluate  # noqa: E402
+from .evaluate import DTYPES as DTYPES  # noqa: E402
+from .evaluate import Evaluation as Evaluation
+from .evaluate import evaluate as evaluate
 from .limits import Limits as Limits  # noqa: E402
-from .registry import ELEMENTWISE as ELEMENTWISE, VECTOR as VECTOR, Activation as Activation, Param as Param  # noqa: E402
+from .registry import ELEMENTWISE as ELEMENTWISE  # noqa: E402
+from .registry import VECTOR as VECTOR
+from .registry import Activation as Activation
+from .registry import Param as Param

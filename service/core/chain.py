@@ -61,7 +61,9 @@ class ChainResult:
 
 def _check(activation: Activation, depth: int, n_inputs: int, limits: Limits) -> None:
     if activation.kind == VECTOR:
-        raise InvalidInput(f"{activation.name} is a vector activation; the scalar chain needs an element-wise one", "activation")
+        raise InvalidInput(
+            f"{activation.name} is a vector activation; the scalar chain needs an element-wise one", "activation"
+        )
     if depth > limits.max_chain_depth:
         raise LimitExceeded(f"depth {depth} exceeds max_chain_depth={limits.max_chain_depth}", "depth")
     if n_inputs > limits.max_chain_inputs:
@@ -82,11 +84,14 @@ def _chain_program(activation: Activation, static: tuple):
     df = jax.grad(f)
 
     def composed(h0, weight, bias, depth, n_layers, params):
-        def layer(h, l):
+        def layer(h, index):
             z = weight * h + bias
-            live = l < depth
-            h_next = jnp.where(live, f(z, params), h)
-            return h_next, (z, h_next, df(z, params))
+            live = index < depth
+            # Padding layers pass h through; they see z = 0 so an overflowed h there cannot
+            # turn the gradient into NaN through 0·f′(∞).
+            z_safe = jnp.where(live, z, 0.0)
+            h_next = jnp.where(live, f(z_safe, params), h)
+            return h_next, (z, h_next, df(z_safe, params))
 
         h_last, per_layer = jax.lax.scan(layer, h0, jnp.arange(n_layers))
         return h_last, per_layer
@@ -188,9 +193,7 @@ def chain(
     z0 = np.zeros(bucket(n), dtype=np_dtype)
     z0[:n] = z
     cast = {k: np.asarray(v, dtype=np_dtype) for k, v in traced.items()}
-    g, (zs, hs, ds) = program(
-        z0, np_dtype(weight), np_dtype(bias), np.int32(depth), cast, n_layers=bucket(depth)
-    )
+    g, (zs, hs, ds) = program(z0, np_dtype(weight), np_dtype(bias), np.int32(depth), cast, n_layers=bucket(depth))
     zs, hs, ds = (np.asarray(a)[:n, :depth] for a in (zs, hs, ds))
     return _assemble(activation, params, traced, static, weight, zs, hs, ds, np.asarray(g)[:n], depth)
 

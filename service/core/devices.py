@@ -11,7 +11,7 @@ from .errors import DeviceUnavailable
 DEVICE_CHOICES = ("auto", "cpu", "gpu")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def gpu_devices() -> tuple:
     """The GPUs JAX can use in this process (empty on a CPU-only install)."""
     try:

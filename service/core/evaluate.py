@@ -10,11 +10,11 @@ buckets and the answer sliced, so a stream of sizes compiles a handful of times.
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import jax
-
 import numpy as np
 
 from . import devices
@@ -108,11 +108,13 @@ def check_input(activation: Activation, x: np.ndarray, order: int, limits: Limit
         m = n // 2 if activation.name == "glu" else n
         if order >= 1 and rows.shape[0] * m * n > limits.max_jacobian_entries:
             raise LimitExceeded(
-                f"Jacobian of {rows.shape[0]}×{m}×{n} entries exceeds max_jacobian_entries={limits.max_jacobian_entries}", "x"
+                f"Jacobian of {rows.shape[0]}×{m}×{n} entries exceeds max_jacobian_entries={limits.max_jacobian_entries}",
+                "x",
             )
         if order >= 2 and rows.shape[0] * m * n * n > limits.max_hessian_entries:
             raise LimitExceeded(
-                f"Hessian of {rows.shape[0]}×{m}×{n}×{n} entries exceeds max_hessian_entries={limits.max_hessian_entries}", "x"
+                f"Hessian of {rows.shape[0]}×{m}×{n}×{n} entries exceeds max_hessian_entries={limits.max_hessian_entries}",
+                "x",
             )
     else:
         if x.ndim != 1:
@@ -152,9 +154,7 @@ def evaluate(
     n = rows.shape[0]
     padded = np.zeros((bucket(n),) + rows.shape[1:], dtype=np_dtype)
     padded[:n] = rows
-    args = jax.device_put(
-        (padded, {k: np.asarray(v, dtype=np_dtype) for k, v in traced.items()}), target
-    )
+    args = jax.device_put((padded, {k: np.asarray(v, dtype=np_dtype) for k, v in traced.items()}), target)
     # + 0.0 turns −0.0 (e.g. σ″(0) = −σ′(0)·tanh 0) into 0.0 for JSON readers.
     outs = [np.asarray(o)[:n] + np.asarray(0.0, dtype=np_dtype) for o in program(*args)]
     if activation.kind == VECTOR and xd.ndim == 1:
@@ -173,5 +173,3 @@ def evaluate_scalar(activation: Activation, params: Mapping[str, Any], x: float,
     """f^{(order)}(x) in float64 on the CPU, for properties and teaching content."""
     result = evaluate(activation, params, np.array([x]), order=order, dtype="float64", device="cpu")
     return float([result.value, result.derivative, result.second_derivative][order][0])
-
-

@@ -23,8 +23,8 @@ import ast
 import math
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import jax.numpy as jnp
 from jax.scipy.special import erf, erfc
@@ -83,12 +83,16 @@ _BUILTIN = (
     Function("maximum", 2, jnp.maximum, "larger of a and b; at a tie the derivative is split ½/½"),
     Function("minimum", 2, jnp.minimum, "smaller of a and b; at a tie the derivative is split ½/½"),
     Function("clip", 3, jnp.clip, "clip(v, lo, hi) = minimum(maximum(v, lo), hi)"),
-    Function("where", 3, None, "where(cond, a, b): a where cond is true (non-zero), else b; derivative of the chosen branch"),
+    Function(
+        "where", 3, None, "where(cond, a, b): a where cond is true (non-zero), else b; derivative of the chosen branch"
+    ),
 )
 FUNCTIONS: dict[str, Function] = {f.name: f for f in _BUILTIN}
 for _a in CATALOG:
     if _a.kind == ELEMENTWISE and _a.name not in FUNCTIONS:
-        FUNCTIONS[_a.name] = Function(_a.name, 1, _catalog_function(_a), f"the catalog's {_a.name} at its default params")
+        FUNCTIONS[_a.name] = Function(
+            _a.name, 1, _catalog_function(_a), f"the catalog's {_a.name} at its default params"
+        )
 CONSTANTS = {"pi": math.pi, "e": math.e}
 VARIABLE = "x"
 
@@ -143,8 +147,14 @@ def parse(text: str, limits: Limits = Limits()) -> ast.Expression:
         if count > limits.max_expression_nodes:
             raise ExpressionError(f"has more than max_expression_nodes={limits.max_expression_nodes} nodes")
         if depth > limits.max_expression_depth:
-            raise ExpressionError(f"is nested deeper than max_expression_depth={limits.max_expression_depth}", _pos(node))
-        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node) if not isinstance(child, (ast.operator, ast.unaryop, ast.cmpop, ast.expr_context)))
+            raise ExpressionError(
+                f"is nested deeper than max_expression_depth={limits.max_expression_depth}", _pos(node)
+            )
+        stack.extend(
+            (child, depth + 1)
+            for child in ast.iter_child_nodes(node)
+            if not isinstance(child, (ast.operator, ast.unaryop, ast.cmpop, ast.expr_context))
+        )
     return tree
 
 
@@ -160,8 +170,16 @@ class _Checker:
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 kind = "strings" if isinstance(value, (str, bytes)) else type(value).__name__
                 raise ExpressionError(f"{kind} are not allowed", _pos(node))
-            if isinstance(value, int) and value.bit_length() > 64 or not math.isfinite(float(value)) or abs(float(value)) > self.limits.max_expression_literal:
-                raise ExpressionError(f"numeric literals must be finite with magnitude <= {self.limits.max_expression_literal:g}", _pos(node))
+            if (
+                isinstance(value, int)
+                and value.bit_length() > 64
+                or not math.isfinite(float(value))
+                or abs(float(value)) > self.limits.max_expression_literal
+            ):
+                raise ExpressionError(
+                    f"numeric literals must be finite with magnitude <= {self.limits.max_expression_literal:g}",
+                    _pos(node),
+                )
         elif isinstance(node, ast.Name):
             name = node.id
             if name.startswith("_"):
@@ -197,25 +215,33 @@ class _Checker:
                 raise ExpressionError("only the listed functions can be called, by name", _pos(node))
             name = node.func.id
             if name not in FUNCTIONS:
-                raise ExpressionError(f"unknown function '{name}' (GET /v1/expressions/functions lists them)", _pos(node))
+                raise ExpressionError(
+                    f"unknown function '{name}' (GET /v1/expressions/functions lists them)", _pos(node)
+                )
             if node.keywords:
                 raise ExpressionError("keyword arguments are not allowed", _pos(node.keywords[0].value))
             if any(isinstance(a, ast.Starred) for a in node.args):
                 raise ExpressionError("starred arguments are not allowed", _pos(node))
             arity = FUNCTIONS[name].arity
             if len(node.args) != arity:
-                raise ExpressionError(f"{name}() takes {arity} argument{'s' if arity != 1 else ''}, got {len(node.args)}", _pos(node))
+                raise ExpressionError(
+                    f"{name}() takes {arity} argument{'s' if arity != 1 else ''}, got {len(node.args)}", _pos(node)
+                )
             for arg in node.args:
                 self.check(arg)
         else:
-            raise ExpressionError(_DESCRIBE.get(type(node), f"'{type(node).__name__}' syntax is not allowed"), _pos(node))
+            raise ExpressionError(
+                _DESCRIBE.get(type(node), f"'{type(node).__name__}' syntax is not allowed"), _pos(node)
+            )
 
     def _check_exponent(self, node) -> None:
         """A constant exponent (built of literals, pi, e and + - * /) must be small: keeps
         ``9**9**9`` and ``x**1e308`` out. Folded with Python floats, overflow caught."""
         value = _constant_value(node)
         if value is not None and not (math.isfinite(value) and abs(value) <= self.limits.max_expression_exponent):
-            raise ExpressionError(f"constant exponents must have magnitude <= {self.limits.max_expression_exponent:g}", _pos(node))
+            raise ExpressionError(
+                f"constant exponents must have magnitude <= {self.limits.max_expression_exponent:g}", _pos(node)
+            )
 
 
 def _constant_value(node) -> float | None:
@@ -277,8 +303,14 @@ def _compile(node) -> Callable:
         return lambda x, p: a(x, p) ** b(x, p)
     if isinstance(node, ast.Compare):
         a, b = _compile(node.left), _compile(node.comparators[0])
-        cmp = {ast.Lt: jnp.less, ast.LtE: jnp.less_equal, ast.Gt: jnp.greater, ast.GtE: jnp.greater_equal,
-               ast.Eq: jnp.equal, ast.NotEq: jnp.not_equal}[type(node.ops[0])]
+        cmp = {
+            ast.Lt: jnp.less,
+            ast.LtE: jnp.less_equal,
+            ast.Gt: jnp.greater,
+            ast.GtE: jnp.greater_equal,
+            ast.Eq: jnp.equal,
+            ast.NotEq: jnp.not_equal,
+        }[type(node.ops[0])]
         return lambda x, p: jnp.where(cmp(a(x, p), b(x, p)), 1.0, 0.0) + 0.0 * x
     if isinstance(node, ast.Call):
         args = [_compile(a) for a in node.args]
@@ -339,7 +371,9 @@ def compile_expression(
             raise InvalidParams("param names must be identifiers without a leading underscore", str(name)[:64])
         if name in reserved:
             raise InvalidParams(f"'{name}' is reserved (the variable, a constant or a function)", name)
-        bound[name] = Param(name, 0.0, "user param", minimum=-limits.max_expression_literal, maximum=limits.max_expression_literal).check(value)
+        bound[name] = Param(
+            name, 0.0, "user param", minimum=-limits.max_expression_literal, maximum=limits.max_expression_literal
+        ).check(value)
     tree = parse(text, limits)
     checker = _Checker(set(bound), limits)
     checker.check(tree.body)

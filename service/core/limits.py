@@ -40,7 +40,7 @@ class Limits:
     expression_cache_size: int = 256  # compiled formulas kept per worker (LRU)
 
     @classmethod
-    def from_env(cls, environ=os.environ) -> "Limits":
+    def from_env(cls, environ=os.environ) -> Limits:
         """Defaults overridden by ``ACTFN_<FIELD>`` environment variables."""
         values = {}
         for f in fields(cls):

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 from .errors import InvalidParams, UnknownActivation
 
@@ -130,9 +131,7 @@ class Activation:
             "formula": self.formula,
             "params": [p.describe() for p in self.params],
             "summary": self.summary,
-            "non_differentiable_points": self.non_differentiable_points(
-                {p.name: p.default for p in self.params}
-            ),
+            "non_differentiable_points": self.non_differentiable_points({p.name: p.default for p in self.params}),
             "convention": self.convention or "Differentiable everywhere: no kink, no convention needed.",
         }
 

@@ -87,10 +87,15 @@ def chain(args):
         scalar = not isinstance(z, np.ndarray)
         weight, bias = args.get("weight", 1.0), args.get("bias", 0.0)
         result = chains.chain(
-            bound.activation, bound.params, np.atleast_1d(z), depth,
-            weight=weight, bias=bias, dtype=args["dtype"], limits=limits,
+            bound.activation,
+            bound.params,
+            np.atleast_1d(z),
+            depth,
+            weight=weight,
+            bias=bias,
+            dtype=args["dtype"],
+            limits=limits,
         )
         out.update(weight=weight, bias=bias, z=float(z) if scalar else z)
     out.update(shape(bound, result, scalar, depth))
     return out
-

@@ -21,7 +21,10 @@ class NumberOrList(NumberArray):
 class ChainRequestSchema(ma.Schema):
     activation = ActivationRef(required=True, metadata=activation_ref_doc())
     depth = ma.fields.Integer(
-        required=True, strict=True, validate=ma.validate.Range(min=1), metadata={"description": "number of layers L (at most max_chain_depth)"}
+        required=True,
+        strict=True,
+        validate=ma.validate.Range(min=1),
+        metadata={"description": "number of layers L (at most max_chain_depth)"},
     )
     z = NumberOrList(
         metadata={
@@ -48,10 +51,14 @@ class ChainRequestSchema(ma.Schema):
     def _one_form(self, data, **kwargs):
         if "pre_activations" in data:
             if "z" in data:
-                raise ma.ValidationError("Give either z (with weight and bias) or pre_activations, not both.", "pre_activations")
+                raise ma.ValidationError(
+                    "Give either z (with weight and bias) or pre_activations, not both.", "pre_activations"
+                )
             for name in ("weight", "bias"):
                 if name in data:
-                    raise ma.ValidationError(f"{name} applies to the z form only; pre_activations are used as given.", name)
+                    raise ma.ValidationError(
+                        f"{name} applies to the z form only; pre_activations are used as given.", name
+                    )
             if "depth" in data and len(data["pre_activations"]) != data["depth"]:
                 raise ma.ValidationError(
                     f"has {len(data['pre_activations'])} entries but depth is {data['depth']}: give one per layer.",
@@ -69,7 +76,9 @@ class ChainLayerSchema(ma.Schema):
     pre_activation = ma.fields.Raw(metadata={"description": "z_l", **_MAYBE_LIST})
     output = ma.fields.Raw(metadata={"description": "h_l = f(z_l)"})
     local_derivative = ma.fields.Raw(metadata={"description": "f′(z_l)"})
-    cumulative_gradient = ma.fields.Raw(metadata={"description": "dh_l/dh₀ = Π_{k≤l} w·f′(z_k) (null if it overflowed)"})
+    cumulative_gradient = ma.fields.Raw(
+        metadata={"description": "dh_l/dh₀ = Π_{k≤l} w·f′(z_k) (null if it overflowed)"}
+    )
     log10_abs_cumulative_gradient = ma.fields.Raw(
         metadata={"description": "Σ_{k≤l} log10|w·f′(z_k)| in float64 (null for −∞: a zero factor)"}
     )
@@ -82,15 +91,30 @@ class ChainResponseSchema(ma.Schema):
     weight = ma.fields.Float()
     bias = ma.fields.Float()
     z = ma.fields.Raw(metadata={"description": "the starting point(s) as given"})
-    gradient = ma.fields.Raw(metadata={"description": "dh_L/dh₀ from jax.grad of the composed function (0 when it underflowed)"})
-    log10_abs_gradient = ma.fields.Raw(metadata={"description": "log10|dh_L/dh₀| summed in log space; null when a factor is exactly 0"})
-    verdict = ma.fields.Raw(
-        metadata={"description": "'vanishing' (|g| < 1e-3), 'exploding' (|g| > 1e3) or 'stable'; null if the gradient is NaN"}
+    gradient = ma.fields.Raw(
+        metadata={"description": "dh_L/dh₀ from jax.grad of the composed function (0 when it underflowed)"}
     )
-    underflowed = ma.fields.Raw(metadata={"description": "the gradient is 0 in this dtype although its log magnitude is finite"})
-    overflowed = ma.fields.Raw(metadata={"description": "the gradient is ±∞ (null) in this dtype although its log magnitude is finite"})
-    zero_derivative = ma.fields.Raw(metadata={"description": "some layer's local derivative is exactly 0 (dead): the gradient is exactly 0"})
-    bound = ma.fields.Float(allow_none=True, metadata={"description": "(|w|·sup|f′|)^L; null when sup|f′| is unbounded or the bound overflows"})
+    log10_abs_gradient = ma.fields.Raw(
+        metadata={"description": "log10|dh_L/dh₀| summed in log space; null when a factor is exactly 0"}
+    )
+    verdict = ma.fields.Raw(
+        metadata={
+            "description": "'vanishing' (|g| < 1e-3), 'exploding' (|g| > 1e3) or 'stable'; null if the gradient is NaN"
+        }
+    )
+    underflowed = ma.fields.Raw(
+        metadata={"description": "the gradient is 0 in this dtype although its log magnitude is finite"}
+    )
+    overflowed = ma.fields.Raw(
+        metadata={"description": "the gradient is ±∞ (null) in this dtype although its log magnitude is finite"}
+    )
+    zero_derivative = ma.fields.Raw(
+        metadata={"description": "some layer's local derivative is exactly 0 (dead): the gradient is exactly 0"}
+    )
+    bound = ma.fields.Float(
+        allow_none=True,
+        metadata={"description": "(|w|·sup|f′|)^L; null when sup|f′| is unbounded or the bound overflows"},
+    )
     log10_bound = ma.fields.Float(allow_none=True)
     max_abs_derivative = ma.fields.Float(allow_none=True, metadata={"description": "sup|f′| used by the bound"})
     thresholds = ma.fields.Dict(metadata={"description": "the verdict's thresholds on |gradient|"})

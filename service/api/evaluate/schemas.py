@@ -55,8 +55,12 @@ class EvaluationSchema(ma.Schema):
     value = NumberArray(ndims=(1, 2), metadata={"description": "f(x)", **_ANY_ARRAY})
     derivative = NumberArray(metadata={"description": "f′(x) (element-wise, order ≥ 1)", **_NUMBERS})
     second_derivative = NumberArray(metadata={"description": "f″(x) (element-wise, order 2)", **_NUMBERS})
-    jacobian = NumberArray(ndims=(2, 3), metadata={"description": "∂f_i/∂x_j per vector (vector, order ≥ 1)", **_ANY_ARRAY})
-    hessian = NumberArray(ndims=(3, 4), metadata={"description": "∂²f_i/∂x_j∂x_k per vector (vector, order 2)", **_ANY_ARRAY})
+    jacobian = NumberArray(
+        ndims=(2, 3), metadata={"description": "∂f_i/∂x_j per vector (vector, order ≥ 1)", **_ANY_ARRAY}
+    )
+    hessian = NumberArray(
+        ndims=(3, 4), metadata={"description": "∂²f_i/∂x_j∂x_k per vector (vector, order 2)", **_ANY_ARRAY}
+    )
     nonfinite = ma.fields.Dict(
         keys=ma.fields.String(),
         values=ma.fields.List(ma.fields.Raw()),

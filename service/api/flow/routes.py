@@ -51,7 +51,10 @@ def gradient_flow(args):
         **{k: args[k] for k in ("depth", "width", "batch", "init", "bias", "seed", "dtype")},
         "init_std": flow.init_std(args["init"], args["width"], args["width"], args["init_std"]),
         "loss": _json_number(report.loss),
-        "layers": [{k: _json_number(v) if isinstance(v, float) else v for k, v in dataclasses.asdict(layer).items()} for layer in report.layers],
+        "layers": [
+            {k: _json_number(v) if isinstance(v, float) else v for k, v in dataclasses.asdict(layer).items()}
+            for layer in report.layers
+        ],
         "gradient_ratio": _json_number(report.gradient_ratio),
         "verdict": report.verdict,
         "thresholds": {"vanishing_below": flow.VANISHING_RATIO, "exploding_above": flow.EXPLODING_RATIO},

@@ -9,10 +9,26 @@ from ..schemas import activation_ref_doc
 
 class FlowRequestSchema(ma.Schema):
     activation = ActivationRef(required=True, metadata=activation_ref_doc())
-    depth = ma.fields.Integer(required=True, strict=True, validate=ma.validate.Range(min=1), metadata={"description": "hidden layers"})
-    width = ma.fields.Integer(required=True, strict=True, validate=ma.validate.Range(min=1), metadata={"description": "units per hidden layer (also the input size)"})
-    batch = ma.fields.Integer(load_default=64, strict=True, validate=ma.validate.Range(min=1), metadata={"description": "samples in the random input batch"})
-    init = ma.fields.String(load_default="he_normal", validate=ma.validate.OneOf(INITS), metadata={"description": "weight initialisation scheme"})
+    depth = ma.fields.Integer(
+        required=True, strict=True, validate=ma.validate.Range(min=1), metadata={"description": "hidden layers"}
+    )
+    width = ma.fields.Integer(
+        required=True,
+        strict=True,
+        validate=ma.validate.Range(min=1),
+        metadata={"description": "units per hidden layer (also the input size)"},
+    )
+    batch = ma.fields.Integer(
+        load_default=64,
+        strict=True,
+        validate=ma.validate.Range(min=1),
+        metadata={"description": "samples in the random input batch"},
+    )
+    init = ma.fields.String(
+        load_default="he_normal",
+        validate=ma.validate.OneOf(INITS),
+        metadata={"description": "weight initialisation scheme"},
+    )
     init_std = ma.fields.Float(
         load_default=0.01,
         allow_nan=False,
@@ -26,7 +42,10 @@ class FlowRequestSchema(ma.Schema):
         metadata={"description": "constant initial bias of every hidden unit (a large negative one kills ReLUs)"},
     )
     seed = ma.fields.Integer(
-        load_default=0, strict=True, validate=ma.validate.Range(min=0, max=2**32 - 1), metadata={"description": "seed of the jax.random keys"}
+        load_default=0,
+        strict=True,
+        validate=ma.validate.Range(min=0, max=2**32 - 1),
+        metadata={"description": "seed of the jax.random keys"},
     )
     dtype = ma.fields.String(load_default="float32", validate=ma.validate.OneOf(("float32", "float64")))
 
@@ -35,7 +54,9 @@ class FlowLayerSchema(ma.Schema):
     layer = ma.fields.Integer(metadata={"description": "1 = nearest the input"})
     activation_mean = ma.fields.Float()
     activation_std = ma.fields.Float()
-    dead_fraction = ma.fields.Float(metadata={"description": "units whose output and derivative are 0 for the whole batch"})
+    dead_fraction = ma.fields.Float(
+        metadata={"description": "units whose output and derivative are 0 for the whole batch"}
+    )
     saturated_fraction = ma.fields.Float(metadata={"description": "(sample, unit) pairs with |f′| < 1e-3"})
     grad_norm = ma.fields.Float(metadata={"description": "‖∂loss/∂W_l‖ (Frobenius)"})
     grad_norm_activations = ma.fields.Float(metadata={"description": "‖∂loss/∂h_l‖ (Frobenius)"})
@@ -53,6 +74,10 @@ class FlowResponseSchema(ma.Schema):
     dtype = ma.fields.String()
     loss = ma.fields.Float()
     layers = ma.fields.List(ma.fields.Nested(FlowLayerSchema))
-    gradient_ratio = ma.fields.Float(allow_none=True, metadata={"description": "first layer's grad_norm over the last's (null when the last is 0)"})
-    verdict = ma.fields.String(metadata={"description": "'vanishing' (ratio < 1e-2), 'exploding' (ratio > 1e2) or 'healthy'"})
+    gradient_ratio = ma.fields.Float(
+        allow_none=True, metadata={"description": "first layer's grad_norm over the last's (null when the last is 0)"}
+    )
+    verdict = ma.fields.String(
+        metadata={"description": "'vanishing' (ratio < 1e-2), 'exploding' (ratio > 1e2) or 'healthy'"}
+    )
     thresholds = ma.fields.Dict()
