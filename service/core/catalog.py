@@ -103,14 +103,13 @@ def celu(x, alpha):
 
 
 def gelu(x, approximate="none"):
-    # Φ and the tanh term are exactly 0 or 1 beyond |x| = 50, so clipping there changes no
-    # value and keeps x², x³ from overflowing into 0·∞ inside the derivative.
-    xc = jnp.clip(x, -50.0, 50.0)
+    # Beyond |x| = 50, GELU is 0 or x to every float's precision (1 − Φ(50) ≈ 1e-545).
     if approximate == "tanh":
         # ½(1 + tanh u) = σ(2u): no cancellation of 1 + tanh u for negative x.
-        u = SQRT_2_OVER_PI * (xc + 0.044715 * xc * xc * xc)
-        return x * nm.sigmoid(2.0 * u)
-    return x * 0.5 * erfc(-xc / math.sqrt(2.0))
+        return nm.linear_tail(
+            x, lambda t: t * nm.sigmoid(2.0 * SQRT_2_OVER_PI * (t + 0.044715 * t * t * t)), -50.0, 50.0
+        )
+    return nm.linear_tail(x, lambda t: t * 0.5 * erfc(-t / math.sqrt(2.0)), -50.0, 50.0)
 
 
 def silu(x, beta):
@@ -126,7 +125,8 @@ def quick_gelu(x):
 
 
 def mish(x):
-    return x * nm.tanh(nm.softplus(x))
+    # tanh(softplus(50)) is 1 in float64 and x·e^x underflows below −750.
+    return nm.linear_tail(x, lambda t: t * nm.tanh(nm.softplus(t)), -750.0, 50.0)
 
 
 def hard_sigmoid(x):
@@ -208,9 +208,12 @@ def cloglog(x):
 
 
 def elish(x):
-    neg = x < 0
-    xn = nm.safe_where(neg, x, 0.0)
-    return jnp.where(neg, nm.expm1(xn) * nm.sigmoid(xn), x * nm.sigmoid(x))
+    def body(t):
+        neg = t < 0
+        tn = nm.safe_where(neg, t, 0.0)
+        return jnp.where(neg, nm.expm1(tn) * nm.sigmoid(tn), t * nm.sigmoid(t))
+
+    return nm.linear_tail(x, body, -750.0, 750.0)
 
 
 # ----- vector functions (x is one 1-D vector) -----------------------------------------

@@ -44,6 +44,15 @@ def with_derivatives(f, df, d2f):
     return f
 
 
+def linear_tail(x, fn, lo, hi):
+    """``fn(x)`` on [lo, hi]; 0 below lo and x above hi, where ``fn`` equals them to every
+    float's precision (SiLU-like gates beyond saturation). Keeps 0·∞ out of derivatives when x
+    is huge or infinite, as it can be deep inside an exploding chain."""
+    inside = (x >= lo) & (x <= hi)
+    xs = safe_where(inside, x, 0.0)
+    return jnp.where(inside, fn(xs), jnp.where(x > hi, x, 0.0))
+
+
 def sqrt_x2_plus(x, c):
     """√(x² + c) for c > 0, as |x|·√(1 + c·(1/x)²) for |x| > 1 so x² never overflows."""
     big = jnp.abs(x) > 1.0
