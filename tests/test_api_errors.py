@@ -96,6 +96,7 @@ def test_bad_body_is_a_problem_naming_the_field(client, body, status, field):
         ('{"activation": "relu", "x": [Infinity]}', "x.0"),
         ('{"activation": "relu", "x": [-Infinity, 1, NaN]}', "x.0"),
         ('{"activation": "relu", "x": [1e400]}', "x.0"),
+        ('{"activation": "relu", "x": [NaN, true, 1' + "0" * 400 + "]}", "x.2"),
         ('{"activation": "relu", "grid": {"start": NaN, "stop": 1, "num": 2}}', "grid.start"),
         ('{"activation": {"name": "elu", "params": {"alpha": NaN}}, "x": [1]}', "activation.params.alpha"),
     ],

@@ -8,6 +8,7 @@ from typing import Any
 
 import marshmallow as ma
 import numpy as np
+from flask import current_app
 
 from ..core import CATALOG, Activation, InvalidParams
 from ..core.expressions import ExpressionError, compile_expression
@@ -19,9 +20,11 @@ _MAX_LISTED = 10
 def _bad_number(v) -> str | None:
     if type(v) is bool or not isinstance(v, _NUMBER_TYPES):
         return "Not a valid number."
-    if not math.isfinite(v):
-        return "Must be a finite number (NaN and ±Infinity are not numbers here)."
-    return None
+    try:
+        finite = math.isfinite(v)
+    except OverflowError:  # an integer beyond float64
+        return "Must lie within the float64 range."
+    return None if finite else "Must be a finite number (NaN and ±Infinity are not numbers here)."
 
 
 class NumberArray(ma.fields.Field):
@@ -114,8 +117,6 @@ def bind(name: Any, params: Any) -> BoundActivation:
 
 def compile_formula(text: Any, params: Any) -> BoundActivation:
     """Compile a custom formula with this app's caps and cache (422 naming what is wrong)."""
-    from flask import current_app
-
     try:
         activation, bound = compile_expression(
             text, params, current_app.extensions["actfn_expressions"], current_app.config["LIMITS"]

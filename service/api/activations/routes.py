@@ -25,7 +25,7 @@ def catalog(query):
 
 @blp.route("/<name>")
 @blp.response(200, ActivationSchema)
-@blp.alt_response(404, response="NOT_FOUND")
+@blp.errors(404)
 def entry(name):
     """One activation by name or alias."""
     return CATALOG.get(name).describe()
@@ -50,8 +50,7 @@ def _parse_param(activation, name: str, raw: str):
 @blp.route("/<name>/evaluate")
 @blp.arguments(EvaluateQuerySchema, location="query")
 @blp.response(200, EvaluationSchema)
-@blp.alt_response(404, response="NOT_FOUND")
-@blp.alt_response(503, response="SERVICE_UNAVAILABLE")
+@blp.errors(404, 503)
 def evaluate_get(query, name):
     """Evaluate at a few points with a cacheable GET (for bots and links).
 

@@ -9,7 +9,7 @@ from flask import current_app
 
 from ...core import chain as chains
 from ...core.properties import max_abs_derivative
-from ..blueprint import Blueprint
+from ..blueprint import BODY_ERRORS, Blueprint
 from .schemas import ChainRequestSchema, ChainResponseSchema
 
 blp = Blueprint("chain", __name__, url_prefix="/v1", description="Depth-chained gradient products")
@@ -60,10 +60,7 @@ def shape(bound, result: chains.ChainResult, scalar: bool, depth: int) -> dict:
 @blp.route("/chain", methods=["POST"])
 @blp.arguments(ChainRequestSchema)
 @blp.response(200, ChainResponseSchema)
-@blp.alt_response(400, response="BAD_REQUEST")
-@blp.alt_response(404, response="NOT_FOUND")
-@blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
-@blp.alt_response(415, response="UNSUPPORTED_MEDIA_TYPE")
+@blp.errors(*BODY_ERRORS)
 def chain(args):
     """Gradient of h_L with respect to h₀ through L identical layers.
 

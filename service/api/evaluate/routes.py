@@ -6,7 +6,7 @@ import numpy as np
 from flask import current_app
 
 from ... import core
-from ..blueprint import Blueprint
+from ..blueprint import BODY_ERRORS, Blueprint
 from .schemas import EvaluateRequestSchema, EvaluationSchema
 
 blp = Blueprint("evaluate", __name__, url_prefix="/v1", description="Values and exact derivatives")
@@ -44,11 +44,7 @@ def run(bound, x: np.ndarray, order: int, dtype: str, device: str) -> dict:
 @blp.route("/evaluate", methods=["POST"])
 @blp.arguments(EvaluateRequestSchema)
 @blp.response(200, EvaluationSchema)
-@blp.alt_response(400, response="BAD_REQUEST")
-@blp.alt_response(404, response="NOT_FOUND")
-@blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
-@blp.alt_response(415, response="UNSUPPORTED_MEDIA_TYPE")
-@blp.alt_response(503, response="SERVICE_UNAVAILABLE")
+@blp.errors(*BODY_ERRORS, 503)
 def evaluate(args):
     """Evaluate an activation and its exact derivatives.
 

@@ -8,7 +8,7 @@ import math
 from flask import current_app
 
 from ...core import flow
-from ..blueprint import Blueprint
+from ..blueprint import BODY_ERRORS, Blueprint
 from .schemas import FlowRequestSchema, FlowResponseSchema
 
 blp = Blueprint("gradient_flow", __name__, url_prefix="/v1", description="Gradient flow through a random MLP")
@@ -21,10 +21,7 @@ def _json_number(v):
 @blp.route("/gradient-flow", methods=["POST"])
 @blp.arguments(FlowRequestSchema)
 @blp.response(200, FlowResponseSchema)
-@blp.alt_response(400, response="BAD_REQUEST")
-@blp.alt_response(404, response="NOT_FOUND")
-@blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
-@blp.alt_response(415, response="UNSUPPORTED_MEDIA_TYPE")
+@blp.errors(*BODY_ERRORS)
 def gradient_flow(args):
     """Forward and backward pass of a random MLP, summarised per hidden layer.
 

@@ -65,7 +65,7 @@ def healthz():
 
 @blp.route("/readyz")
 @blp.response(200, StatusSchema)
-@blp.alt_response(503, response="SERVICE_UNAVAILABLE")
+@blp.errors(503)
 def readyz():
     """Readiness: JAX is initialised and the common programs are compiled in this worker."""
     from ..warmup import warm
