@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PIP := $(BIN)/python -m pip install --disable-pip-version-check -q
 
-.PHONY: run test install install-dev openapi docker clean
+.PHONY: run test install install-dev openapi docker clean bench
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -39,3 +39,12 @@ docker:
 
 clean:
 	rm -rf $(VENV) .pytest_cache
+
+$(VENV)/.installed-bench: $(VENV)/.installed requirements-bench.txt
+	$(PIP) -r requirements-bench.txt
+	touch $@
+
+## bench: measure everything in one run; prints a table and writes docs/benchmarks.md (needs wrk)
+bench: $(VENV)/.installed-bench
+	@command -v wrk >/dev/null || echo "wrk not found: the HTTP part is skipped (apt-get install wrk)"
+	$(BIN)/python bench/run.py

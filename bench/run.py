@@ -1,0 +1,266 @@
+"""`make bench`: every speed figure of the service, measured in one run on this machine.
+
+Prints a table and writes docs/benchmarks.md. Ratios compare numbers taken in the same run.
+Needs requirements-bench.txt (PyTorch CPU) and `wrk` (Debian package) for the HTTP part.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import platform
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import jax  # noqa: E402
+import orjson  # noqa: E402
+
+from bench.floors import FUSED_JIT, NUMPY, torch_autograd  # noqa: E402
+from service.api.jsonprovider import dumps_bytes  # noqa: E402
+from service.core import CATALOG, evaluate  # noqa: E402
+from service.core.evaluate import bucket, compiled, split_params  # noqa: E402
+
+N = 1_000_000
+ACTIVATIONS = ("relu", "sigmoid", "tanh", "gelu", "silu", "softplus", "elu", "mish")
+LINES: list[str] = []
+
+
+def out(line: str = "") -> None:
+    print(line, flush=True)
+    LINES.append(line)
+
+
+def median_time(fn, repeat: int = 15) -> float:
+    fn()
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+# ----- compute core ---------------------------------------------------------------------
+
+
+def bench_core() -> dict:
+    import torch
+
+    torch.set_num_threads(os.cpu_count() or 1)
+    x = np.linspace(-8.0, 8.0, N, dtype=np.float32)
+    out("## Compute core: value + first derivative, 1e6 float32 points (median ms)")
+    out()
+    out("| activation | service core | fused jax.jit floor | core / floor | torch autograd | torch / core | NumPy | NumPy / core |")
+    out("|---|---|---|---|---|---|---|---|")
+    ratios = {}
+    for name in ACTIVATIONS:
+        activation = CATALOG.get(name)
+        params = activation.bind({})
+        traced, static = split_params(activation, params)
+        program = compiled(activation, 1, static)
+        padded = np.zeros(bucket(N), np.float32)
+        padded[:N] = x
+        xd = jax.device_put(padded)
+        p = {k: np.float32(v) for k, v in traced.items()}
+        core = median_time(lambda: jax.block_until_ready(program(xd, p)))
+        xf = jax.device_put(x)
+        floor = median_time(lambda: jax.block_until_ready(FUSED_JIT[name](xf)))
+        xt = torch.from_numpy(x.copy()).requires_grad_(True)
+        run = torch_autograd(name)
+        torch_t = median_time(lambda: run(xt))
+        numpy_t = median_time(lambda: NUMPY[name](x), repeat=5)
+        ratios[name] = core / floor
+        out(
+            f"| {name} | {core * 1e3:.2f} | {floor * 1e3:.2f} | {core / floor:.2f} | {torch_t * 1e3:.2f} | "
+            f"{torch_t / core:.2f} | {numpy_t * 1e3:.2f} | {numpy_t / core:.2f} |"
+        )
+    out()
+    out("The service core runs the padded bucket (2^20 points for 1e6) it really uses.")
+    out()
+    return ratios
+
+
+# ----- compilation ------------------------------------------------------------------------
+
+
+def bench_compilation() -> dict:
+    rng = np.random.default_rng(0)
+    sizes = np.unique(np.round(np.exp(rng.uniform(0, np.log(N), 1000))).astype(int)).tolist()
+    sizes = (sizes * 2)[:1000]
+    out("## Compilations over 1,000 requests of random sizes 1…1e6 (float32, order 1)")
+    out()
+    out("| activation | distinct sizes | compiled programs |")
+    out("|---|---|---|")
+    counts = {}
+    for name in ("relu", "gelu"):
+        activation = CATALOG.get(name)
+        params = activation.bind({})
+        _, static = split_params(activation, params)
+        compiled.cache_clear()
+        for n in sizes:
+            evaluate(activation, params, np.zeros(n), order=1, dtype="float32")
+        counts[name] = compiled(activation, 1, static)._cache_size()
+        out(f"| {name} | {len(set(sizes))} | {counts[name]} |")
+    out()
+    return counts
+
+
+# ----- HTTP -------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wrk(url: str, script: str | None, seconds: int) -> dict:
+    cmd = ["wrk", "-t2", "-c16", f"-d{seconds}s", "--latency", url]
+    if script:
+        cmd[1:1] = ["-s", script]
+    text = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    stats = {"rps": float(text.split("Requests/sec:")[1].split()[0])}
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[0] in ("50%", "99%"):
+            value = parts[1]
+            scale = {"us": 1e-3, "ms": 1.0, "s": 1e3}
+            unit = next(u for u in ("us", "ms", "s") if value.endswith(u))
+            stats[parts[0]] = float(value[: -len(unit)]) * scale[unit]
+    errors = [line for line in text.splitlines() if "Non-2xx" in line or "Socket errors" in line]
+    stats["errors"] = errors
+    return stats
+
+
+def bench_http() -> dict:
+    if not shutil.which("wrk"):
+        out("## HTTP: skipped (install wrk: apt-get install wrk)")
+        return {}
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = tempfile.NamedTemporaryFile("w", suffix=".log", delete=False)
+    env = {**os.environ, "ACTFN_BIND": f"127.0.0.1:{port}", "ACTFN_WORKERS": str(os.cpu_count() or 2)}
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "service:create_app()"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    results: dict = {}
+    try:
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/readyz", timeout=1) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.05)
+            if time.perf_counter() - start > 120:
+                raise RuntimeError("server did not become ready")
+        results["cold_start_s"] = time.perf_counter() - start
+        # every worker warm, not just the first to answer
+        for _ in range(20):
+            urllib.request.urlopen(f"{base}/readyz", timeout=10).read()
+        script = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)
+        body = json.dumps({"activation": "gelu", "x": np.linspace(-4, 4, 100).round(6).tolist()})
+        script.write(f'wrk.method = "POST"\nwrk.body = {json.dumps(body)}\nwrk.headers["Content-Type"] = "application/json"\n')
+        script.close()
+        qs = ",".join(f"{v:g}" for v in np.linspace(-2, 2, 10))
+        runs = {
+            "GET /healthz (framework floor)": (f"{base}/healthz", None),
+            "POST /v1/evaluate, 100 points": (f"{base}/v1/evaluate", script.name),
+            "GET /v1/activations/relu/evaluate, 10 points": (f"{base}/v1/activations/relu/evaluate?x={qs}", None),
+        }
+        for label, (url, lua) in runs.items():
+            _wrk(url, lua, 3)  # warm-up
+            results[label] = _wrk(url, lua, 10)
+        # 1e6-point grid end to end, against compute + encoding in process.
+        grid = json.dumps({"activation": "gelu", "grid": {"start": -5, "stop": 5, "num": N}}).encode()
+
+        def one():
+            req = urllib.request.Request(f"{base}/v1/evaluate", data=grid, headers={"Content-Type": "application/json"})
+            with urllib.request.urlopen(req, timeout=60) as r:
+                return r.read()
+
+        results["grid_e2e_s"] = median_time(one, repeat=5)
+        activation = CATALOG.get("gelu")
+        params = activation.bind({})
+
+        def in_process():
+            r = evaluate(activation, params, np.linspace(-5, 5, N), order=1, dtype="float32")
+            return dumps_bytes({"x": r.x, "value": r.value, "derivative": r.derivative})
+
+        results["grid_inprocess_s"] = median_time(in_process, repeat=5)
+        rss = []
+        children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
+        if children.exists():
+            for pid in children.read_text().split():
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith("VmRSS"):
+                        rss.append(int(line.split()[1]) / 1024)
+        results["rss_mb"] = rss
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+        log.close()
+    out("## HTTP under gunicorn (production config, wrk -t2 -c16 -d10s, loopback)")
+    out()
+    out("| route | requests/s | p50 ms | p99 ms | p99/p50 | vs floor |")
+    out("|---|---|---|---|---|---|")
+    floor_rps = results["GET /healthz (framework floor)"]["rps"]
+    for label in runs:
+        s = results[label]
+        out(f"| {label} | {s['rps']:.0f} | {s['50%']:.2f} | {s['99%']:.2f} | {s['99%'] / s['50%']:.1f} | {s['rps'] / floor_rps:.0%} |")
+        for e in s["errors"]:
+            out(f"|  ⚠ {e.strip()} | | | | | |")
+    out()
+    out(f"- 1e6-point grid (gelu, order 1): end to end {results['grid_e2e_s'] * 1e3:.0f} ms; compute + orjson "
+        f"encoding in process {results['grid_inprocess_s'] * 1e3:.0f} ms; ratio "
+        f"{results['grid_e2e_s'] / results['grid_inprocess_s']:.2f}")
+    out(f"- cold start to /readyz: {results['cold_start_s']:.1f} s")
+    out(f"- resident memory per worker: {', '.join(f'{m:.0f} MB' for m in results['rss_mb'])}")
+    out()
+    return results
+
+
+def main() -> None:
+    out("# Benchmarks")
+    out()
+    out(f"Measured {datetime.date.today()} with `make bench` on {platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}, JAX {jax.__version__}.")
+    out()
+    core = bench_core()
+    compiles = bench_compilation()
+    http = bench_http()
+    out("## Targets")
+    out()
+    checks = [(f"core ≤ 1.5× floor ({name}: {r:.2f})", r <= 1.5) for name, r in core.items()]
+    checks += [(f"≤ 25 compilations ({name}: {c})", c <= 25) for name, c in compiles.items()]
+    if http:
+        floor = http["GET /healthz (framework floor)"]["rps"]
+        ev = http["POST /v1/evaluate, 100 points"]
+        checks.append((f"evaluate throughput ≥ 55% of floor ({ev['rps'] / floor:.0%})", ev["rps"] >= 0.55 * floor))
+        checks.append((f"evaluate p99 ≤ 3× p50 ({ev['99%'] / ev['50%']:.1f})", ev["99%"] <= 3 * ev["50%"]))
+        ratio = http["grid_e2e_s"] / http["grid_inprocess_s"]
+        checks.append((f"1e6 grid end to end ≤ 2× in-process ({ratio:.2f})", ratio <= 2))
+        checks.append((f"cold start ≤ 15 s ({http['cold_start_s']:.1f} s)", http["cold_start_s"] <= 15))
+    for label, ok in checks:
+        out(f"- {'PASS' if ok else 'FAIL'} {label}")
+    (ROOT / "docs" / "benchmarks.md").write_text("\n".join(LINES) + "\n")
+    print(f"\nwritten to {ROOT / 'docs' / 'benchmarks.md'}")
+
+
+if __name__ == "__main__":
+    main()
