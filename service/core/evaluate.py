@@ -26,6 +26,12 @@ DTYPES = {"float32": np.float32, "float64": np.float64}
 MIN_BUCKET = 16
 
 
+@functools.lru_cache(maxsize=None)
+def default_device():
+    """JAX's default device, looked up on first use (after fork)."""
+    return jax.devices()[0]
+
+
 @dataclass(frozen=True)
 class Evaluation:
     """Result arrays (NumPy, on the host) with the padding already removed."""
@@ -154,8 +160,9 @@ def evaluate(
     n = rows.shape[0]
     padded = np.zeros((bucket(n),) + rows.shape[1:], dtype=np_dtype)
     padded[:n] = rows
-    args = jax.device_put((padded, {k: np.asarray(v, dtype=np_dtype) for k, v in traced.items()}), target)
-    # + 0.0 turns −0.0 (e.g. σ″(0) = −σ′(0)·tanh 0) into 0.0 for JSON readers.
+    args = (padded, {k: np.asarray(v, dtype=np_dtype) for k, v in traced.items()})
+    if target != default_device():
+        args = jax.device_put(args, target)  # NumPy inputs already run on the default device
     outs = [np.asarray(o)[:n] + np.asarray(0.0, dtype=np_dtype) for o in program(*args)]
     if activation.kind == VECTOR and xd.ndim == 1:
         outs = [o[0] for o in outs]

@@ -83,7 +83,7 @@ def _sech2(x):
 tanh = with_derivatives(jnp.tanh, _sech2, lambda x: -2.0 * jnp.tanh(x) * _sech2(x))
 
 softplus = with_derivatives(
-    lambda x: jnp.maximum(x, 0.0) + jnp.log1p(jnp.exp(-jnp.abs(x))),  # log(1 + eˣ)
+    lambda x: jnp.logaddexp(x, 0.0),  # log(1 + eˣ), stable
     lax.logistic,  # softplus′ = σ
     _sigmoid_prime,  # softplus″ = σ′
 )

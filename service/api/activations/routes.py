@@ -15,8 +15,8 @@ blp = Blueprint("activations", __name__, url_prefix="/v1/activations", descripti
 
 
 @blp.route("")
-@blp.arguments(CatalogQuerySchema, location="query")
-@blp.response(200, CatalogSchema)
+@blp.arguments(CatalogQuerySchema(), location="query")
+@blp.response(200, CatalogSchema())
 def catalog(query):
     """List every activation with its params, formula and kink conventions."""
     entries = [a.describe() for a in CATALOG if query.get("kind") in (None, a.kind)]
@@ -24,7 +24,7 @@ def catalog(query):
 
 
 @blp.route("/<name>")
-@blp.response(200, ActivationSchema)
+@blp.response(200, ActivationSchema())
 @blp.errors(404)
 def entry(name):
     """One activation by name or alias."""
@@ -48,8 +48,8 @@ def _parse_param(activation, name: str, raw: str):
 
 
 @blp.route("/<name>/evaluate")
-@blp.arguments(EvaluateQuerySchema, location="query")
-@blp.response(200, EvaluationSchema)
+@blp.arguments(EvaluateQuerySchema(), location="query")
+@blp.response(200, EvaluationSchema())
 @blp.errors(404, 503)
 def evaluate_get(query, name):
     """Evaluate at a few points with a cacheable GET (for bots and links).

@@ -58,8 +58,8 @@ def shape(bound, result: chains.ChainResult, scalar: bool, depth: int) -> dict:
 
 
 @blp.route("/chain", methods=["POST"])
-@blp.arguments(ChainRequestSchema)
-@blp.response(200, ChainResponseSchema)
+@blp.arguments(ChainRequestSchema())
+@blp.response(200, ChainResponseSchema())
 @blp.errors(*BODY_ERRORS)
 def chain(args):
     """Gradient of h_L with respect to h₀ through L identical layers.

@@ -42,8 +42,8 @@ def run(bound, x: np.ndarray, order: int, dtype: str, device: str) -> dict:
 
 
 @blp.route("/evaluate", methods=["POST"])
-@blp.arguments(EvaluateRequestSchema)
-@blp.response(200, EvaluationSchema)
+@blp.arguments(EvaluateRequestSchema())
+@blp.response(200, EvaluationSchema())
 @blp.errors(*BODY_ERRORS, 503)
 def evaluate(args):
     """Evaluate an activation and its exact derivatives.

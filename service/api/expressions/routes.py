@@ -27,7 +27,7 @@ class LanguageSchema(ma.Schema):
 
 
 @blp.route("/functions")
-@blp.response(200, LanguageSchema)
+@blp.response(200, LanguageSchema())
 def functions():
     """The expression language: variable, constants, operators, functions and caps."""
     limits = current_app.config["LIMITS"].as_dict()

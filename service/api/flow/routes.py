@@ -19,8 +19,8 @@ def _json_number(v):
 
 
 @blp.route("/gradient-flow", methods=["POST"])
-@blp.arguments(FlowRequestSchema)
-@blp.response(200, FlowResponseSchema)
+@blp.arguments(FlowRequestSchema())
+@blp.response(200, FlowResponseSchema())
 @blp.errors(*BODY_ERRORS)
 def gradient_flow(args):
     """Forward and backward pass of a random MLP, summarised per hidden layer.

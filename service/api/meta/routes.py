@@ -50,21 +50,21 @@ class StatusSchema(ma.Schema):
 
 
 @blp.route("/v1/limits")
-@blp.response(200, LimitsSchema)
+@blp.response(200, LimitsSchema())
 def limits():
     """The caps in force on this server (exceeding one is a 422 that names it)."""
     return {**current_app.config["LIMITS"].as_dict(), "dtypes": list(core.DTYPES), "devices": devices.describe()}
 
 
 @blp.route("/healthz")
-@blp.response(200, StatusSchema)
+@blp.response(200, StatusSchema())
 def healthz():
     """Liveness: the process answers HTTP."""
     return {"status": "ok"}
 
 
 @blp.route("/readyz")
-@blp.response(200, StatusSchema)
+@blp.response(200, StatusSchema())
 @blp.errors(503)
 def readyz():
     """Readiness: JAX is initialised and the common programs are compiled in this worker."""
