@@ -48,7 +48,7 @@ class Evaluation:
         report = {}
         for name in ("value", "derivative", "second_derivative"):
             arr = getattr(self, name)
-            if arr is None:
+            if arr is None or np.isfinite(arr).all():
                 continue
             bad = np.argwhere(~np.isfinite(arr))
             if len(bad):
@@ -83,13 +83,25 @@ def compiled(activation: Activation, order: int, static: tuple) -> Any:
 
     if activation.kind == VECTOR:
         derivs = [f, jax.jacrev(f), jax.hessian(f)][: order + 1]
-    else:
-        derivs = [f]
-        for _ in range(order):
-            derivs.append(jax.grad(derivs[-1]))
+
+        def program(x, params):
+            return tuple(jax.vmap(d, in_axes=(0, None))(x, params) for d in derivs)
+
+        return jax.jit(program)
+
+    df = jax.grad(f)
+
+    def pointwise(x, params):
+        # value_and_grad shares the forward pass between f and f′ (and f′ with f″).
+        if order == 0:
+            return (f(x, params),)
+        if order == 1:
+            return jax.value_and_grad(f)(x, params)
+        d1, d2 = jax.value_and_grad(df)(x, params)
+        return f(x, params), d1, d2
 
     def program(x, params):
-        return tuple(jax.vmap(d, in_axes=(0, None))(x, params) for d in derivs)
+        return jax.vmap(pointwise, in_axes=(0, None))(x, params)
 
     return jax.jit(program)
 
