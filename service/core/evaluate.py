@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 from . import devices
@@ -73,6 +74,12 @@ def split_params(activation: Activation, bound: Mapping[str, Any]) -> tuple[dict
     return traced, tuple(static)
 
 
+def _positive_zeros(program):
+    """Write −0.0 (e.g. σ″(0) = −σ′(0)·tanh 0) as 0.0, inside the compiled program, so JSON
+    readers print no sign. (XLA folds ``o + 0.0`` away, so this compares instead.)"""
+    return lambda x, params: tuple(jnp.where(o == 0, 0.0, o) for o in program(x, params))
+
+
 @functools.lru_cache(maxsize=512)
 def compiled(activation: Activation, order: int, static: tuple) -> Any:
     """The jitted program returning (value, f′, f″)[: order + 1] for one activation."""
@@ -87,7 +94,7 @@ def compiled(activation: Activation, order: int, static: tuple) -> Any:
         def program(x, params):
             return tuple(jax.vmap(d, in_axes=(0, None))(x, params) for d in derivs)
 
-        return jax.jit(program)
+        return jax.jit(_positive_zeros(program))
 
     df = jax.grad(f)
 
@@ -103,7 +110,7 @@ def compiled(activation: Activation, order: int, static: tuple) -> Any:
     def program(x, params):
         return jax.vmap(pointwise, in_axes=(0, None))(x, params)
 
-    return jax.jit(program)
+    return jax.jit(_positive_zeros(program))
 
 
 def check_input(activation: Activation, x: np.ndarray, order: int, limits: Limits) -> None:
@@ -175,7 +182,7 @@ def evaluate(
     args = (padded, {k: np.asarray(v, dtype=np_dtype) for k, v in traced.items()})
     if target != default_device():
         args = jax.device_put(args, target)  # NumPy inputs already run on the default device
-    outs = [np.asarray(o)[:n] + np.asarray(0.0, dtype=np_dtype) for o in program(*args)]
+    outs = [np.asarray(o)[:n] for o in program(*args)]
     if activation.kind == VECTOR and xd.ndim == 1:
         outs = [o[0] for o in outs]
     return Evaluation(
