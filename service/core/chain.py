@@ -22,7 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .errors import InvalidInput, LimitExceeded
-from .evaluate import DTYPES, bucket, split_params
+from .evaluate import DTYPE_MAX, DTYPES, bucket, split_params
 from .limits import Limits
 from .properties import max_abs_derivative
 from .registry import VECTOR, Activation
@@ -185,7 +185,7 @@ def chain(
     _check(activation, depth, z.size, limits)
     np_dtype = DTYPES[dtype]
     for name, v in (("z", z), ("weight", np.array([weight])), ("bias", np.array([bias]))):
-        if (np.abs(v) > np.finfo(np_dtype).max).any():
+        if (np.abs(v) > DTYPE_MAX[dtype]).any():
             raise InvalidInput(f"outside the {dtype} range", name)
     traced, static = split_params(activation, params)
     program = _chain_program(activation, static)
@@ -211,7 +211,7 @@ def product(
     depth = zs.shape[1]
     _check(activation, depth, 1, limits)
     np_dtype = DTYPES[dtype]
-    if (np.abs(zs) > np.finfo(np_dtype).max).any():
+    if (np.abs(zs) > DTYPE_MAX[dtype]).any():
         raise InvalidInput(f"outside the {dtype} range", "pre_activations")
     traced, static = split_params(activation, params)
     padded = np.zeros(bucket(depth), dtype=np_dtype)

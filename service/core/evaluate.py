@@ -24,6 +24,7 @@ from .limits import Limits
 from .registry import VECTOR, Activation
 
 DTYPES = {"float32": np.float32, "float64": np.float64}
+DTYPE_MAX = {name: float(np.finfo(t).max) for name, t in DTYPES.items()}
 MIN_BUCKET = 16
 
 
@@ -167,7 +168,7 @@ def evaluate(
     x = np.asarray(x, dtype=np.float64)
     check_input(activation, x, order, limits)
     np_dtype = DTYPES[dtype]
-    big = np.abs(x) > np.finfo(np_dtype).max
+    big = np.abs(x) > DTYPE_MAX[dtype]
     if big.any():
         raise InvalidInput(f"{x[big][0]:g} is outside the {dtype} range", "x")
     xd = x.astype(np_dtype)

@@ -79,7 +79,7 @@ class Param:
         return out
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # identity: entries are singletons, and cheap to hash as cache keys
 class Activation:
     """A catalog entry.
 
