@@ -25,7 +25,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import jax  # noqa: E402
-import orjson  # noqa: E402
 
 from bench.floors import FUSED_JIT, NUMPY, torch_autograd  # noqa: E402
 from service.api.jsonprovider import dumps_bytes  # noqa: E402

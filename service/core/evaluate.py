@@ -28,7 +28,7 @@ DTYPE_MAX = {name: float(np.finfo(t).max) for name, t in DTYPES.items()}
 MIN_BUCKET = 16
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def default_device():
     """JAX's default device, looked up on first use (after fork)."""
     return jax.devices()[0]
@@ -194,9 +194,3 @@ def evaluate(
         derivative=outs[1] if order >= 1 else None,
         second_derivative=outs[2] if order >= 2 else None,
     )
-
-
-def evaluate_scalar(activation: Activation, params: Mapping[str, Any], x: float, order: int = 0) -> float:
-    """f^{(order)}(x) in float64 on the CPU, for properties and teaching content."""
-    result = evaluate(activation, params, np.array([x]), order=order, dtype="float64", device="cpu")
-    return float([result.value, result.derivative, result.second_derivative][order][0])

@@ -53,10 +53,6 @@ class Function:
     description: str
 
 
-def _relu(x):
-    return jnp.where(x > 0, x, 0.0)
-
-
 def _catalog_function(activation: Activation) -> Callable:
     defaults = {p.name: (math.inf if p.default is None else p.default) for p in activation.params}
     return lambda x: activation.fn(x, **defaults)
@@ -79,7 +75,6 @@ _BUILTIN = (
     Function("erfc", 1, erfc, "1 − erf(x), accurate for large x"),
     Function("sigmoid", 1, nm.sigmoid, "1/(1 + e^{−x}) (accurate derivative in the tails)"),
     Function("softplus", 1, nm.softplus, "log(1 + eˣ), stable"),
-    Function("relu", 1, _relu, "max(x, 0); derivative 0 at 0"),
     Function("maximum", 2, jnp.maximum, "larger of a and b; at a tie the derivative is split ½/½"),
     Function("minimum", 2, jnp.minimum, "smaller of a and b; at a tie the derivative is split ½/½"),
     Function("clip", 3, jnp.clip, "clip(v, lo, hi) = minimum(maximum(v, lo), hi)"),
