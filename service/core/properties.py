@@ -1,44 +1,332 @@
-"""Numerical properties of an activation computed with JAX (no hand-typed tables)."""
+"""Properties of an element-wise activation, computed with JAX (never typed in by hand).
+
+One float64 survey evaluates f, f′ and f″ on a grid: spacing 0.01 on [−60, 60], 2,000
+log-spaced points out to ±1e6 on each side, and far points ±1e6…±1e15 that stand for the
+limits at ±∞. Everything else is read off the survey and refined by bisection:
+
+- non-differentiable points: grid intervals where f or f′ jumps by more than its smooth
+  variation (10·h·max|f′| or 10·h·max|f″|) are halved, following the jump, down to a width of
+  ~1e-13; a kink is reported only where the jump survives that (found on [−1e6, 1e6]);
+- extrema of f and of |f′|: discrete local extremes of the grid refined by bisection on the
+  sign of the derivative (f′ for f, sign(f′)·f″ for |f′|); flat stretches (derivative exactly 0)
+  and kinks count as attained. An extreme only approached at ±∞ (sigmoid's 0 and 1,
+  softplus′ → 1) is reported with ``at = None``; one that keeps growing out to 1e15 is unbounded;
+- saturation: |f′| ≤ 1e-5·max(1, sup|f′|) everywhere in [1e6, 1e15] (or its mirror);
+- monotonic: f′ and the steps of f keep one sign on the whole survey (non-decreasing counts).
+"""
 
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 
 import numpy as np
 
 from .evaluate import evaluate
 from .registry import VECTOR, Activation
 
-# A dense grid where every catalog activation's derivative does its interesting things,
-# plus far points that reveal a derivative still growing (unbounded) at large |x|.
-_GRID = np.concatenate([np.linspace(-60.0, 60.0, 12_001), [-1e6, -1e4, -1e3, 1e3, 1e4, 1e6]])
+_MAIN = np.arange(-6000, 6001) / 100.0  # exact multiples of 0.01, 0 included exactly
+_EXT = np.logspace(np.log10(60.0), 6.0, 2001)[1:]
+_FAR = np.logspace(6.0, 15.0, 91)[1:]
+GRID = np.concatenate([-_FAR[::-1], -_EXT[::-1], _MAIN, _EXT, _FAR])
+SEARCH_LIMIT = 1e6  # kinks and attained extremes are looked for on [−1e6, 1e6]
+_BLOCK = 10  # far points per decade: [1e6, 1e7] against [1e14, 1e15]
+SATURATION = 1e-5
+_EPS = np.finfo(np.float64).eps
+
+
+@dataclass(frozen=True)
+class Extremum:
+    value: float | None  # None: unbounded
+    at: float | None  # None: only approached as x → ±∞ (or unbounded)
+
+
+@dataclass(frozen=True)
+class Properties:
+    value_at_zero: float
+    derivative_at_zero: float
+    range: tuple[float | None, float | None]
+    minimum: Extremum
+    maximum: Extremum
+    limits: tuple[float | None, float | None]  # f(−∞), f(+∞); None if unbounded or none
+    max_abs_derivative: float | None
+    argmax_abs_derivative: float | None
+    monotonic: bool
+    monotonic_direction: str | None  # "increasing" / "decreasing" (non-strict)
+    zero_centered: bool
+    saturates: tuple[bool, bool]  # (left, right)
+    non_differentiable_points: tuple[float, ...]
+
+    def as_dict(self) -> dict:
+        lo, hi = self.range
+        return {
+            "value_at_zero": self.value_at_zero,
+            "derivative_at_zero": self.derivative_at_zero,
+            "range": [lo, hi],
+            "minimum": {"value": self.minimum.value, "at": self.minimum.at},
+            "maximum": {"value": self.maximum.value, "at": self.maximum.at},
+            "limits": {"left": self.limits[0], "right": self.limits[1]},
+            "max_abs_derivative": self.max_abs_derivative,
+            "argmax_abs_derivative": self.argmax_abs_derivative,
+            "monotonic": self.monotonic,
+            "monotonic_direction": self.monotonic_direction,
+            "zero_centered": self.zero_centered,
+            "saturates": {"left": self.saturates[0], "right": self.saturates[1]},
+            "non_differentiable_points": list(self.non_differentiable_points),
+        }
+
+
+class _Survey:
+    """f, f′, f″ at sorted points (float64), extendable with more points."""
+
+    def __init__(self, activation: Activation, params: dict, x: np.ndarray):
+        self.activation, self.params = activation, params
+        self.x = np.empty(0)
+        self.f = self.d1 = self.d2 = np.empty(0)
+        self.add(x)
+
+    def eval(self, x: np.ndarray):
+        r = evaluate(self.activation, self.params, np.asarray(x, np.float64), order=2, dtype="float64", device="cpu")
+        return r.value, r.derivative, r.second_derivative
+
+    def add(self, x: np.ndarray) -> None:
+        x = np.setdiff1d(np.asarray(x, np.float64), self.x)
+        if not x.size:
+            return
+        f, d1, d2 = self.eval(x)
+        allx = np.concatenate([self.x, x])
+        order = np.argsort(allx, kind="stable")
+        self.x = allx[order]
+        self.f, self.d1, self.d2 = (np.concatenate([a, b])[order] for a, b in ((self.f, f), (self.d1, d1), (self.d2, d2)))
+
+
+def _clean(v: float) -> float:
+    """A limit read at x = ±1e15 carries an error of ~1e-15·max(1, |v|) (squareplus′s
+    1/|x| tail): keep 12 digits after the point, or 12 significant digits past 1."""
+    return round(v, 12) + 0.0 if abs(v) < 1.0 else float(f"{v:.12g}")
+
+
+def _snap(x: float) -> float:
+    """A point found by bisection to ~1e-13: tiny → 0, else 12 significant digits."""
+    return 0.0 if abs(x) < 1e-10 else float(f"{x:.12g}")
+
+
+def _jump_score(fa, fb, da, db, width):
+    """How far a step of f between two points exceeds its smooth variation (> 1: a jump)."""
+    scale = np.maximum(np.maximum(np.abs(fa), np.abs(fb)), 1.0)
+    smooth = 10.0 * width * np.maximum(np.abs(da), np.abs(db)) + 1e-12 * scale
+    return np.abs(fb - fa) / smooth
+
+
+def _kinks(s: _Survey) -> list[float]:
+    inside = np.abs(s.x) <= SEARCH_LIMIT
+    x, f, d1, d2 = s.x[inside], s.f[inside], s.d1[inside], s.d2[inside]
+    h = np.diff(x)
+    score = np.maximum(
+        _jump_score(f[:-1], f[1:], d1[:-1], d1[1:], h), _jump_score(d1[:-1], d1[1:], d2[:-1], d2[1:], h)
+    )
+    idx = np.flatnonzero(score > 1.0)
+    if not idx.size:
+        return []
+    a, b = x[idx].copy(), x[idx + 1].copy()
+    va = [arr[idx].copy() for arr in (f, d1, d2)]
+    vb = [arr[idx + 1].copy() for arr in (f, d1, d2)]
+    for _ in range(64):
+        m = 0.5 * (a + b)
+        done = (m <= a) | (m >= b)
+        vm = s.eval(m)
+        left = np.maximum(
+            _jump_score(va[0], vm[0], va[1], vm[1], m - a), _jump_score(va[1], vm[1], va[2], vm[2], m - a)
+        )
+        right = np.maximum(
+            _jump_score(vm[0], vb[0], vm[1], vb[1], b - m), _jump_score(vm[1], vb[1], vm[2], vb[2], b - m)
+        )
+        go_left = (left >= right) & ~done
+        go_right = ~go_left & ~done
+        b = np.where(go_left, m, b)
+        a = np.where(go_right, m, a)
+        for k in range(3):
+            vb[k] = np.where(go_left, vm[k], vb[k])
+            va[k] = np.where(go_right, vm[k], va[k])
+    # Compare the two sides a little away from the point: a derivative that differs only at
+    # the point itself (hardshrink with λ = 0 is the identity) is a convention, not a kink.
+    p = 0.5 * (a + b)
+    delta = 1e-9 * np.maximum(1.0, np.abs(p))
+    lo, hi = s.eval(p - delta), s.eval(p + delta)
+    final = np.maximum(
+        _jump_score(lo[0], hi[0], lo[1], hi[1], 2 * delta), _jump_score(lo[1], hi[1], lo[2], hi[2], 2 * delta)
+    )
+    return sorted({_snap(float(q)) for q in p[final > 1.0]})
+
+
+def _bisect_sign(s: _Survey, a: np.ndarray, b: np.ndarray, slope) -> np.ndarray:
+    """Roots of ``slope(f, f′, f″)`` in brackets [a, b] where it changes sign."""
+    sa = np.sign(slope(*s.eval(a)))
+    for _ in range(64):
+        m = 0.5 * (a + b)
+        sm = np.sign(slope(*s.eval(m)))
+        same = sm == sa
+        a, b = np.where(same, m, a), np.where(same, b, m)
+        sa = np.where(same, sm, sa)
+    return 0.5 * (a + b)
+
+
+def _prefer(points: np.ndarray, kinks: list[float]) -> float:
+    """Of several points where an extreme is attained (a flat stretch): the kink that starts
+    it, else a whole number nearest 0, else the point nearest 0 (positive on ties)."""
+    at_kink = points[np.isin(points, kinks)]
+    whole = points[points == np.round(points)]
+    pool = at_kink if at_kink.size else whole if whole.size else points
+    return float(min(pool, key=lambda p: (abs(p), p < 0))) + 0.0
+
+
+def _real_plateau(x: np.ndarray, dh: np.ndarray, flat: np.ndarray, finite: np.ndarray) -> np.ndarray:
+    """For each flat point, whether the nearest non-flat grid points of [−60, 60] on its sides
+    have a slope above 1e-6 of the largest (or there are none: flat throughout)."""
+    grid = finite
+    moving = grid[dh[grid] != 0.0]
+    if not moving.size:
+        return np.ones(flat.size, bool)
+    threshold = 1e-6 * max(1.0, float(np.abs(dh[grid]).max()))
+    pos = np.searchsorted(moving, flat)
+    ok = np.zeros(flat.size, bool)
+    for side in (pos - 1, pos):
+        inside = (side >= 0) & (side < moving.size)
+        neighbour = moving[np.clip(side, 0, moving.size - 1)]
+        ok |= inside & (np.abs(dh[neighbour]) >= threshold)
+    return ok
+
+
+def _extreme(s: _Survey, objective, slope, kinks: list[float]) -> Extremum:
+    """The infimum of ``objective(f, f′, f″)`` over the reals (``slope`` is its derivative).
+
+    Unbounded when it keeps falling between the far blocks; attained where a discrete local
+    minimum of the grid is a kink, a sign change of ``slope`` (refined by bisection) or a flat
+    stretch (slope exactly 0) entered with a slope that is not itself negligible: a tail that
+    underflows to an exact constant (e^{−x²} past |x| ≈ 27) is not a plateau.
+    """
+    h = objective(s.f, s.d1, s.d2)
+    dh = slope(s.f, s.d1, s.d2)
+    far_l, far_r = s.x <= -SEARCH_LIMIT, s.x >= SEARCH_LIMIT
+    for side in (far_l, far_r):
+        hs = h[side] if side is far_r else h[side][::-1]  # ordered outward
+        if not np.all(np.isfinite(hs)) or hs[-_BLOCK:].min() < hs[:_BLOCK].min() - 1.0:
+            return Extremum(None, None)
+    limit = float(np.min(h[far_l | far_r]))
+    finite = np.flatnonzero(np.abs(s.x) <= _MAIN[-1])
+    kink_idx = np.flatnonzero(np.isin(s.x, kinks))
+    cand_x, cand_h = [], []
+    i = finite[(finite > 0) & (finite < s.x.size - 1)]
+    local = (h[i] <= h[i - 1]) & (h[i] <= h[i + 1])
+    i = i[local]
+    flat = i[dh[i] == 0.0]
+    flat = flat[_real_plateau(s.x, dh, flat, finite)]
+    cand_x += list(s.x[flat])
+    cand_h += list(h[flat])
+    turning = i[(dh[i] != 0.0) & (dh[i - 1] < 0) & (dh[i + 1] > 0)]
+    if turning.size:
+        roots = _bisect_sign(s, s.x[turning - 1], s.x[turning + 1], slope)
+        vals = objective(*s.eval(roots))
+        cand_x += list(roots)
+        cand_h += list(vals)
+        cand_x += list(s.x[turning])  # the grid point itself, in case the root is worse
+        cand_h += list(h[turning])
+    k = kink_idx[(kink_idx > 0) & (kink_idx < s.x.size - 1)]
+    k = k[(h[k] <= h[k - 1]) & (h[k] <= h[k + 1])]
+    cand_x += list(s.x[k])
+    cand_h += list(h[k])
+    cx, ch = np.asarray(cand_x, np.float64), np.asarray(cand_h, np.float64)
+    g = int(np.argmin(h))
+    overall = min(float(h[g]), limit, float(ch.min()) if ch.size else np.inf)
+    tol = 1e-12 * max(1.0, abs(overall))
+    if ch.size and ch.min() <= overall + tol:
+        best = float(ch.min())
+        return Extremum(best, _prefer(cx[ch <= best + tol], kinks))
+    if limit <= overall + tol:
+        return Extremum(_clean(limit), None)
+    # Lowest next to a kink without reaching it (hard_silu′ → 1.5 as x → 3⁻ with the outer
+    # convention): the one-sided limit, placed at the kink.
+    k = min(kinks, key=lambda q: abs(q - s.x[g])) if kinks else float(s.x[g])
+    side = np.array([k - 1e-12 * max(1.0, abs(k)), k + 1e-12 * max(1.0, abs(k))])
+    return Extremum(_clean(float(np.min(objective(*s.eval(side))))), k)
+
+
+def _far_block(values: np.ndarray, x: np.ndarray, left: bool) -> np.ndarray:
+    return values[x <= -SEARCH_LIMIT] if left else values[x >= SEARCH_LIMIT]
+
+
+def _limit(s: _Survey, left: bool) -> float | None:
+    f = _far_block(s.f, s.x, left)
+    outward = f[::-1] if left else f
+    tail = outward[-_BLOCK:]
+    if not np.all(np.isfinite(tail)):
+        return None
+    spread = tail.max() - tail.min()
+    if spread > 1e-9 * max(1.0, float(np.abs(tail).max())):
+        return None  # still moving (unbounded or oscillating)
+    return _clean(float(outward[-1]))
 
 
 @functools.lru_cache(maxsize=1024)
-def _max_abs_derivative(activation: Activation, frozen_params: tuple) -> tuple[float | None, float | None]:
+def _compute(activation: Activation, frozen_params: tuple) -> Properties:
     params = dict(frozen_params)
-    grid = _GRID
-    kinks = np.asarray(activation.non_differentiable_points(params), dtype=np.float64)
-    if kinks.size:
-        grid = np.concatenate([grid, kinks])
-    d = np.abs(evaluate(activation, params, grid, order=1, dtype="float64", device="cpu").derivative)
-    i = int(np.argmax(d))
-    if d[grid == 1e6].max() > 2.0 * d[grid == 1e4].max():
-        return None, None  # still growing a hundred times farther out: unbounded
-    # Refine the argmax on a fine grid around the best grid point.
-    lo, hi = grid[i] - 1e-2, grid[i] + 1e-2
-    fine = np.linspace(lo, hi, 2001)
-    df = np.abs(evaluate(activation, params, fine, order=1, dtype="float64", device="cpu").derivative)
-    j = int(np.argmax(df))
-    if df[j] > d[i]:
-        return float(df[j]), float(fine[j])
-    return float(d[i]), float(grid[i])
+    s = _Survey(activation, params, GRID)
+    kinks = _kinks(s)
+    if kinks:
+        k = np.asarray(kinks)
+        s.add(np.concatenate([k, k - 1e-9 * np.maximum(1.0, np.abs(k)), k + 1e-9 * np.maximum(1.0, np.abs(k))]))
+    zero = int(np.flatnonzero(s.x == 0.0)[0])
+
+    low = _extreme(s, lambda f, d1, d2: f, lambda f, d1, d2: d1, kinks)
+    high = _extreme(s, lambda f, d1, d2: -f, lambda f, d1, d2: -d1, kinks)
+    high = Extremum(None if high.value is None else -high.value + 0.0, high.at)
+    steep = _extreme(s, lambda f, d1, d2: -np.abs(d1), lambda f, d1, d2: -np.sign(d1) * d2, kinks)
+    sup_d = None if steep.value is None else -steep.value
+
+    scale = max(1.0, sup_d if sup_d is not None else 1.0)
+    slope_tol = 1e-12 * scale
+    steps = np.diff(s.f)
+    step_tol = 1e-12 * np.maximum(1.0, np.abs(s.f[1:]))
+    up = np.all(s.d1 >= -slope_tol) and np.all(steps >= -step_tol)
+    down = np.all(s.d1 <= slope_tol) and np.all(steps <= step_tol)
+    direction = "increasing" if up and not down else "decreasing" if down and not up else None
+    if up and down:
+        direction = "constant"
+
+    lo, hi = low.value, high.value
+    f0 = float(s.f[zero])
+    symmetric = (lo is None and hi is None) or (
+        lo is not None and hi is not None and abs(lo + hi) <= 1e-9 * max(1.0, abs(hi))
+    )
+    saturates = tuple(
+        bool(np.all(np.abs(_far_block(s.d1, s.x, left)) <= SATURATION * scale)) for left in (True, False)
+    )
+    return Properties(
+        value_at_zero=f0,
+        derivative_at_zero=float(s.d1[zero]),
+        range=(lo, hi),
+        minimum=low,
+        maximum=high,
+        limits=(_limit(s, True), _limit(s, False)),
+        max_abs_derivative=sup_d,
+        argmax_abs_derivative=steep.at,
+        monotonic=direction is not None,
+        monotonic_direction=direction,
+        zero_centered=abs(f0) <= 1e-12 and symmetric,
+        saturates=saturates,
+        non_differentiable_points=tuple(kinks),
+    )
+
+
+def properties(activation: Activation, params: dict) -> Properties:
+    """The computed properties of an element-wise activation at bound ``params``."""
+    if activation.kind == VECTOR:
+        raise ValueError("properties are defined for element-wise activations")
+    return _compute(activation, tuple(sorted(params.items(), key=lambda kv: kv[0])))
 
 
 def max_abs_derivative(activation: Activation, params: dict) -> tuple[float | None, float | None]:
-    """(sup |f′|, where) over the reals for an element-wise activation; (None, None) when
-    |f′| is unbounded. Found on a dense grid (spacing 1e-2 on [−60, 60], kinks and far points included)
-    refined around its best point."""
-    if activation.kind == VECTOR:
-        raise ValueError("max |f′| is defined for element-wise activations")
-    return _max_abs_derivative(activation, tuple(sorted(params.items(), key=lambda kv: kv[0])))
+    """(sup |f′|, where it is attained) over the reals; (None, None) when |f′| is unbounded,
+    (sup, None) when the supremum is only approached as x → ±∞."""
+    p = properties(activation, params)
+    return p.max_abs_derivative, p.argmax_abs_derivative

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from flask import current_app, request
 
-from ...core import CATALOG, InvalidParams, LimitExceeded
+from ...core import CATALOG, VECTOR, InvalidParams, LimitExceeded
+from ...core.properties import properties
 from ..blueprint import Blueprint
 from ..evaluate.routes import run
 from ..evaluate.schemas import EvaluationSchema
 from ..fields import BoundActivation
-from .schemas import ActivationSchema, CatalogQuerySchema, CatalogSchema, EvaluateQuerySchema
+from .schemas import CatalogQuerySchema, CatalogSchema, EntryQuerySchema, EntrySchema, EvaluateQuerySchema
 
 blp = Blueprint("activations", __name__, url_prefix="/v1/activations", description="The activation catalog")
 
@@ -24,11 +25,35 @@ def catalog(query):
 
 
 @blp.route("/<name>")
-@blp.response(200, ActivationSchema())
+@blp.arguments(EntryQuerySchema(), location="query")
+@blp.response(200, EntrySchema())
 @blp.errors(404)
-def entry(name):
-    """One activation by name or alias."""
-    return CATALOG.get(name).describe()
+def entry(query, name):
+    """One activation by name or alias, with its properties computed at the given params.
+
+    Params as `param.<name>=value` (defaults otherwise). `properties` (element-wise entries)
+    are computed with JAX in float64: value and derivative at 0, range, extrema and where,
+    sup |f′| and where, monotonicity, zero-centring, saturation, and the points where f or
+    f′ jumps. The first request for new params takes up to ~0.5 s; results are cached.
+    """
+    bound = _bind_query(CATALOG.get(name))
+    out = bound.activation.describe()
+    out["non_differentiable_points"] = bound.activation.non_differentiable_points(bound.params)
+    if not query["properties"] or bound.activation.kind == VECTOR:
+        out["properties"] = None
+    else:
+        out["properties"] = {"params": bound.params, **properties(bound.activation, bound.params).as_dict()}
+    return out
+
+
+def _bind_query(activation) -> BoundActivation:
+    """The activation with the request's ``param.<name>`` query keys (422 naming the key)."""
+    given = {k[len("param.") :]: v for k, v in request.args.items() if k.startswith("param.")}
+    raw = {k: _parse_param(activation, k, v) for k, v in given.items()}
+    try:
+        return BoundActivation(activation, activation.bind(raw))
+    except InvalidParams as e:
+        raise InvalidParams(e.message, f"param.{e.field}") from None
 
 
 def _parse_param(activation, name: str, raw: str):
@@ -64,12 +89,7 @@ def evaluate_get(query, name):
         raise LimitExceeded(
             f"{query['x'].size} points exceed max_query_points={limits.max_query_points}; use POST /v1/evaluate", "x"
         )
-    given = {k[len("param.") :]: v for k, v in request.args.items() if k.startswith("param.")}
-    raw = {k: _parse_param(activation, k, v) for k, v in given.items()}
-    try:
-        bound = BoundActivation(activation, activation.bind(raw))
-    except InvalidParams as e:
-        raise InvalidParams(e.message, f"param.{e.field}") from None
+    bound = _bind_query(activation)
     out = run(bound, query["x"], query["order"], query["dtype"], query["device"])
     max_age = current_app.config["EVALUATE_CACHE_SECONDS"]
     return out, 200, {"Cache-Control": f"public, max-age={max_age}"}
