@@ -7,6 +7,9 @@ import os
 from .core import Limits
 
 
+DEFAULT_QUIZ_SECRET = "actfn-default-quiz-secret: set ACTFN_QUIZ_SECRET"
+
+
 def load(override: dict | None = None, environ=os.environ) -> dict:
     """The Flask config mapping for one app instance."""
     limits = Limits.from_env(environ)
@@ -17,6 +20,9 @@ def load(override: dict | None = None, environ=os.environ) -> dict:
         # so /readyz turns 200 only once the first requests will not pay for compilation.
         "WARMUP": environ.get("ACTFN_WARMUP", "1") not in ("0", "false", "no"),
         "EVALUATE_CACHE_SECONDS": int(environ.get("ACTFN_EVALUATE_CACHE_SECONDS", "3600")),
+        # Signs quiz question ids. Every worker and replica must share it to grade each
+        # other's questions; set your own in production (the default is public).
+        "QUIZ_SECRET": environ.get("ACTFN_QUIZ_SECRET", DEFAULT_QUIZ_SECRET),
         "API_TITLE": "actfn",
         "API_VERSION": "1.0.0",
         "OPENAPI_VERSION": "3.1.0",

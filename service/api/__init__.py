@@ -8,17 +8,20 @@ from werkzeug.exceptions import HTTPException
 
 from ..core import CoreError
 from ..core.expressions import ExpressionCache
+from ..teaching.quiz import Quiz
 from . import problems
 from .activations.routes import blp as activations_blp
 from .chain.routes import blp as chain_blp
+from .concepts.routes import blp as concepts_blp
 from .evaluate.routes import blp as evaluate_blp
 from .expressions.routes import blp as expressions_blp
 from .flow.routes import blp as flow_blp
 from .meta.routes import blp as meta_blp
 from .meta.routes import files as meta_files
+from .quiz.routes import blp as quiz_blp
 from .schemas import ProblemSchema
 
-BLUEPRINTS = (activations_blp, evaluate_blp, chain_blp, flow_blp, expressions_blp, meta_blp)
+BLUEPRINTS = (activations_blp, evaluate_blp, chain_blp, flow_blp, expressions_blp, concepts_blp, quiz_blp, meta_blp)
 
 
 class Api(SmorestApi):
@@ -48,4 +51,5 @@ def register(app: Flask) -> Api:
     app.register_error_handler(Exception, problems.handle_unexpected)
     app.extensions["actfn_api"] = api
     app.extensions["actfn_expressions"] = ExpressionCache(app.config["LIMITS"].expression_cache_size)
+    app.extensions["actfn_quiz"] = Quiz(app.config["QUIZ_SECRET"])
     return api

@@ -123,7 +123,7 @@ def handle_http_exception(error: HTTPException) -> Response:
 
 def handle_core_error(error: core_errors.CoreError) -> Response:
     """Compute-core errors: the field they name becomes the ``errors`` key."""
-    status = CORE_STATUS.get(type(error), 422)
+    status = next((code for cls, code in CORE_STATUS.items() if isinstance(error, cls)), 422)
     field = error.field or "body"
     return problem(status, f"{field}: {error.message}", {field: [error.message]})
 

@@ -14,6 +14,10 @@ class UnknownActivation(CoreError):
     """No catalog entry has this name or alias."""
 
 
+class UnknownResource(UnknownActivation):
+    """No such concept (or other named resource): 404 like an unknown activation."""
+
+
 class InvalidParams(CoreError):
     """Unknown parameter, wrong type, or a value outside its bounds."""
 

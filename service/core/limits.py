@@ -38,6 +38,7 @@ class Limits:
     max_expression_literal: float = 1e15  # |numeric literal| (and |param value|)
     max_expression_exponent: float = 64.0  # |constant exponent| of **
     expression_cache_size: int = 256  # compiled formulas kept per worker (LRU)
+    max_quiz_questions: int = 200  # questions per quiz request or export
 
     @classmethod
     def from_env(cls, environ=os.environ) -> Limits:

@@ -1,0 +1,82 @@
+"""Quiz: generated questions, stateless grading, LMS exports."""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import current_app
+
+from ...core import LimitExceeded
+from ...teaching import export
+from ...teaching.quiz import Quiz
+from ..blueprint import BODY_ERRORS, Blueprint
+from .schemas import ExportQuerySchema, GradeRequestSchema, GradeSchema, QuestionsQuerySchema, QuizSchema
+
+blp = Blueprint("quiz", __name__, url_prefix="/v1/quiz", description="Quiz questions, grading and LMS export")
+
+
+def _quiz() -> Quiz:
+    return current_app.extensions["actfn_quiz"]
+
+
+def _generate(query):
+    cap = current_app.config["LIMITS"].max_quiz_questions
+    if query["count"] > cap:
+        raise LimitExceeded(f"{query['count']} questions exceed max_quiz_questions={cap}", "count")
+    seed = query["seed"] if "seed" in query else secrets.randbelow(2**31)
+    topics = tuple(dict.fromkeys(query.get("topics") or ()))
+    questions = _quiz().generate(query["count"], seed, topics, query.get("difficulty"))
+    meta = {"seed": seed, "topics": list(topics), "difficulty": query.get("difficulty")}
+    return questions, meta
+
+
+@blp.route("/questions")
+@blp.arguments(QuestionsQuerySchema(), location="query")
+@blp.response(200, QuizSchema())
+def questions(query):
+    """Generate questions whose answers the compute core computes.
+
+    Numeric ("what is tanh′(0.5)?", chained gradients), multiple choice (dying ReLU, output
+    activations) and true/false (computed properties). The same seed, count, topics and
+    difficulty give the same questions. Answers are hidden unless `include_answers=true`.
+    """
+    qs, meta = _generate(query)
+    return {**meta, "count": len(qs), "questions": [q.public(query["include_answers"]) for q in qs]}
+
+
+@blp.route("/grade", methods=["POST"])
+@blp.arguments(GradeRequestSchema())
+@blp.response(200, GradeSchema())
+@blp.errors(*BODY_ERRORS)
+def grade(body):
+    """Grade one answer. Stateless: the signed id carries the question, so any worker of any
+    replica grades it; an altered id is refused (422)."""
+    return _quiz().grade(body["id"], body["answer"])
+
+
+@blp.route("/export")
+@blp.arguments(ExportQuerySchema(), location="query")
+@blp.response(
+    200,
+    description="the quiz as a file (answers included)",
+    content_type="text/plain",
+)
+@blp.alt_response(200, success=True, content_type="application/zip", description="format=qti")
+def export_quiz(query):
+    """Export a quiz for an LMS: `gift` (Moodle: numeric `{#value:tolerance}`, multiple choice
+    `{=right ~wrong}`, true/false), `qti` (QTI 2.1 items in an IMS content package zip),
+    `json`, or `markdown` (for chatbots). Answers and explanations are included."""
+    qs, meta = _generate(query)
+    fmt = query["format"]
+    if fmt == "gift":
+        data = export.gift(qs, f"actfn quiz, seed {meta['seed']}")
+    elif fmt == "qti":
+        data = export.qti_package(qs)
+    elif fmt == "json":
+        data = export.as_json(qs, meta)
+    else:
+        data = export.markdown(qs, f"actfn quiz (seed {meta['seed']})")
+    response = current_app.response_class(data, mimetype=None, content_type=export.MEDIA_TYPES[fmt])
+    response.headers["Content-Disposition"] = f'attachment; filename="actfn-quiz-{meta["seed"]}.{export.EXTENSIONS[fmt]}"'
+    response.headers["X-Quiz-Seed"] = str(meta["seed"])
+    return response

@@ -1,0 +1,88 @@
+"""Schemas of the quiz resource."""
+
+import marshmallow as ma
+from webargs.fields import DelimitedList
+
+from ...teaching.export import FORMATS
+from ...teaching.quiz import DIFFICULTIES, TOPICS
+
+
+class QuizQuerySchema(ma.Schema):
+    count = ma.fields.Integer(
+        load_default=10,
+        validate=ma.validate.Range(min=1),
+        metadata={"description": "number of questions (at most max_quiz_questions, see /v1/limits)"},
+    )
+    seed = ma.fields.Integer(
+        validate=ma.validate.Range(min=0, max=2**63 - 1),
+        metadata={"description": "same seed (and other arguments) → same questions; omitted: a random seed, returned"},
+    )
+    topics = DelimitedList(
+        ma.fields.String(validate=ma.validate.OneOf(TOPICS)),
+        metadata={"description": f"comma-separated subset of: {', '.join(TOPICS)}"},
+    )
+    difficulty = ma.fields.String(validate=ma.validate.OneOf(DIFFICULTIES))
+
+
+class QuestionsQuerySchema(QuizQuerySchema):
+    include_answers = ma.fields.Boolean(
+        load_default=False, metadata={"description": "add `answer` and `explanation` (an answer key)"}
+    )
+
+
+class ExportQuerySchema(QuizQuerySchema):
+    count = ma.fields.Integer(
+        load_default=50,
+        validate=ma.validate.Range(min=1),
+        metadata={"description": "number of questions (at most max_quiz_questions)"},
+    )
+    format = ma.fields.String(
+        load_default="gift",
+        validate=ma.validate.OneOf(FORMATS),
+        metadata={"description": "gift (Moodle), qti (QTI 2.1 items in an IMS content package zip), json, markdown"},
+    )
+
+
+_ANSWER_DOC = {"oneOf": [{"type": "number"}, {"type": "string"}, {"type": "boolean"}, {"type": "integer"}]}
+
+
+class QuestionSchema(ma.Schema):
+    id = ma.fields.String(metadata={"description": "stateless, signed: send it back to /v1/quiz/grade"})
+    type = ma.fields.String(metadata={"description": "'numeric', 'multiple_choice' or 'true_false'"})
+    topic = ma.fields.String()
+    difficulty = ma.fields.String()
+    text = ma.fields.String()
+    choices = ma.fields.List(ma.fields.String(), metadata={"description": "multiple choice only"})
+    tolerance = ma.fields.Float(metadata={"description": "numeric only: |answer − expected| ≤ tolerance is correct"})
+    answer = ma.fields.Raw(metadata={"description": "only with include_answers=true", **_ANSWER_DOC})
+    explanation = ma.fields.String(metadata={"description": "only with include_answers=true"})
+
+
+class QuizSchema(ma.Schema):
+    seed = ma.fields.Integer()
+    count = ma.fields.Integer()
+    topics = ma.fields.List(ma.fields.String())
+    difficulty = ma.fields.String(allow_none=True)
+    questions = ma.fields.List(ma.fields.Nested(QuestionSchema))
+
+
+class GradeRequestSchema(ma.Schema):
+    id = ma.fields.String(required=True, metadata={"description": "a question id from /v1/quiz/questions"})
+    answer = ma.fields.Raw(
+        required=True,
+        allow_none=False,
+        metadata={
+            "description": "a number (numeric), a choice or its 0-based index (multiple choice), true/false",
+            **_ANSWER_DOC,
+        },
+    )
+
+
+class GradeSchema(ma.Schema):
+    id = ma.fields.String()
+    type = ma.fields.String()
+    correct = ma.fields.Boolean()
+    answer = ma.fields.Raw(metadata={"description": "the answer as graded", **_ANSWER_DOC})
+    expected = ma.fields.Raw(metadata=_ANSWER_DOC)
+    tolerance = ma.fields.Float(allow_none=True)
+    explanation = ma.fields.String()

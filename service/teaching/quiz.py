@@ -1,0 +1,436 @@
+"""Quiz questions whose answers come from the compute core, with stateless signed ids.
+
+A question id is ``q1.<payload>.<signature>``: the payload names the generator and its
+parameters (base64url JSON), the signature is an HMAC-SHA256 of it with the service's quiz
+secret. Grading decodes the id, checks the signature and recomputes the answer, so any worker
+on any replica that shares the secret can grade any question, and a client cannot make up a
+question (or an answer key) the service did not issue.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import math
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import orjson
+
+from ..core.errors import InvalidInput
+from . import facts
+
+NUMERIC, MULTIPLE_CHOICE, TRUE_FALSE = "numeric", "multiple_choice", "true_false"
+DIFFICULTIES = ("easy", "medium", "hard")
+VERSION = "q1"
+
+
+class QuizError(InvalidInput):
+    """A bad id or answer (422); ``field`` names the request field."""
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    generator: str
+    type: str
+    topic: str
+    difficulty: str
+    text: str
+    answer: float | str | bool
+    tolerance: float | None = None  # numeric: |given − answer| ≤ tolerance is correct
+    choices: tuple[str, ...] = ()
+    explanation: str = ""
+
+    def public(self, include_answer: bool) -> dict:
+        out = {
+            "id": self.id,
+            "type": self.type,
+            "topic": self.topic,
+            "difficulty": self.difficulty,
+            "text": self.text,
+        }
+        if self.choices:
+            out["choices"] = list(self.choices)
+        if self.type == NUMERIC:
+            out["tolerance"] = self.tolerance
+        if include_answer:
+            out["answer"] = self.answer
+            out["explanation"] = self.explanation
+        return out
+
+
+@dataclass(frozen=True)
+class Generator:
+    name: str
+    topic: str
+    type: str
+    difficulties: tuple[str, ...]
+    sample: Callable[[random.Random, str], dict]  # (rng, difficulty) -> params
+    build: Callable[[dict], dict]  # params -> text, answer, tolerance?, choices?, explanation
+    title: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+def _fmt(v: float) -> str:
+    return f"{v:.6g}"
+
+
+def _pick(rng: random.Random, items):
+    return items[rng.randrange(len(items))]
+
+
+def _options(rng: random.Random, right: list[str], wrong: list[str], n: int = 4) -> tuple[str, list[str]]:
+    answer = _pick(rng, sorted(right))
+    distractors = rng.sample(sorted(wrong), n - 1)
+    choices = [answer, *distractors]
+    rng.shuffle(choices)
+    return answer, choices
+
+
+# ----- generators -----------------------------------------------------------------------
+
+_DERIV = {
+    "easy": (("sigmoid", "tanh", "relu"), (-1.0, 0.0, 1.0, 2.0)),
+    "medium": (("sigmoid", "tanh", "softplus", "elu", "leaky_relu", "silu"), (-2.0, -1.0, -0.5, 0.5, 1.0, 2.0)),
+    "hard": (("gelu", "mish", "silu", "selu", "elish", "soft_sign"), (-2.5, -1.5, -0.75, 0.25, 1.5, 3.0)),
+}
+
+
+def _kink_free(name: str, xs) -> list[float]:
+    """Points away from the kinks (where f′ is a convention, not a quiz answer)."""
+    a = facts.CATALOG.get(name)
+    kinks = a.non_differentiable_points(a.bind({}))
+    return [x for x in xs if x not in kinks]
+
+
+def _sample_point(rng, difficulty):
+    names, xs = _DERIV[difficulty]
+    name = _pick(rng, names)
+    return {"a": name, "x": _pick(rng, _kink_free(name, xs))}
+
+
+def _build_derivative(p):
+    d = facts.derivative(p["a"], p["x"])
+    return {
+        "text": f"What is f′({_fmt(p['x'])}) for f = {p['a']}? Give 3 decimal places.",
+        "answer": d,
+        "tolerance": 0.0005,
+        "explanation": f"{p['a']}′({_fmt(p['x'])}) = {_fmt(d)} (automatic differentiation in float64).",
+    }
+
+
+def _build_value(p):
+    v = facts.value(p["a"], p["x"])
+    return {
+        "text": f"What is f({_fmt(p['x'])}) for f = {p['a']}? Give 3 decimal places.",
+        "answer": v,
+        "tolerance": 0.0005,
+        "explanation": f"{p['a']}({_fmt(p['x'])}) = {_fmt(v)}.",
+    }
+
+
+_CHAIN = {"easy": ((2, 3), (0.0,)), "medium": ((5, 10), (0.0, 1.0)), "hard": ((10, 20, 30), (0.5, 1.0, 2.0))}
+
+
+def _sample_chain(rng, difficulty):
+    depths, zs = _CHAIN[difficulty]
+    return {"a": _pick(rng, ("sigmoid", "tanh")), "depth": _pick(rng, depths), "z": _pick(rng, zs)}
+
+
+def _build_chain(p):
+    g = facts.chain_gradient(p["a"], p["depth"], p["z"])
+    local = facts.derivative(p["a"], p["z"])
+    return {
+        "text": (
+            f"A scalar chain applies {p['a']} {p['depth']} times, h_l = {p['a']}(h_(l−1)), "
+            f"starting from h_0 = {_fmt(p['z'])} (weight 1, bias 0). What is dh_{p['depth']}/dh_0? "
+            "Answer within 0.1 %."
+        ),
+        "answer": g,
+        "tolerance": 1e-3 * abs(g),
+        "explanation": (
+            f"The chain rule multiplies the local derivatives of all {p['depth']} layers: "
+            f"the first is {p['a']}′({_fmt(p['z'])}) = {_fmt(local)}, the product is {g:.6g}. "
+            "Every factor below 1 shrinks the gradient: this is the vanishing gradient."
+        ),
+    }
+
+
+_DEPTH = {"easy": (("sigmoid", 1.0),), "medium": (("sigmoid", 1.0), ("tanh", 0.5)), "hard": (("tanh", 0.8), ("silu", 1.0))}
+
+
+def _sample_depth(rng, difficulty):
+    name, weight = _pick(rng, _DEPTH[difficulty])
+    return {"a": name, "w": weight, "k": _pick(rng, (3, 6, 9))}
+
+
+def _build_depth(p):
+    n = facts.depth_below(p["a"], 10.0 ** -p["k"], 0.0, p["w"])
+    return {
+        "text": (
+            f"Layers h_l = {p['a']}({_fmt(p['w'])}·h_(l−1)) start from h_0 = 0. After how many layers "
+            f"does |dh_L/dh_0| first fall below 1e-{p['k']}?"
+        ),
+        "answer": float(n),
+        "tolerance": 0.0,
+        "explanation": (
+            f"Each layer multiplies the gradient by {_fmt(p['w'])}·{p['a']}′(z_l) ≤ "
+            f"{_fmt(abs(p['w']) * facts.props(p['a']).max_abs_derivative)}; the product first drops below "
+            f"1e-{p['k']} at layer {n}."
+        ),
+    }
+
+
+_MAX = {"easy": ("sigmoid", "tanh"), "medium": ("hard_sigmoid", "soft_sign", "silu", "arctan"), "hard": ("gelu", "mish", "elish", "cloglog")}
+
+
+def _build_max(p):
+    pr = facts.props(p["a"])
+    at = pr.argmax_abs_derivative
+    return {
+        "text": f"What is the largest value of |f′(x)| over all real x for f = {p['a']}? Give 3 decimal places.",
+        "answer": pr.max_abs_derivative,
+        "tolerance": 0.0005,
+        "explanation": (
+            f"sup |{p['a']}′| = {_fmt(pr.max_abs_derivative)}"
+            + (f", reached at x = {_fmt(at)}." if at is not None else ", approached as |x| grows.")
+            + " Through L such layers a gradient can shrink by at least this factor per layer."
+        ),
+    }
+
+
+_DIES = ("relu", "relu6", "squared_relu")
+_LIVES = ("leaky_relu", "prelu", "elu", "selu", "celu", "gelu", "silu", "mish", "softplus", "elish")
+
+
+def _build_can_die(p):
+    rng = random.Random(p["s"])
+    answer, choices = _options(rng, [n for n in _DIES + _LIVES if facts.can_die(n)], [n for n in _DIES + _LIVES if not facts.can_die(n)])
+    return {
+        "text": "Which of these activations can 'die': its derivative is exactly 0 for every negative input, "
+        "so a unit pushed there stops learning?",
+        "answer": answer,
+        "choices": tuple(choices),
+        "explanation": f"{answer}′(x) = 0 for all x < 0 (checked on 400 negative inputs); the others keep a non-zero "
+        "gradient there, which is why they are used as fixes for dying ReLU.",
+    }
+
+
+def _build_fix(p):
+    rng = random.Random(p["s"])
+    pool = _DIES + _LIVES
+    answer, choices = _options(rng, [n for n in pool if not facts.can_die(n)], [n for n in pool if facts.can_die(n)])
+    return {
+        "text": "A network's ReLU units are dying. Which replacement still passes a non-zero gradient for negative inputs?",
+        "answer": answer,
+        "choices": tuple(choices),
+        "explanation": f"{answer}′(−1) = {_fmt(facts.derivative(answer, -1.0))} ≠ 0; the other choices have a derivative "
+        "of exactly 0 for negative inputs.",
+    }
+
+
+_OUTPUT_POOL = ("sigmoid", "softmax", "identity", "tanh", "relu", "softplus", "log_softmax", "softmin", "leaky_relu")
+_TASKS = {
+    "binary": (
+        "a binary classifier that outputs one probability",
+        facts.is_probability,
+        "it maps every score into [0, 1], read as P(class = 1)",
+    ),
+    "categorical": (
+        "a classifier over 3 mutually exclusive classes",
+        facts.is_distribution,
+        "it maps the score vector to positive numbers that sum to 1 and keeps the scores' order",
+    ),
+    "regression": (
+        "regression of an unbounded real-valued target",
+        facts.is_linear,
+        "it is f(x) = x: the output can take any real value and the loss sees the score unchanged",
+    ),
+}
+
+
+def _build_output(p):
+    rng = random.Random(p["s"])
+    task, test, why = _TASKS[p["task"]]
+    answer, choices = _options(rng, [n for n in _OUTPUT_POOL if test(n)], [n for n in _OUTPUT_POOL if not test(n)])
+    return {
+        "text": f"Which output activation fits {task}?",
+        "answer": answer,
+        "choices": tuple(choices),
+        "explanation": f"{answer}: {why}.",
+    }
+
+
+_CLAIMS = {
+    "zero_centered": ("{a} is zero-centred (f(0) = 0 and its range is symmetric about 0).", lambda pr: pr.zero_centered),
+    "monotonic": ("{a} is monotonic over the real line.", lambda pr: pr.monotonic),
+    "saturates_both": ("{a} saturates on both sides (f′(x) → 0 as x → ±∞).", lambda pr: all(pr.saturates)),
+    "bounded": ("{a} is bounded (its range is a finite interval).", lambda pr: None not in pr.range),
+    "derivative_le_1": ("|{a}′(x)| ≤ 1 for every x.", lambda pr: pr.max_abs_derivative is not None and pr.max_abs_derivative <= 1 + 1e-12),
+}
+_CLAIM_POOL = {
+    "easy": ("sigmoid", "tanh", "relu", "identity"),
+    "medium": ("leaky_relu", "elu", "softplus", "soft_sign", "hard_tanh", "relu6"),
+    "hard": ("gelu", "silu", "mish", "selu", "sine", "snake", "tanhshrink", "squareplus"),
+}
+
+
+def _build_claim(p):
+    template, test = _CLAIMS[p["claim"]]
+    pr = facts.props(p["a"])
+    truth = bool(test(pr))
+    lo, hi = pr.range
+    show = lambda v: "unbounded" if v is None else _fmt(v)  # noqa: E731
+    return {
+        "text": "True or false: " + template.format(a=p["a"]),
+        "answer": truth,
+        "explanation": (
+            f"{'True' if truth else 'False'}. Computed for {p['a']}: f(0) = {_fmt(pr.value_at_zero)}, range "
+            f"[{show(lo)}, {show(hi)}], monotonic: {pr.monotonic}, saturates left/right: "
+            f"{pr.saturates[0]}/{pr.saturates[1]}, sup |f′| = {show(pr.max_abs_derivative)}."
+        ),
+    }
+
+
+def _claims(name: str, topic: str, claims: tuple[str, ...]) -> Generator:
+    """True/false statements about computed properties."""
+
+    def sample(rng, difficulty):
+        return {"a": _pick(rng, _CLAIM_POOL[difficulty]), "claim": _pick(rng, claims)}
+
+    return Generator(name, topic, TRUE_FALSE, DIFFICULTIES, sample, _build_claim)
+
+
+def _seeded(extra: Callable[[random.Random, str], dict] | None = None):
+    def sample(rng, difficulty):
+        out = {"s": rng.randrange(1 << 30)}
+        if extra:
+            out.update(extra(rng, difficulty))
+        return out
+
+    return sample
+
+
+GENERATORS = {
+    g.name: g
+    for g in (
+        Generator("derivative", "derivatives", NUMERIC, DIFFICULTIES, _sample_point, _build_derivative),
+        Generator("value", "values", NUMERIC, DIFFICULTIES, _sample_point, _build_value),
+        Generator("chain_gradient", "vanishing-gradients", NUMERIC, DIFFICULTIES, _sample_chain, _build_chain),
+        Generator("vanishing_depth", "vanishing-gradients", NUMERIC, DIFFICULTIES, _sample_depth, _build_depth),
+        Generator(
+            "max_derivative", "saturation", NUMERIC, DIFFICULTIES, lambda r, d: {"a": _pick(r, _MAX[d])}, _build_max
+        ),
+        Generator("can_die", "dying-relu", MULTIPLE_CHOICE, ("easy", "medium"), _seeded(), _build_can_die),
+        Generator("fix_dying", "dying-relu", MULTIPLE_CHOICE, ("medium", "hard"), _seeded(), _build_fix),
+        Generator(
+            "output_activation",
+            "output-activations",
+            MULTIPLE_CHOICE,
+            DIFFICULTIES,
+            _seeded(lambda r, d: {"task": _pick(r, sorted(_TASKS))}),
+            _build_output,
+        ),
+        _claims("claim", "properties", ("zero_centered", "monotonic", "bounded")),
+        _claims("saturation_claim", "saturation", ("saturates_both",)),
+        _claims("gradient_claim", "vanishing-gradients", ("derivative_le_1",)),
+    )
+}
+TOPICS = tuple(sorted({g.topic for g in GENERATORS.values()}))
+
+
+# ----- ids --------------------------------------------------------------------------------
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+class Quiz:
+    """Generates and grades questions; ``secret`` signs the ids (share it across replicas)."""
+
+    def __init__(self, secret: str | bytes):
+        self._key = secret.encode() if isinstance(secret, str) else secret
+
+    def _sign(self, payload: str) -> str:
+        return _b64(hmac.new(self._key, payload.encode(), hashlib.sha256).digest()[:18])
+
+    def make(self, generator: str, difficulty: str, params: dict) -> Question:
+        g = GENERATORS[generator]
+        payload = _b64(orjson.dumps([generator, difficulty, params], option=orjson.OPT_SORT_KEYS))
+        qid = f"{VERSION}.{payload}.{self._sign(payload)}"
+        built = g.build(params)
+        return Question(id=qid, generator=generator, type=g.type, topic=g.topic, difficulty=difficulty, **built)
+
+    def question(self, qid: str) -> Question:
+        """Decode and verify an id (QuizError on anything forged, tampered or malformed)."""
+        if not isinstance(qid, str) or len(qid) > 2000:
+            raise QuizError("Not a question id.", "id")
+        parts = qid.split(".")
+        if len(parts) != 3 or parts[0] != VERSION:
+            raise QuizError("Not a question id of this service (expected q1.<payload>.<signature>).", "id")
+        _, payload, signature = parts
+        if not hmac.compare_digest(self._sign(payload), signature):
+            raise QuizError("The id's signature does not match: it was altered or not issued by this service.", "id")
+        try:
+            generator, difficulty, params = orjson.loads(_unb64(payload))
+            return self.make(generator, difficulty, params)
+        except Exception:  # a signed payload we cannot rebuild (an older generator version)
+            raise QuizError("This question can no longer be rebuilt by this version of the service.", "id") from None
+
+    def generate(self, count: int, seed: int, topics=None, difficulty: str | None = None) -> list[Question]:
+        """``count`` questions, the same for the same arguments; no repeats while the pool lasts."""
+        rng = random.Random(seed)
+        pool = [
+            g
+            for g in GENERATORS.values()
+            if (not topics or g.topic in topics) and (difficulty is None or difficulty in g.difficulties)
+        ]
+        out, seen = [], set()
+        for _ in range(count):
+            for _attempt in range(30):
+                g = _pick(rng, pool)
+                level = difficulty or _pick(rng, g.difficulties)
+                q = self.make(g.name, level, g.sample(rng, level))
+                if q.id not in seen:
+                    break
+            seen.add(q.id)
+            out.append(q)
+        return out
+
+    def grade(self, qid: str, answer) -> dict:
+        q = self.question(qid)
+        if q.type == NUMERIC:
+            if isinstance(answer, bool) or not isinstance(answer, (int, float)) or not math.isfinite(answer):
+                raise QuizError("This is a numeric question: answer with a finite number.", "answer")
+            correct = abs(float(answer) - q.answer) <= q.tolerance
+        elif q.type == MULTIPLE_CHOICE:
+            if isinstance(answer, int) and not isinstance(answer, bool):
+                if not 0 <= answer < len(q.choices):
+                    raise QuizError(f"A choice index must be between 0 and {len(q.choices) - 1}.", "answer")
+                answer = q.choices[answer]
+            if not isinstance(answer, str) or answer.strip().lower() not in [c.lower() for c in q.choices]:
+                raise QuizError(f"Answer with one of the choices: {', '.join(q.choices)} (or its index).", "answer")
+            correct = answer.strip().lower() == q.answer.lower()
+        else:
+            if isinstance(answer, str) and answer.strip().lower() in ("true", "false", "t", "f"):
+                answer = answer.strip().lower() in ("true", "t")
+            if not isinstance(answer, bool):
+                raise QuizError("This is a true/false question: answer with true or false.", "answer")
+            correct = answer == q.answer
+        return {
+            "id": q.id,
+            "type": q.type,
+            "correct": bool(correct),
+            "answer": answer,
+            "expected": q.answer,
+            "tolerance": q.tolerance,
+            "explanation": q.explanation,
+        }
