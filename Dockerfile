@@ -13,6 +13,7 @@ FROM python:3.11.7-slim-bookworm
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
+    MPLCONFIGDIR=/tmp/matplotlib \
     ACTFN_BIND=0.0.0.0:8000
 RUN groupadd --system actfn && useradd --system --gid actfn --home-dir /app --shell /usr/sbin/nologin actfn
 COPY --from=build /opt/venv /opt/venv

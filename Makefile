@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PIP := $(BIN)/python -m pip install --disable-pip-version-check -q
 
-.PHONY: run test install install-dev openapi docker clean bench
+.PHONY: run test install install-dev browser openapi docker clean bench
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -27,8 +27,17 @@ run: install
 	ACTFN_BIND=$(HOST):$(PORT) $(BIN)/gunicorn -c gunicorn.conf.py "service:create_app()"
 
 ## test: install and run the whole test suite
-test: install-dev
+test: install-dev browser
 	$(BIN)/python -m pytest
+
+## browser: Debian's chromium + chromium-driver for the page's end-to-end test (as root, when
+## missing; elsewhere that test skips and says why)
+browser:
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then :; \
+	elif command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null) \
+		|| echo "note: chromium could not be installed; the browser test will skip"; \
+	else echo "note: no chromium (apt-get install chromium chromium-driver as root); the browser test will skip"; fi
 
 ## openapi: regenerate openapi.yaml from the schemas (a test fails when it drifts)
 openapi: install

@@ -20,6 +20,7 @@ def load(override: dict | None = None, environ=os.environ) -> dict:
         # so /readyz turns 200 only once the first requests will not pay for compilation.
         "WARMUP": environ.get("ACTFN_WARMUP", "1") not in ("0", "false", "no"),
         "EVALUATE_CACHE_SECONDS": int(environ.get("ACTFN_EVALUATE_CACHE_SECONDS", "3600")),
+        "PLOT_CACHE_SECONDS": int(environ.get("ACTFN_PLOT_CACHE_SECONDS", "86400")),
         # Signs quiz question ids. Every worker and replica must share it to grade each
         # other's questions; set your own in production (the default is public).
         "QUIZ_SECRET": environ.get("ACTFN_QUIZ_SECRET", DEFAULT_QUIZ_SECRET),

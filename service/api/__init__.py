@@ -18,10 +18,11 @@ from .expressions.routes import blp as expressions_blp
 from .flow.routes import blp as flow_blp
 from .meta.routes import blp as meta_blp
 from .meta.routes import files as meta_files
+from .plots.routes import blp as plots_blp
 from .quiz.routes import blp as quiz_blp
 from .schemas import ProblemSchema
 
-BLUEPRINTS = (activations_blp, evaluate_blp, chain_blp, flow_blp, expressions_blp, concepts_blp, quiz_blp, meta_blp)
+BLUEPRINTS = (activations_blp, evaluate_blp, chain_blp, flow_blp, expressions_blp, concepts_blp, quiz_blp, plots_blp, meta_blp)
 
 
 class Api(SmorestApi):

@@ -39,6 +39,11 @@ class Limits:
     max_expression_exponent: float = 64.0  # |constant exponent| of **
     expression_cache_size: int = 256  # compiled formulas kept per worker (LRU)
     max_quiz_questions: int = 200  # questions per quiz request or export
+    max_plot_width: int = 2_000  # pixels (also the SVG's nominal size)
+    max_plot_height: int = 2_000
+    max_plot_curves: int = 8  # activations on one picture
+    max_plot_depth: int = 1_000  # layers on a chain picture
+    max_plot_abs_x: float = 1e6  # |xmin|, |xmax|
 
     @classmethod
     def from_env(cls, environ=os.environ) -> Limits:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import flask
 import marshmallow as ma
 from flask import Response, current_app, send_from_directory
@@ -91,3 +93,17 @@ def docs_assets(filename):
     from swagger_ui_bundle import swagger_ui_path
 
     return send_from_directory(str(swagger_ui_path), filename, max_age=86400)
+
+
+STATIC = Path(__file__).resolve().parent.parent.parent / "static"
+
+
+@files.route("/")
+def index():
+    """The interactive page: plain HTML, CSS and JavaScript from service/static (no CDN)."""
+    return send_from_directory(str(STATIC), "index.html", max_age=300)
+
+
+@files.route("/static/<path:filename>")
+def static_files(filename):
+    return send_from_directory(str(STATIC), filename, max_age=300)

@@ -1,0 +1,83 @@
+"""Query and body schemas of the picture endpoints."""
+
+import marshmallow as ma
+from webargs.fields import DelimitedList
+
+from ...plotting import FORMATS, THEMES
+from ..activations.schemas import ParamsQuerySchema
+from ..fields import ActivationRef
+from ..schemas import activation_ref_doc
+
+
+def _size(default: int, what: str):
+    return ma.fields.Integer(
+        load_default=default,
+        validate=ma.validate.Range(min=100),
+        metadata={"description": f"{what} in pixels (100 … max_plot_{what}, see /v1/limits)"},
+    )
+
+
+class PictureOptions(ma.Schema):
+    format = ma.fields.String(
+        load_default="svg", validate=ma.validate.OneOf(tuple(FORMATS)), metadata={"description": "svg or png"}
+    )
+    width = _size(600, "width")
+    height = _size(400, "height")
+    theme = ma.fields.String(load_default="light", validate=ma.validate.OneOf(tuple(THEMES)))
+
+
+class CurveOptions(PictureOptions):
+    xmin = ma.fields.Float(load_default=-5.0, allow_nan=False)
+    xmax = ma.fields.Float(load_default=5.0, allow_nan=False)
+    derivative = ma.fields.Boolean(load_default=True, metadata={"description": "draw f′ (dashed)"})
+    second_derivative = ma.fields.Boolean(load_default=False, metadata={"description": "draw f″ (dotted)"})
+    shade = ma.fields.Boolean(
+        load_default=True, metadata={"description": "shade where |f′| < 0.01 (one activation only)"}
+    )
+
+    @ma.validates_schema
+    def _ordered(self, data, **kwargs):
+        if data["xmin"] >= data["xmax"]:
+            raise ma.ValidationError("must be less than xmax", "xmin")
+
+
+class EntryPlotQuerySchema(ParamsQuerySchema, CurveOptions):
+    """GET /v1/activations/{name}/plot; params as ``param.<name>=value``."""
+
+
+class _Repeatable(ma.Schema):
+    """``activation=relu&activation=gelu`` and ``activation=relu,gelu`` mean the same."""
+
+    @ma.pre_load
+    def _join_repeated(self, data, **kwargs):
+        if hasattr(data, "getlist"):
+            out = {key: data.get(key) for key in data}
+            if len(data.getlist("activation")) > 1:
+                out["activation"] = ",".join(data.getlist("activation"))
+            return out
+        return data
+
+
+class MultiPlotQuerySchema(_Repeatable, CurveOptions):
+    activation = DelimitedList(
+        ma.fields.String(),
+        required=True,
+        metadata={"description": "catalog names, repeated (activation=relu&activation=gelu) or comma-separated"},
+    )
+
+
+class PlotBodySchema(CurveOptions):
+    activations = ma.fields.List(
+        ActivationRef(metadata=activation_ref_doc()),
+        required=True,
+        validate=ma.validate.Length(min=1),
+        metadata={"description": "names, {name, params} or {expression, params}"},
+    )
+
+
+class ChainPlotQuerySchema(_Repeatable, PictureOptions):
+    activation = DelimitedList(ma.fields.String(), required=True, metadata={"description": "catalog names"})
+    depth = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1))
+    z = ma.fields.Float(load_default=0.0, allow_nan=False)
+    weight = ma.fields.Float(load_default=1.0, allow_nan=False)
+    bias = ma.fields.Float(load_default=0.0, allow_nan=False)
