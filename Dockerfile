@@ -15,12 +15,14 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     MPLCONFIGDIR=/tmp/matplotlib \
     ACTFN_BIND=0.0.0.0:8000
-RUN groupadd --system actfn && useradd --system --gid actfn --home-dir /app --shell /usr/sbin/nologin actfn
+RUN groupadd --system --gid 10001 actfn \
+    && useradd --system --uid 10001 --gid actfn --home-dir /app --shell /usr/sbin/nologin actfn
 COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
 COPY --chown=actfn:actfn gunicorn.conf.py ./
 COPY --chown=actfn:actfn service ./service
-USER actfn
+# Numeric, so Kubernetes' runAsNonRoot can verify it (deploy/k8s/deployment.yaml).
+USER 10001:10001
 EXPOSE 8000
 # gunicorn stops gracefully on SIGTERM (in-flight requests finish within graceful_timeout).
 STOPSIGNAL SIGTERM

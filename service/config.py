@@ -24,6 +24,15 @@ def load(override: dict | None = None, environ=os.environ) -> dict:
         # Signs quiz question ids. Every worker and replica must share it to grade each
         # other's questions; set your own in production (the default is public).
         "QUIZ_SECRET": environ.get("ACTFN_QUIZ_SECRET", DEFAULT_QUIZ_SECRET),
+        # Rate limits (Flask-Limiter syntax, per client address; empty: none) and their storage.
+        "RATE_LIMIT": environ.get("ACTFN_RATE_LIMIT", "600 per minute"),
+        "RATE_LIMIT_STORAGE": environ.get("ACTFN_RATE_LIMIT_STORAGE", "memory://"),
+        "RATE_LIMIT_ENABLED": environ.get("ACTFN_RATE_LIMIT_ENABLED", "1") not in ("0", "false", "no"),
+        # Browser origins allowed by CORS (comma-separated; empty: no CORS headers).
+        "CORS_ORIGINS": [o.strip() for o in environ.get("ACTFN_CORS_ORIGINS", "").split(",") if o.strip()],
+        "CORS_CREDENTIALS": environ.get("ACTFN_CORS_CREDENTIALS", "0") in ("1", "true", "yes"),
+        # Proxies in front of the service that set X-Forwarded-For (0: trust none).
+        "PROXY_COUNT": int(environ.get("ACTFN_PROXY_COUNT", "0")),
         "API_TITLE": "actfn",
         "API_VERSION": "1.0.0",
         "OPENAPI_VERSION": "3.1.0",

@@ -5,7 +5,11 @@ import os
 import pytest
 from hypothesis import settings
 
-from service import create_app
+# Rate limits count per client address, and every test client is 127.0.0.1: they are off
+# for the suite (servers started by tests inherit this) except where a test turns them on.
+os.environ.setdefault("ACTFN_RATE_LIMIT_ENABLED", "0")
+
+from service import create_app  # noqa: E402
 
 # CI runs the property-based tests on a fixed sequence of examples, so a landing never
 # depends on luck; locally every run explores new ones.

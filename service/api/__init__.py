@@ -9,7 +9,7 @@ from werkzeug.exceptions import HTTPException
 from ..core import CoreError
 from ..core.expressions import ExpressionCache
 from ..teaching.quiz import Quiz
-from . import problems
+from . import observability, problems, protection
 from .activations.routes import blp as activations_blp
 from .chain.routes import blp as chain_blp
 from .concepts.routes import blp as concepts_blp
@@ -44,6 +44,8 @@ class Api(SmorestApi):
 
 
 def register(app: Flask) -> Api:
+    observability.install(app)  # first: request ids and timing wrap everything else
+    protection.install(app)
     api = Api(app)
     for blp in BLUEPRINTS:
         api.register_blueprint(blp)

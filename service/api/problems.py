@@ -43,6 +43,7 @@ TITLES = {
     413: "Request body too large",
     415: "Unsupported media type",
     422: "Invalid request",
+    429: "Too many requests",
     500: "Internal server error",
     503: "Service unavailable",
 }
@@ -115,6 +116,8 @@ def handle_http_exception(error: HTTPException) -> Response:
         from flask import current_app
 
         detail = f"request body exceeds max_body_bytes={current_app.config['MAX_CONTENT_LENGTH']}"
+    elif status == 429:
+        detail = f"rate limit exceeded ({error.description}); retry after the Retry-After seconds"
     headers = dict(data.get("headers") or {})
     if status == 405 and error.valid_methods:
         headers["Allow"] = ", ".join(error.valid_methods)

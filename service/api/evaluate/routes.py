@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
-from flask import current_app
+from flask import current_app, request
 
 from ... import core
 from ..blueprint import BODY_ERRORS, Blueprint
+from ..observability import count_points
 from .schemas import EvaluateRequestSchema, EvaluationSchema
 
 blp = Blueprint("evaluate", __name__, url_prefix="/v1", description="Values and exact derivatives")
@@ -18,6 +19,7 @@ def run(bound, x: np.ndarray, order: int, dtype: str, device: str) -> dict:
     result = core.evaluate(
         activation, bound.params, x, order=order, dtype=dtype, device=device, limits=current_app.config["LIMITS"]
     )
+    count_points(request.endpoint or "evaluate", int(result.x.size))
     vector = activation.kind == core.VECTOR
     out = {
         "activation": bound.describe(),

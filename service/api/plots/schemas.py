@@ -60,8 +60,9 @@ class _Repeatable(ma.Schema):
 
 class MultiPlotQuerySchema(_Repeatable, CurveOptions):
     activation = DelimitedList(
-        ma.fields.String(),
+        ma.fields.String(validate=ma.validate.Length(min=1)),
         required=True,
+        validate=ma.validate.Length(min=1),
         metadata={"description": "catalog names, repeated (activation=relu&activation=gelu) or comma-separated"},
     )
 
@@ -76,7 +77,12 @@ class PlotBodySchema(CurveOptions):
 
 
 class ChainPlotQuerySchema(_Repeatable, PictureOptions):
-    activation = DelimitedList(ma.fields.String(), required=True, metadata={"description": "catalog names"})
+    activation = DelimitedList(
+        ma.fields.String(validate=ma.validate.Length(min=1)),
+        required=True,
+        validate=ma.validate.Length(min=1),
+        metadata={"description": "catalog names, repeated or comma-separated"},
+    )
     depth = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1))
     z = ma.fields.Float(load_default=0.0, allow_nan=False)
     weight = ma.fields.Float(load_default=1.0, allow_nan=False)

@@ -43,7 +43,7 @@ class ExportQuerySchema(QuizQuerySchema):
     )
 
 
-_ANSWER_DOC = {"oneOf": [{"type": "number"}, {"type": "string"}, {"type": "boolean"}, {"type": "integer"}]}
+_ANSWER_DOC = {"oneOf": [{"type": "number"}, {"type": "string"}, {"type": "boolean"}]}
 
 
 class QuestionSchema(ma.Schema):

@@ -1,0 +1,124 @@
+"""Request ids, structured JSON logs and Prometheus metrics.
+
+- ``X-Request-ID``: echoed when the client sends a sane one (≤ 128 of ``A-Za-z0-9._:-``),
+  generated otherwise; on every response and in every log line of the request.
+- Metrics (prometheus-client): per route template, method and status, a request counter and a
+  latency histogram; JIT compilations (JAX's own compile events); points evaluated. Under
+  gunicorn ``PROMETHEUS_MULTIPROC_DIR`` is set (gunicorn.conf.py), so ``/metrics`` sums all
+  workers of the instance.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import time
+import uuid
+
+import jax
+from flask import Flask, Response, g, has_request_context, request
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+
+REQUESTS = Counter("actfn_requests_total", "HTTP requests answered", ("route", "method", "status"))
+LATENCY = Histogram(
+    "actfn_request_duration_seconds",
+    "Time to answer a request",
+    ("route", "method"),
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
+)
+COMPILATIONS = Counter("actfn_jit_compilations_total", "XLA compilations (JAX backend compile events)")
+POINTS = Counter("actfn_points_evaluated_total", "Points evaluated (x values or vector entries)", ("endpoint",))
+
+
+def _on_jax_event(event: str, duration: float, **kwargs) -> None:
+    if event.endswith("backend_compile_duration"):
+        COMPILATIONS.inc()
+
+
+jax.monitoring.register_event_duration_secs_listener(_on_jax_event)
+
+
+def count_points(endpoint: str, n: int) -> None:
+    POINTS.labels(endpoint).inc(n)
+
+
+def request_id() -> str | None:
+    return g.get("request_id") if has_request_context() else None
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, request id, exception."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        out = {
+            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+            "pid": record.process,
+        }
+        rid = getattr(record, "request_id", None) or request_id()
+        if rid:
+            out["request_id"] = rid
+        if has_request_context():
+            out["method"], out["path"] = request.method, request.path
+        if record.exc_info:
+            out["exception"] = self.formatException(record.exc_info)
+        return json.dumps(out, ensure_ascii=False)
+
+
+def configure_logging(app: Flask) -> None:
+    """JSON lines on stderr for the service's loggers (``ACTFN_LOG_FORMAT=text`` to opt out)."""
+    if os.environ.get("ACTFN_LOG_FORMAT", "json") != "json":
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(JsonFormatter())
+    for name in ("actfn", app.logger.name):
+        logger = logging.getLogger(name)
+        if not any(isinstance(h.formatter, JsonFormatter) for h in logger.handlers):
+            logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False if name == app.logger.name else logger.propagate
+
+
+def _route() -> str:
+    rule = request.url_rule
+    return rule.rule if rule is not None else "unmatched"  # bounded label values
+
+
+def install(app: Flask) -> None:
+    """Request ids, metrics per request, JSON logs, and GET /metrics."""
+
+    @app.before_request
+    def _start():
+        given = request.headers.get("X-Request-ID", "")
+        g.request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def _finish(response: Response) -> Response:
+        rid = g.get("request_id")
+        if rid:
+            response.headers["X-Request-ID"] = rid
+        if "started" in g:
+            route = _route()
+            REQUESTS.labels(route, request.method, str(response.status_code)).inc()
+            LATENCY.labels(route, request.method).observe(time.perf_counter() - g.started)
+        return response
+
+    def metrics():
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            from prometheus_client import multiprocess
+
+            registry = CollectorRegistry()
+            multiprocess.MultiProcessCollector(registry)
+        else:
+            from prometheus_client import REGISTRY as registry
+        return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
+
+    app.add_url_rule("/metrics", "metrics", metrics)
+    configure_logging(app)
