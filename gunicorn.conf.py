@@ -25,9 +25,11 @@ timeout = int(os.environ.get("ACTFN_TIMEOUT", "60"))
 graceful_timeout = int(os.environ.get("ACTFN_GRACEFUL_TIMEOUT", "30"))
 keepalive = 5
 # Recycle each worker after about this many requests (jittered so they do not all restart at
-# once): bounds the growth of per-worker caches and of any slow leak.
-max_requests = int(os.environ.get("ACTFN_MAX_REQUESTS", "20000"))
-max_requests_jitter = int(os.environ.get("ACTFN_MAX_REQUESTS_JITTER", "2000"))
+# once): bounds the growth of per-worker caches and of any slow leak. High, because a new
+# worker spends ~1.5 s of CPU compiling before it serves: at 2,000 requests/s per worker this
+# is one restart per worker every ~50 s.
+max_requests = int(os.environ.get("ACTFN_MAX_REQUESTS", "100000"))
+max_requests_jitter = int(os.environ.get("ACTFN_MAX_REQUESTS_JITTER", "10000"))
 limit_request_line = 8190
 limit_request_fields = 100
 limit_request_field_size = 8190

@@ -30,7 +30,7 @@ def install(app: Flask) -> Limiter:
         app=app,
         default_limits=[cfg["RATE_LIMIT"]] if cfg["RATE_LIMIT"] else [],
         storage_uri=cfg["RATE_LIMIT_STORAGE"],
-        headers_enabled=True,
+        headers_enabled=cfg.get("RATE_LIMIT_HEADERS", True),
         enabled=cfg["RATE_LIMIT_ENABLED"],
         # A storage outage must not take the service down: serve unlimited and log it.
         swallow_errors=True,

@@ -113,11 +113,10 @@ def gelu(x, approximate="none"):
 
 
 def silu(x, beta):
-    # Beyond |βx| = 750 the gate is exactly 0 or 1 even in float64; taking those branches
-    # there keeps β·x from overflowing into ∞·0 inside the second derivative.
-    gated = jnp.abs(beta * x) < 750.0
-    xs = nm.safe_where(gated, x, 0.0)
-    return jnp.where(gated, xs * nm.sigmoid(beta * xs), jnp.where(x > 0, x, 0.0))
+    # Beyond |βx| = 750 the gate σ(βx) is exactly 0 or 1 even in float64: clipping its
+    # argument there changes no value, and keeps an overflowing β·x (x near the float max,
+    # β > 1) from turning a derivative into ∞·0 (the clip's derivative is 0 out there).
+    return x * nm.sigmoid(jnp.clip(beta * x, -750.0, 750.0))
 
 
 def quick_gelu(x):
