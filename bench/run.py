@@ -260,7 +260,8 @@ def bench_rate_limit_cost() -> dict:
     body = json.dumps({"activation": "gelu", "x": np.linspace(-4, 4, 100).round(6).tolist()}).encode()
     cost = {}
     apps = {
-        on: create_app({"RATE_LIMIT_ENABLED": on, "RATE_LIMIT": "1000000000 per minute"}) for on in (False, True)
+        on: create_app({"RATE_LIMIT_ENABLED": on, "RATE_LIMIT": "1000000000 per minute", "QUIZ_SECRET": "bench"})
+        for on in (False, True)
     }
     for label, path, data in (("healthz", "/healthz", None), ("evaluate", "/v1/evaluate", body)):
         times = {}

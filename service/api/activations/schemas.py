@@ -25,7 +25,10 @@ class ActivationSchema(ma.Schema):
     formula = ma.fields.String(metadata={"description": "LaTeX"})
     params = ma.fields.List(ma.fields.Nested(ParamSchema))
     summary = ma.fields.String()
-    non_differentiable_points = ma.fields.List(ma.fields.Float(), metadata={"description": "at the default params"})
+    non_differentiable_points = ma.fields.List(
+        ma.fields.Float(),
+        metadata={"description": "declared kinks: at the default params (one entry: at the query's params)"},
+    )
     convention = ma.fields.String(metadata={"description": "the derivative returned at each kink"})
 
 
