@@ -157,3 +157,11 @@ def test_against_reference_and_brute_force(name, given):
     # Zero-centred: f(0) = 0 and a range symmetric about 0.
     symmetric = (lo is None and hi is None) or (lo is not None and hi is not None and close(-lo, hi))
     assert p.zero_centered == (ref0[0] == 0 and symmetric)
+
+
+@pytest.mark.parametrize("formula", ["log(x)", "exp(x)", "x**3", "sin(1/x)", "sqrt(x)"])
+def test_chain_bound_for_formulas_with_nan_or_overflow(client, formula):
+    """The chain's bound needs sup |f′| of any formula: NaN regions and overflow are answers
+    (null or unbounded), never a 500 or a warning."""
+    r = client.post("/v1/chain", json={"activation": {"expression": formula}, "depth": 5, "z": 0.5})
+    assert r.status_code == 200, r.get_json()

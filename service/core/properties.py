@@ -322,7 +322,10 @@ def properties(activation: Activation, params: dict) -> Properties:
     """The computed properties of an element-wise activation at bound ``params``."""
     if activation.kind == VECTOR:
         raise ValueError("properties are defined for element-wise activations")
-    return _compute(activation, tuple(sorted(params.items(), key=lambda kv: kv[0])))
+    # A custom formula may be NaN or infinite somewhere (log x for x < 0): those points are
+    # handled as such, so NumPy's warnings about them are noise.
+    with np.errstate(all="ignore"):
+        return _compute(activation, tuple(sorted(params.items(), key=lambda kv: kv[0])))
 
 
 def max_abs_derivative(activation: Activation, params: dict) -> tuple[float | None, float | None]:

@@ -36,7 +36,7 @@ def entry(query, name):
     sup |f′| and where, monotonicity, zero-centring, saturation, and the points where f or
     f′ jumps. The first request for new params takes up to ~0.5 s; results are cached.
     """
-    bound = _bind_query(CATALOG.get(name))
+    bound = bind_query(CATALOG.get(name))
     out = bound.activation.describe()
     out["non_differentiable_points"] = bound.activation.non_differentiable_points(bound.params)
     if not query["properties"] or bound.activation.kind == VECTOR:
@@ -46,7 +46,7 @@ def entry(query, name):
     return out
 
 
-def _bind_query(activation) -> BoundActivation:
+def bind_query(activation) -> BoundActivation:
     """The activation with the request's ``param.<name>`` query keys (422 naming the key)."""
     given = {k[len("param.") :]: v for k, v in request.args.items() if k.startswith("param.")}
     raw = {k: _parse_param(activation, k, v) for k, v in given.items()}
@@ -89,7 +89,7 @@ def evaluate_get(query, name):
         raise LimitExceeded(
             f"{query['x'].size} points exceed max_query_points={limits.max_query_points}; use POST /v1/evaluate", "x"
         )
-    bound = _bind_query(activation)
+    bound = bind_query(activation)
     out = run(bound, query["x"], query["order"], query["dtype"], query["device"])
     max_age = current_app.config["EVALUATE_CACHE_SECONDS"]
     return out, 200, {"Cache-Control": f"public, max-age={max_age}"}

@@ -13,7 +13,7 @@ from flask import current_app, request
 
 from ... import plotting
 from ...core import CATALOG, VECTOR, InvalidInput, LimitExceeded
-from ..activations.routes import _bind_query
+from ..activations.routes import bind_query
 from ..blueprint import BODY_ERRORS, Blueprint
 from ..fields import BoundActivation
 from .schemas import ChainPlotQuerySchema, EntryPlotQuerySchema, MultiPlotQuerySchema, PlotBodySchema
@@ -48,8 +48,8 @@ def _elementwise(bound: BoundActivation, field: str) -> BoundActivation:
 def _label(bound: BoundActivation) -> str:
     described = bound.describe()
     name = described.get("name") or described["expression"]
-    shown = {k: v for k, v in bound.params.items()}
-    if "name" in described:
+    shown = dict(bound.params)
+    if "name" in described:  # a catalog entry: name only the params that differ from defaults
         defaults = {p.name: p.default for p in bound.activation.params}
         shown = {k: v for k, v in shown.items() if defaults.get(k) != v}
     args = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in shown.items())
@@ -97,7 +97,7 @@ def entry_plot(query, name):
     Params as `param.<name>=value`. Saturated regions (|f′| < 0.01) are shaded unless
     `shade=false`. Cacheable: ETag + Cache-Control; If-None-Match answers 304.
     """
-    bound = _elementwise(_bind_query(CATALOG.get(name)), "name")
+    bound = _elementwise(bind_query(CATALOG.get(name)), "name")
     return _curves("entry", [bound], query)
 
 
