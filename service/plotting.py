@@ -127,7 +127,8 @@ def curve_plot(
                         label=f"saturated (|f′| < {SATURATED:g})",
                     )
         ax.axhline(0, color=colours["fg"], linewidth=0.9)
-        ax.axvline(0, color=colours["fg"], linewidth=0.9) if xmin < 0 < xmax else None
+        if xmin < 0 < xmax:
+            ax.axvline(0, color=colours["fg"], linewidth=0.9)
         ax.set_xlim(xmin, xmax)
         ax.set_xlabel("x")
         ax.set_title(title or ", ".join(c.label for c in curves), fontsize="medium")

@@ -77,12 +77,11 @@ def configure_logging(app: Flask) -> None:
         return
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter())
-    for name in ("actfn", app.logger.name):
-        logger = logging.getLogger(name)
+    for logger in (logging.getLogger("actfn"), app.logger):
         if not any(isinstance(h.formatter, JsonFormatter) for h in logger.handlers):
             logger.addHandler(handler)
         logger.setLevel(logging.INFO)
-        logger.propagate = False if name == app.logger.name else logger.propagate
+    app.logger.propagate = False  # Flask's own default handler would print it a second time
 
 
 def _route() -> str:

@@ -15,7 +15,7 @@ import hmac
 import math
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import orjson
 
@@ -70,8 +70,6 @@ class Generator:
     difficulties: tuple[str, ...]
     sample: Callable[[random.Random, str], dict]  # (rng, difficulty) -> params
     build: Callable[[dict], dict]  # params -> text, answer, tolerance?, choices?, explanation
-    title: str = ""
-    extra: dict = field(default_factory=dict)
 
 
 def _fmt(v: float) -> str:

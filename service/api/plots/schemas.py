@@ -45,8 +45,16 @@ class EntryPlotQuerySchema(ParamsQuerySchema, CurveOptions):
     """GET /v1/activations/{name}/plot; params as ``param.<name>=value``."""
 
 
-class _Repeatable(ma.Schema):
-    """``activation=relu&activation=gelu`` and ``activation=relu,gelu`` mean the same."""
+class _Activations(ma.Schema):
+    """Catalog names: ``activation=relu&activation=gelu`` and ``activation=relu,gelu`` mean
+    the same."""
+
+    activation = DelimitedList(
+        ma.fields.String(validate=ma.validate.Length(min=1)),
+        required=True,
+        validate=ma.validate.Length(min=1),
+        metadata={"description": "catalog names, repeated (activation=relu&activation=gelu) or comma-separated"},
+    )
 
     @ma.pre_load
     def _join_repeated(self, data, **kwargs):
@@ -58,13 +66,8 @@ class _Repeatable(ma.Schema):
         return data
 
 
-class MultiPlotQuerySchema(_Repeatable, CurveOptions):
-    activation = DelimitedList(
-        ma.fields.String(validate=ma.validate.Length(min=1)),
-        required=True,
-        validate=ma.validate.Length(min=1),
-        metadata={"description": "catalog names, repeated (activation=relu&activation=gelu) or comma-separated"},
-    )
+class MultiPlotQuerySchema(_Activations, CurveOptions):
+    """GET /v1/plot."""
 
 
 class PlotBodySchema(CurveOptions):
@@ -76,13 +79,7 @@ class PlotBodySchema(CurveOptions):
     )
 
 
-class ChainPlotQuerySchema(_Repeatable, PictureOptions):
-    activation = DelimitedList(
-        ma.fields.String(validate=ma.validate.Length(min=1)),
-        required=True,
-        validate=ma.validate.Length(min=1),
-        metadata={"description": "catalog names, repeated or comma-separated"},
-    )
+class ChainPlotQuerySchema(_Activations, PictureOptions):
     depth = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1))
     z = ma.fields.Float(load_default=0.0, allow_nan=False)
     weight = ma.fields.Float(load_default=1.0, allow_nan=False)
