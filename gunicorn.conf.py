@@ -59,7 +59,7 @@ class JsonLogger(glogging.Logger):
             return super().access(resp, req, environ, request_time)
         headers = {k.lower(): v for k, v in resp.headers}
         record = {
-            "ts": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds"),
+            "ts": datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds"),
             "level": "info",
             "logger": "gunicorn.access",
             "request_id": headers.get("x-request-id"),
@@ -79,7 +79,7 @@ class JsonLogger(glogging.Logger):
 class _ErrorFormatter(glogging.logging.Formatter):
     def format(self, record):
         out = {
-            "ts": datetime.datetime.fromtimestamp(record.created, datetime.timezone.utc).isoformat(timespec="milliseconds"),
+            "ts": datetime.datetime.fromtimestamp(record.created, datetime.UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),

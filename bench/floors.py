@@ -38,7 +38,10 @@ FUSED = {
     ),
     "silu": lambda x: (x * jax.nn.sigmoid(x), jax.nn.sigmoid(x) + x * _sig_pair(x)[1]),
     "softplus": lambda x: (jnp.logaddexp(x, 0.0), jax.nn.sigmoid(x)),
-    "elu": lambda x: (jnp.where(x > 0, x, jnp.expm1(jnp.minimum(x, 0.0))), jnp.where(x > 0, 1.0, jnp.exp(jnp.minimum(x, 0.0)))),
+    "elu": lambda x: (
+        jnp.where(x > 0, x, jnp.expm1(jnp.minimum(x, 0.0))),
+        jnp.where(x > 0, 1.0, jnp.exp(jnp.minimum(x, 0.0))),
+    ),
     "mish": lambda x: (
         x * jnp.tanh(jax.nn.softplus(x)),
         jnp.tanh(jax.nn.softplus(x)) + x * _sech2(jax.nn.softplus(x)) * jax.nn.sigmoid(x),
@@ -73,8 +76,14 @@ def torch_autograd(name):
     import torch.nn.functional as F
 
     fn = {
-        "relu": F.relu, "sigmoid": torch.sigmoid, "tanh": torch.tanh, "gelu": F.gelu, "silu": F.silu,
-        "softplus": F.softplus, "elu": F.elu, "mish": F.mish,
+        "relu": F.relu,
+        "sigmoid": torch.sigmoid,
+        "tanh": torch.tanh,
+        "gelu": F.gelu,
+        "silu": F.silu,
+        "softplus": F.softplus,
+        "elu": F.elu,
+        "mish": F.mish,
     }[name]
 
     def run(x_t):

@@ -65,7 +65,9 @@ def bench_core() -> dict:
     x = np.linspace(-8.0, 8.0, N, dtype=np.float32)
     out("## Compute core: value + first derivative, 1e6 float32 points (best of 30 samples of 10 calls, ms per call)")
     out()
-    out("| activation | service core | fused jax.jit floor | core / floor | torch autograd | torch / core | NumPy | NumPy / core |")
+    out(
+        "| activation | service core | fused jax.jit floor | core / floor | torch autograd | torch / core | NumPy | NumPy / core |"
+    )
     out("|---|---|---|---|---|---|---|---|")
     ratios = {}
     for name in ACTIVATIONS:
@@ -165,7 +167,10 @@ def bench_http() -> dict:
     start = time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "service:create_app()"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     results: dict = {}
     try:
@@ -184,7 +189,9 @@ def bench_http() -> dict:
             urllib.request.urlopen(f"{base}/readyz", timeout=10).read()
         script = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)
         body = json.dumps({"activation": "gelu", "x": np.linspace(-4, 4, 100).round(6).tolist()})
-        script.write(f'wrk.method = "POST"\nwrk.body = {json.dumps(body)}\nwrk.headers["Content-Type"] = "application/json"\n')
+        script.write(
+            f'wrk.method = "POST"\nwrk.body = {json.dumps(body)}\nwrk.headers["Content-Type"] = "application/json"\n'
+        )
         script.close()
         qs = ",".join(f"{v:g}" for v in np.linspace(-2, 2, 10))
         runs = {
@@ -231,13 +238,17 @@ def bench_http() -> dict:
     floor_rps = results["GET /healthz (framework floor)"]["rps"]
     for label in runs:
         s = results[label]
-        out(f"| {label} | {s['rps']:.0f} | {s['50%']:.2f} | {s['99%']:.2f} | {s['99%'] / s['50%']:.1f} | {s['rps'] / floor_rps:.0%} |")
+        out(
+            f"| {label} | {s['rps']:.0f} | {s['50%']:.2f} | {s['99%']:.2f} | {s['99%'] / s['50%']:.1f} | {s['rps'] / floor_rps:.0%} |"
+        )
         for e in s["errors"]:
             out(f"|  ⚠ {e.strip()} | | | | | |")
     out()
-    out(f"- 1e6-point grid (gelu, order 1): end to end {results['grid_e2e_s'] * 1e3:.0f} ms; compute + orjson "
+    out(
+        f"- 1e6-point grid (gelu, order 1): end to end {results['grid_e2e_s'] * 1e3:.0f} ms; compute + orjson "
         f"encoding in process {results['grid_inprocess_s'] * 1e3:.0f} ms; ratio "
-        f"{results['grid_e2e_s'] / results['grid_inprocess_s']:.2f}")
+        f"{results['grid_e2e_s'] / results['grid_inprocess_s']:.2f}"
+    )
     out(f"- cold start to /readyz: {results['cold_start_s']:.1f} s")
     out(f"- resident memory per worker: {', '.join(f'{m:.0f} MB' for m in results['rss_mb'])}")
     limiter = bench_rate_limit_cost()
@@ -266,8 +277,12 @@ def bench_rate_limit_cost() -> dict:
     for label, path, data in (("healthz", "/healthz", None), ("evaluate", "/v1/evaluate", body)):
         times = {}
         for on, app in apps.items():
-            environ = EnvironBuilder(path=path, method="POST" if data else "GET", data=data,
-                                     content_type="application/json" if data else None).get_environ()
+            environ = EnvironBuilder(
+                path=path,
+                method="POST" if data else "GET",
+                data=data,
+                content_type="application/json" if data else None,
+            ).get_environ()
 
             def call(app=app, environ=environ, data=data):
                 e = dict(environ)
@@ -285,8 +300,10 @@ def bench_rate_limit_cost() -> dict:
 def main() -> None:
     out("# Benchmarks")
     out()
-    out(f"Measured {datetime.date.today()} with `make bench` on {platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}, JAX {jax.__version__}.")
+    out(
+        f"Measured {datetime.date.today()} with `make bench` on {platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}, JAX {jax.__version__}."
+    )
     out()
     core = bench_core()
     compiles = bench_compilation()

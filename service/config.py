@@ -6,7 +6,6 @@ import os
 
 from .core import Limits
 
-
 DEFAULT_QUIZ_SECRET = "actfn-default-quiz-secret: set ACTFN_QUIZ_SECRET"
 
 

@@ -66,7 +66,10 @@ def test_deployment_probes_port_and_security():
     # Probes are answered well inside gunicorn's worker timeout.
     assert container["livenessProbe"]["timeoutSeconds"] < conf["timeout"]
     assert "STOPSIGNAL SIGTERM" in _dockerfile()
-    assert deployment["spec"]["selector"]["matchLabels"].items() <= deployment["spec"]["template"]["metadata"]["labels"].items()
+    assert (
+        deployment["spec"]["selector"]["matchLabels"].items()
+        <= deployment["spec"]["template"]["metadata"]["labels"].items()
+    )
     env = {e["name"] for e in container["env"]}
     assert {"ACTFN_QUIZ_SECRET", "ACTFN_RATE_LIMIT_STORAGE"} <= env
 
@@ -84,7 +87,11 @@ def test_service_hpa_and_redis_point_at_the_right_things():
     assert 1 <= hpa["spec"]["minReplicas"] <= hpa["spec"]["maxReplicas"]
     # Resource requests exist, or CPU utilisation cannot be computed.
     assert deployment["spec"]["template"]["spec"]["containers"][0]["resources"]["requests"]["cpu"]
-    storage = next(e["value"] for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"] if e["name"] == "ACTFN_RATE_LIMIT_STORAGE")
+    storage = next(
+        e["value"]
+        for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]
+        if e["name"] == "ACTFN_RATE_LIMIT_STORAGE"
+    )
     host, port = re.match(r"redis://([^:/]+):(\d+)", storage).groups()
     redis_service = docs[("Service", host)]
     assert redis_service["spec"]["ports"][0]["port"] == int(port)

@@ -105,7 +105,14 @@ def server(tmp_path_factory):
 # A mix of what bots send: good requests and every kind of bad one.
 MIX = [
     ("/v1/evaluate", {"activation": "gelu", "x": [-1.0, 0.0, 1.0]}, 200),
-    ("/v1/evaluate", {"activation": {"name": "leaky_relu", "params": {"negative_slope": 0.2}}, "grid": {"start": -3, "stop": 3, "num": 500}}, 200),
+    (
+        "/v1/evaluate",
+        {
+            "activation": {"name": "leaky_relu", "params": {"negative_slope": 0.2}},
+            "grid": {"start": -3, "stop": 3, "num": 500},
+        },
+        200,
+    ),
     ("/v1/evaluate", {"activation": "nope", "x": [1]}, 404),
     ("/v1/evaluate", {"activation": "relu", "x": [1], "order": 7}, 422),
     ("/v1/evaluate", b"{not json", 400),
@@ -146,7 +153,9 @@ def test_metrics_count_every_worker(server):
     counts = [
         float(line.rsplit(" ", 1)[1])
         for line in text.splitlines()
-        if line.startswith("actfn_requests_total{") and 'route="/v1/activations/<name>/evaluate"' in line and 'status="200"' in line
+        if line.startswith("actfn_requests_total{")
+        and 'route="/v1/activations/<name>/evaluate"' in line
+        and 'status="200"' in line
     ]
     assert sum(counts) >= 30
     assert "actfn_request_duration_seconds_bucket" in text
@@ -192,7 +201,10 @@ def test_sigterm_lets_requests_in_flight_finish(tmp_path):
         # in this fresh server (about 1.5 s on 2 cores).
         slow = {"activation": "gelu", "depth": 29, "width": 512, "batch": 256, "init": "he_normal", "dtype": "float64"}
         with ThreadPoolExecutor(max_workers=2) as pool:
-            futures = [pool.submit(request, s.base + "/v1/gradient-flow", json.dumps({**slow, "seed": i}).encode()) for i in range(2)]
+            futures = [
+                pool.submit(request, s.base + "/v1/gradient-flow", json.dumps({**slow, "seed": i}).encode())
+                for i in range(2)
+            ]
             time.sleep(0.4)
             assert not any(f.done() for f in futures), "the slow requests finished before SIGTERM: make them slower"
             s.proc.send_signal(signal.SIGTERM)

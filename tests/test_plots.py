@@ -104,7 +104,11 @@ def test_chain_picture(client):
         ("/v1/activations/softmax/plot", "name"),
         ("/v1/plot", "activation"),
         ("/v1/plot?activation=relu,softmax", "activation"),
-        ("/v1/plot?activation=" + ",".join(["relu", "gelu", "silu", "elu", "selu", "celu", "mish", "tanh", "sigmoid"]), "activation"),
+        (
+            "/v1/plot?activation="
+            + ",".join(["relu", "gelu", "silu", "elu", "selu", "celu", "mish", "tanh", "sigmoid"]),
+            "activation",
+        ),
         ("/v1/chain/plot?activation=sigmoid&depth=100000", "depth"),
         ("/v1/chain/plot?activation=sigmoid", "depth"),
     ],
@@ -128,8 +132,11 @@ def test_the_picture_draws_the_core_numbers(client):
     solid, _ = _curves(r.data)
     root = ElementTree.fromstring(r.data)
     path = next(
-        p for g in root.iter(f"{SVG}g") if g.get("id", "").startswith("line2d")
-        for p in g.findall(f"{SVG}path") if len(re.findall(r"[ML]", p.get("d", ""))) >= POINTS // 2
+        p
+        for g in root.iter(f"{SVG}g")
+        if g.get("id", "").startswith("line2d")
+        for p in g.findall(f"{SVG}path")
+        if len(re.findall(r"[ML]", p.get("d", ""))) >= POINTS // 2
     )
     ys = np.array([float(v) for v in re.findall(r"[ML]\s*-?[\d.]+\s+(-?[\d.]+)", path.get("d"))])
     # relu on [−2, 2]: flat (one pixel row) on the left half, a straight rise on the right.

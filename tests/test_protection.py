@@ -20,7 +20,11 @@ def test_metrics_endpoint(client):
     client.post("/v1/evaluate", json={"activation": "relu", "x": [1.0, 2.0, 3.0]})
     text = client.get("/metrics").get_data(as_text=True)
     assert 'actfn_requests_total{method="POST",route="/v1/evaluate",status="200"}' in text
-    points = [line for line in text.splitlines() if line.startswith('actfn_points_evaluated_total{endpoint="evaluate.evaluate"}')]
+    points = [
+        line
+        for line in text.splitlines()
+        if line.startswith('actfn_points_evaluated_total{endpoint="evaluate.evaluate"}')
+    ]
     assert points and float(points[0].split()[-1]) >= 3
     assert "actfn_jit_compilations_total" in text
     # Unknown paths share one label value: no cardinality explosion from scanners.
@@ -42,9 +46,13 @@ def test_cors_only_for_listed_origins():
     r = wildcard.get("/v1/limits", headers={"Origin": "https://any.example"})
     assert r.headers["Access-Control-Allow-Origin"] == "*"
     assert "Access-Control-Allow-Credentials" not in r.headers  # never * with credentials
-    assert "Access-Control-Allow-Origin" not in create_app({"TESTING": True}).test_client().get(
-        "/v1/limits", headers={"Origin": "https://lesson.example"}
-    ).headers
+    assert (
+        "Access-Control-Allow-Origin"
+        not in create_app({"TESTING": True})
+        .test_client()
+        .get("/v1/limits", headers={"Origin": "https://lesson.example"})
+        .headers
+    )
 
 
 def test_rate_limit_problem_json():

@@ -147,7 +147,10 @@ def test_grading_is_stateless_across_app_instances(client):
             wrong = next(c for c in q["choices"] if c != q["answer"])
             assert other.post("/v1/quiz/grade", json={"id": q["id"], "answer": wrong}).get_json()["correct"] is False
         else:
-            assert other.post("/v1/quiz/grade", json={"id": q["id"], "answer": not q["answer"]}).get_json()["correct"] is False
+            assert (
+                other.post("/v1/quiz/grade", json={"id": q["id"], "answer": not q["answer"]}).get_json()["correct"]
+                is False
+            )
 
 
 def test_tampered_and_foreign_ids_are_refused(client):

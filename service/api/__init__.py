@@ -22,7 +22,17 @@ from .plots.routes import blp as plots_blp
 from .quiz.routes import blp as quiz_blp
 from .schemas import ProblemSchema
 
-BLUEPRINTS = (activations_blp, evaluate_blp, chain_blp, flow_blp, expressions_blp, concepts_blp, quiz_blp, plots_blp, meta_blp)
+BLUEPRINTS = (
+    activations_blp,
+    evaluate_blp,
+    chain_blp,
+    flow_blp,
+    expressions_blp,
+    concepts_blp,
+    quiz_blp,
+    plots_blp,
+    meta_blp,
+)
 
 
 class Api(SmorestApi):

@@ -17,7 +17,15 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 # Probes, metrics, the page and the docs are never limited.
 EXEMPT_PREFIXES = ("/healthz", "/readyz", "/metrics", "/static/", "/docs", "/openapi.")
-EXPOSED_HEADERS = ("ETag", "X-Request-ID", "Retry-After", "X-Quiz-Seed", "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
+EXPOSED_HEADERS = (
+    "ETag",
+    "X-Request-ID",
+    "Retry-After",
+    "X-Quiz-Seed",
+    "X-RateLimit-Limit",
+    "X-RateLimit-Remaining",
+    "X-RateLimit-Reset",
+)
 
 
 def install(app: Flask) -> Limiter:

@@ -97,7 +97,9 @@ class _Survey:
         allx = np.concatenate([self.x, x])
         order = np.argsort(allx, kind="stable")
         self.x = allx[order]
-        self.f, self.d1, self.d2 = (np.concatenate([a, b])[order] for a, b in ((self.f, f), (self.d1, d1), (self.d2, d2)))
+        self.f, self.d1, self.d2 = (
+            np.concatenate([a, b])[order] for a, b in ((self.f, f), (self.d1, d1), (self.d2, d2))
+        )
 
 
 def _clean(v: float) -> float:
@@ -122,9 +124,7 @@ def _kinks(s: _Survey) -> list[float]:
     inside = np.abs(s.x) <= SEARCH_LIMIT
     x, f, d1, d2 = s.x[inside], s.f[inside], s.d1[inside], s.d2[inside]
     h = np.diff(x)
-    score = np.maximum(
-        _jump_score(f[:-1], f[1:], d1[:-1], d1[1:], h), _jump_score(d1[:-1], d1[1:], d2[:-1], d2[1:], h)
-    )
+    score = np.maximum(_jump_score(f[:-1], f[1:], d1[:-1], d1[1:], h), _jump_score(d1[:-1], d1[1:], d2[:-1], d2[1:], h))
     idx = np.flatnonzero(score > 1.0)
     if not idx.size:
         return []
@@ -298,9 +298,7 @@ def _compute(activation: Activation, frozen_params: tuple) -> Properties:
     symmetric = (lo is None and hi is None) or (
         lo is not None and hi is not None and abs(lo + hi) <= 1e-9 * max(1.0, abs(hi))
     )
-    saturates = tuple(
-        bool(np.all(np.abs(_far_block(s.d1, s.x, left)) <= SATURATION * scale)) for left in (True, False)
-    )
+    saturates = tuple(bool(np.all(np.abs(_far_block(s.d1, s.x, left)) <= SATURATION * scale)) for left in (True, False))
     return Properties(
         value_at_zero=f0,
         derivative_at_zero=float(s.d1[zero]),

@@ -16,7 +16,11 @@ def _get(name: str, x: str, order: int = 1, **params) -> dict:
 
 
 def _chain(name: str, depth: int, z: float = 0.0, weight: float = 1.0) -> dict:
-    return {"method": "POST", "path": "/v1/chain", "body": {"activation": name, "depth": depth, "z": z, "weight": weight}}
+    return {
+        "method": "POST",
+        "path": "/v1/chain",
+        "body": {"activation": name, "depth": depth, "z": z, "weight": weight},
+    }
 
 
 def _entry(name: str) -> dict:
@@ -55,7 +59,7 @@ class Concept:
         return {**self.brief(), "body": list(self.body), "illustrations": illustrations(self.id)}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _flow(name: str, init: str, std: float = 0.01):
     from ..core import CATALOG
     from ..core.flow import gradient_flow
@@ -89,9 +93,24 @@ CONCEPTS = {
             ("identity", "relu", "tanh"),
             ("values", "properties"),
             lambda: [
-                _ill("gradient of 10 identity layers, weight 0.9, at z = 0", facts.chain_gradient("identity", 10, 0.0, 0.9), _chain("identity", 10, 0.0, 0.9), "gradient"),
-                _ill("… and at z = 3 (the same: a linear map)", facts.chain_gradient("identity", 10, 3.0, 0.9), _chain("identity", 10, 3.0, 0.9), "gradient"),
-                _ill("tanh chain of 10 layers at z = 0.5 (depends on the input)", facts.chain_gradient("tanh", 10, 0.5), _chain("tanh", 10, 0.5), "gradient"),
+                _ill(
+                    "gradient of 10 identity layers, weight 0.9, at z = 0",
+                    facts.chain_gradient("identity", 10, 0.0, 0.9),
+                    _chain("identity", 10, 0.0, 0.9),
+                    "gradient",
+                ),
+                _ill(
+                    "… and at z = 3 (the same: a linear map)",
+                    facts.chain_gradient("identity", 10, 3.0, 0.9),
+                    _chain("identity", 10, 3.0, 0.9),
+                    "gradient",
+                ),
+                _ill(
+                    "tanh chain of 10 layers at z = 0.5 (depends on the input)",
+                    facts.chain_gradient("tanh", 10, 0.5),
+                    _chain("tanh", 10, 0.5),
+                    "gradient",
+                ),
             ],
         ),
         Concept(
@@ -147,10 +166,24 @@ CONCEPTS = {
             ("sigmoid", "tanh", "relu"),
             ("vanishing-gradients",),
             lambda: [
-                _ill("10 sigmoid layers at z = 0", facts.chain_gradient("sigmoid", 10, 0.0), _chain("sigmoid", 10), "gradient"),
+                _ill(
+                    "10 sigmoid layers at z = 0",
+                    facts.chain_gradient("sigmoid", 10, 0.0),
+                    _chain("sigmoid", 10),
+                    "gradient",
+                ),
                 _ill("0.25 ** 10", facts.props("sigmoid").max_abs_derivative ** 10, _entry("sigmoid")),
-                _ill("20 identity layers with weight 1.5 (exploding)", facts.chain_gradient("identity", 20, 0.0, 1.5), _chain("identity", 20, 0.0, 1.5), "gradient"),
-                _ill("layers of sigmoid until the gradient is below 1e-6", facts.depth_below("sigmoid", 1e-6), _chain("sigmoid", 12)),
+                _ill(
+                    "20 identity layers with weight 1.5 (exploding)",
+                    facts.chain_gradient("identity", 20, 0.0, 1.5),
+                    _chain("identity", 20, 0.0, 1.5),
+                    "gradient",
+                ),
+                _ill(
+                    "layers of sigmoid until the gradient is below 1e-6",
+                    facts.depth_below("sigmoid", 1e-6),
+                    _chain("sigmoid", 12),
+                ),
             ],
         ),
         Concept(
@@ -206,7 +239,15 @@ CONCEPTS = {
             ("output-activations",),
             lambda: [
                 _ill("sigmoid range", list(facts.props("sigmoid").range), _entry("sigmoid")),
-                _ill("softmax is a distribution", facts.is_distribution("softmax"), {"method": "POST", "path": "/v1/evaluate", "body": {"activation": "softmax", "x": [1, 2, 3], "order": 0}}),
+                _ill(
+                    "softmax is a distribution",
+                    facts.is_distribution("softmax"),
+                    {
+                        "method": "POST",
+                        "path": "/v1/evaluate",
+                        "body": {"activation": "softmax", "x": [1, 2, 3], "order": 0},
+                    },
+                ),
                 _ill("identity range", list(facts.props("identity").range), _entry("identity")),
             ],
         ),
@@ -226,17 +267,37 @@ CONCEPTS = {
             ("relu", "tanh", "selu", "sigmoid"),
             ("vanishing-gradients",),
             lambda: [
-                _ill("relu + he_normal: first layer's gradient norm", _flow("relu", "he_normal").layers[0].grad_norm, _flow_request("relu", "he_normal")),
-                _ill("relu + normal(std 0.01): first layer's gradient norm", _flow("relu", "normal", 0.01).layers[0].grad_norm, _flow_request("relu", "normal", init_std=0.01)),
-                _ill("tanh + xavier_normal: gradient ratio first/last", _flow("tanh", "xavier_normal").gradient_ratio, _flow_request("tanh", "xavier_normal")),
-                _ill("selu + lecun_normal: gradient ratio first/last", _flow("selu", "lecun_normal").gradient_ratio, _flow_request("selu", "lecun_normal")),
-                _ill("sigmoid + xavier_normal: gradient ratio first/last", _flow("sigmoid", "xavier_normal").gradient_ratio, _flow_request("sigmoid", "xavier_normal")),
+                _ill(
+                    "relu + he_normal: first layer's gradient norm",
+                    _flow("relu", "he_normal").layers[0].grad_norm,
+                    _flow_request("relu", "he_normal"),
+                ),
+                _ill(
+                    "relu + normal(std 0.01): first layer's gradient norm",
+                    _flow("relu", "normal", 0.01).layers[0].grad_norm,
+                    _flow_request("relu", "normal", init_std=0.01),
+                ),
+                _ill(
+                    "tanh + xavier_normal: gradient ratio first/last",
+                    _flow("tanh", "xavier_normal").gradient_ratio,
+                    _flow_request("tanh", "xavier_normal"),
+                ),
+                _ill(
+                    "selu + lecun_normal: gradient ratio first/last",
+                    _flow("selu", "lecun_normal").gradient_ratio,
+                    _flow_request("selu", "lecun_normal"),
+                ),
+                _ill(
+                    "sigmoid + xavier_normal: gradient ratio first/last",
+                    _flow("sigmoid", "xavier_normal").gradient_ratio,
+                    _flow_request("sigmoid", "xavier_normal"),
+                ),
             ],
         ),
     )
 }
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def illustrations(concept_id: str) -> list[dict]:
     return CONCEPTS[concept_id].illustrate()

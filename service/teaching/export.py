@@ -76,7 +76,7 @@ def qti_item(q: Question, identifier: str) -> str:
     out = [
         '<?xml version="1.0" encoding="UTF-8"?>',
         f'<assessmentItem xmlns="{QTI_NS}" xmlns:xsi="{XSI}" xsi:schemaLocation="{QTI_NS} {QTI_XSD}" '
-        f'identifier={quoteattr(identifier)} title={quoteattr(f"{q.generator} ({q.difficulty})")} '
+        f"identifier={quoteattr(identifier)} title={quoteattr(f'{q.generator} ({q.difficulty})')} "
         'adaptive="false" timeDependent="false">',
     ]
     if q.type == NUMERIC:
@@ -108,7 +108,9 @@ def qti_item(q: Question, identifier: str) -> str:
     else:
         out += ['    <choiceInteraction responseIdentifier="RESPONSE" shuffle="false" maxChoices="1">']
         out += [f"      <prompt>{text}</prompt>"]
-        out += [f'      <simpleChoice identifier="{i}">{xml_escape(label)}</simpleChoice>' for i, label in _choice_ids(q)]
+        out += [
+            f'      <simpleChoice identifier="{i}">{xml_escape(label)}</simpleChoice>' for i, label in _choice_ids(q)
+        ]
         out += ["    </choiceInteraction>"]
     out += ["  </itemBody>"]
     if q.type == NUMERIC:

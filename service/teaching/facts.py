@@ -47,7 +47,7 @@ def depth_below(name: str, threshold: float, z: float = 0.0, weight: float = 1.0
     return int(below[0]) + 1 if below.size else None
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def can_die(name: str) -> bool:
     """f′(x) = 0 exactly for every negative input: a unit pushed there gets no gradient."""
     a = CATALOG.get(name)
@@ -55,14 +55,14 @@ def can_die(name: str) -> bool:
     return bool(np.all(d == 0.0))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def is_probability(name: str) -> bool:
     """Element-wise with range [0, 1]: each output reads as one probability."""
     a = CATALOG.get(name)
     return a.kind == "elementwise" and props(name).range == (0.0, 1.0)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def is_distribution(name: str) -> bool:
     """Maps a score vector to positive numbers that sum to 1 and keeps the scores' order:
     a categorical distribution over mutually exclusive classes."""
@@ -77,7 +77,7 @@ def is_distribution(name: str) -> bool:
     return bool(sums_to_one and (y > 0).all() and same_order)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def is_linear(name: str) -> bool:
     """f(x) = x everywhere: the output layer for an unbounded real-valued target."""
     a = CATALOG.get(name)

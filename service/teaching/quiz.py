@@ -157,7 +157,11 @@ def _build_chain(p):
     }
 
 
-_DEPTH = {"easy": (("sigmoid", 1.0),), "medium": (("sigmoid", 1.0), ("tanh", 0.5)), "hard": (("tanh", 0.8), ("silu", 1.0))}
+_DEPTH = {
+    "easy": (("sigmoid", 1.0),),
+    "medium": (("sigmoid", 1.0), ("tanh", 0.5)),
+    "hard": (("tanh", 0.8), ("silu", 1.0)),
+}
 
 
 def _sample_depth(rng, difficulty):
@@ -182,7 +186,11 @@ def _build_depth(p):
     }
 
 
-_MAX = {"easy": ("sigmoid", "tanh"), "medium": ("hard_sigmoid", "soft_sign", "silu", "arctan"), "hard": ("gelu", "mish", "elish", "cloglog")}
+_MAX = {
+    "easy": ("sigmoid", "tanh"),
+    "medium": ("hard_sigmoid", "soft_sign", "silu", "arctan"),
+    "hard": ("gelu", "mish", "elish", "cloglog"),
+}
 
 
 def _build_max(p):
@@ -206,7 +214,9 @@ _LIVES = ("leaky_relu", "prelu", "elu", "selu", "celu", "gelu", "silu", "mish", 
 
 def _build_can_die(p):
     rng = random.Random(p["s"])
-    answer, choices = _options(rng, [n for n in _DIES + _LIVES if facts.can_die(n)], [n for n in _DIES + _LIVES if not facts.can_die(n)])
+    answer, choices = _options(
+        rng, [n for n in _DIES + _LIVES if facts.can_die(n)], [n for n in _DIES + _LIVES if not facts.can_die(n)]
+    )
     return {
         "text": "Which of these activations can 'die': its derivative is exactly 0 for every negative input, "
         "so a unit pushed there stops learning?",
@@ -263,11 +273,17 @@ def _build_output(p):
 
 
 _CLAIMS = {
-    "zero_centered": ("{a} is zero-centred (f(0) = 0 and its range is symmetric about 0).", lambda pr: pr.zero_centered),
+    "zero_centered": (
+        "{a} is zero-centred (f(0) = 0 and its range is symmetric about 0).",
+        lambda pr: pr.zero_centered,
+    ),
     "monotonic": ("{a} is monotonic over the real line.", lambda pr: pr.monotonic),
     "saturates_both": ("{a} saturates on both sides (f′(x) → 0 as x → ±∞).", lambda pr: all(pr.saturates)),
     "bounded": ("{a} is bounded (its range is a finite interval).", lambda pr: None not in pr.range),
-    "derivative_le_1": ("|{a}′(x)| ≤ 1 for every x.", lambda pr: pr.max_abs_derivative is not None and pr.max_abs_derivative <= 1 + 1e-12),
+    "derivative_le_1": (
+        "|{a}′(x)| ≤ 1 for every x.",
+        lambda pr: pr.max_abs_derivative is not None and pr.max_abs_derivative <= 1 + 1e-12,
+    ),
 }
 _CLAIM_POOL = {
     "easy": ("sigmoid", "tanh", "relu", "identity"),

@@ -126,9 +126,7 @@ class PropertiesSchema(ma.Schema):
     )
     minimum = ma.fields.Nested(ExtremumSchema, metadata={"description": "inf f and where"})
     maximum = ma.fields.Nested(ExtremumSchema, metadata={"description": "sup f and where"})
-    limits = ma.fields.Nested(
-        SidesSchema, metadata={"description": "lim f at ∓∞; null when unbounded or oscillating"}
-    )
+    limits = ma.fields.Nested(SidesSchema, metadata={"description": "lim f at ∓∞; null when unbounded or oscillating"})
     max_abs_derivative = ma.fields.Float(allow_none=True, metadata={"description": "sup |f′|; null if unbounded"})
     argmax_abs_derivative = ma.fields.Float(
         allow_none=True, metadata={"description": "where sup |f′| is attained; null if only as x → ±∞"}
@@ -140,9 +138,7 @@ class PropertiesSchema(ma.Schema):
     zero_centered = ma.fields.Boolean(
         metadata={"description": "f(0) = 0 and the range is symmetric about 0 (both sides unbounded, or inf = −sup)"}
     )
-    saturates = ma.fields.Nested(
-        SidesSchema, metadata={"description": "f′ → 0 as x → −∞ (left) / +∞ (right)"}
-    )
+    saturates = ma.fields.Nested(SidesSchema, metadata={"description": "f′ → 0 as x → −∞ (left) / +∞ (right)"})
     non_differentiable_points = ma.fields.List(
         ma.fields.Float(), metadata={"description": "where f or f′ jumps (searched on [−1e6, 1e6])"}
     )

@@ -41,7 +41,9 @@ def _check(options: dict, n_curves: int) -> None:
 
 def _elementwise(bound: BoundActivation, field: str) -> BoundActivation:
     if bound.activation.kind == VECTOR:
-        raise InvalidInput(f"{bound.activation.name} is a vector activation: only element-wise ones have a curve", field)
+        raise InvalidInput(
+            f"{bound.activation.name} is a vector activation: only element-wise ones have a curve", field
+        )
     return bound
 
 

@@ -77,6 +77,8 @@ def export_quiz(query):
     else:
         data = export.markdown(qs, f"actfn quiz (seed {meta['seed']})")
     response = current_app.response_class(data, mimetype=None, content_type=export.MEDIA_TYPES[fmt])
-    response.headers["Content-Disposition"] = f'attachment; filename="actfn-quiz-{meta["seed"]}.{export.EXTENSIONS[fmt]}"'
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="actfn-quiz-{meta["seed"]}.{export.EXTENSIONS[fmt]}"'
+    )
     response.headers["X-Quiz-Seed"] = str(meta["seed"])
     return response
