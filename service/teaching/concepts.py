@@ -23,6 +23,11 @@ def _chain(name: str, depth: int, z: float = 0.0, weight: float = 1.0) -> dict:
     }
 
 
+def _chain_ill(label: str, name: str, depth: int, z: float = 0.0, weight: float = 1.0) -> dict:
+    """The chain's gradient with the POST /v1/chain request that returns it (same arguments)."""
+    return _ill(label, facts.chain_gradient(name, depth, z, weight), _chain(name, depth, z, weight), "gradient")
+
+
 def _entry(name: str) -> dict:
     return {"method": "GET", "path": f"/v1/activations/{name}"}
 
@@ -93,24 +98,9 @@ CONCEPTS = {
             ("identity", "relu", "tanh"),
             ("values", "properties"),
             lambda: [
-                _ill(
-                    "gradient of 10 identity layers, weight 0.9, at z = 0",
-                    facts.chain_gradient("identity", 10, 0.0, 0.9),
-                    _chain("identity", 10, 0.0, 0.9),
-                    "gradient",
-                ),
-                _ill(
-                    "… and at z = 3 (the same: a linear map)",
-                    facts.chain_gradient("identity", 10, 3.0, 0.9),
-                    _chain("identity", 10, 3.0, 0.9),
-                    "gradient",
-                ),
-                _ill(
-                    "tanh chain of 10 layers at z = 0.5 (depends on the input)",
-                    facts.chain_gradient("tanh", 10, 0.5),
-                    _chain("tanh", 10, 0.5),
-                    "gradient",
-                ),
+                _chain_ill("gradient of 10 identity layers, weight 0.9, at z = 0", "identity", 10, 0.0, 0.9),
+                _chain_ill("… and at z = 3 (the same: a linear map)", "identity", 10, 3.0, 0.9),
+                _chain_ill("tanh chain of 10 layers at z = 0.5 (depends on the input)", "tanh", 10, 0.5),
             ],
         ),
         Concept(
@@ -166,19 +156,9 @@ CONCEPTS = {
             ("sigmoid", "tanh", "relu"),
             ("vanishing-gradients",),
             lambda: [
-                _ill(
-                    "10 sigmoid layers at z = 0",
-                    facts.chain_gradient("sigmoid", 10, 0.0),
-                    _chain("sigmoid", 10),
-                    "gradient",
-                ),
+                _chain_ill("10 sigmoid layers at z = 0", "sigmoid", 10, 0.0),
                 _ill("0.25 ** 10", facts.props("sigmoid").max_abs_derivative ** 10, _entry("sigmoid")),
-                _ill(
-                    "20 identity layers with weight 1.5 (exploding)",
-                    facts.chain_gradient("identity", 20, 0.0, 1.5),
-                    _chain("identity", 20, 0.0, 1.5),
-                    "gradient",
-                ),
+                _chain_ill("20 identity layers with weight 1.5 (exploding)", "identity", 20, 0.0, 1.5),
                 _ill(
                     "layers of sigmoid until the gradient is below 1e-6",
                     facts.depth_below("sigmoid", 1e-6),

@@ -110,24 +110,21 @@ def _sample_point(rng, difficulty):
     return {"a": name, "x": _pick(rng, _kink_free(name, xs))}
 
 
-def _build_derivative(p):
-    d = facts.derivative(p["a"], p["x"])
-    return {
-        "text": f"What is f′({_fmt(p['x'])}) for f = {p['a']}? Give 3 decimal places.",
-        "answer": d,
-        "tolerance": 0.0005,
-        "explanation": f"{p['a']}′({_fmt(p['x'])}) = {_fmt(d)} (automatic differentiation in float64).",
-    }
+def _point_question(order: int):
+    """f(x) (order 0) or f′(x) (order 1) at a point, by the core in float64."""
+    mark, compute = ("′", facts.derivative) if order else ("", facts.value)
+    how = " (automatic differentiation in float64)" if order else ""
 
+    def build(p):
+        v = compute(p["a"], p["x"])
+        return {
+            "text": f"What is f{mark}({_fmt(p['x'])}) for f = {p['a']}? Give 3 decimal places.",
+            "answer": v,
+            "tolerance": 0.0005,
+            "explanation": f"{p['a']}{mark}({_fmt(p['x'])}) = {_fmt(v)}{how}.",
+        }
 
-def _build_value(p):
-    v = facts.value(p["a"], p["x"])
-    return {
-        "text": f"What is f({_fmt(p['x'])}) for f = {p['a']}? Give 3 decimal places.",
-        "answer": v,
-        "tolerance": 0.0005,
-        "explanation": f"{p['a']}({_fmt(p['x'])}) = {_fmt(v)}.",
-    }
+    return build
 
 
 _CHAIN = {"easy": ((2, 3), (0.0,)), "medium": ((5, 10), (0.0, 1.0)), "hard": ((10, 20, 30), (0.5, 1.0, 2.0))}
@@ -331,8 +328,8 @@ def _seeded(extra: Callable[[random.Random, str], dict] | None = None):
 GENERATORS = {
     g.name: g
     for g in (
-        Generator("derivative", "derivatives", NUMERIC, DIFFICULTIES, _sample_point, _build_derivative),
-        Generator("value", "values", NUMERIC, DIFFICULTIES, _sample_point, _build_value),
+        Generator("derivative", "derivatives", NUMERIC, DIFFICULTIES, _sample_point, _point_question(1)),
+        Generator("value", "values", NUMERIC, DIFFICULTIES, _sample_point, _point_question(0)),
         Generator("chain_gradient", "vanishing-gradients", NUMERIC, DIFFICULTIES, _sample_chain, _build_chain),
         Generator("vanishing_depth", "vanishing-gradients", NUMERIC, DIFFICULTIES, _sample_depth, _build_depth),
         Generator(
