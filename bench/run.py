@@ -29,7 +29,8 @@ import jax  # noqa: E402
 from bench.floors import FUSED_JIT, NUMPY, torch_autograd  # noqa: E402
 from service.api.jsonprovider import dumps_bytes  # noqa: E402
 from service.core import CATALOG, evaluate  # noqa: E402
-from service.core.evaluate import bucket, compiled, split_params  # noqa: E402
+from service.core.evaluate import bucket, program, split_params  # noqa: E402
+from service.core.programs import PROGRAMS  # noqa: E402
 
 N = 1_000_000
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "gelu", "silu", "softplus", "elu", "mish")
@@ -74,12 +75,12 @@ def bench_core() -> dict:
         activation = CATALOG.get(name)
         params = activation.bind({})
         traced, static = split_params(activation, params)
-        program = compiled(activation, 1, static)
+        core_run = program(activation, 1, static, "float32", (bucket(N),)).run
         padded = np.zeros(bucket(N), np.float32)
         padded[:N] = x
         xd = jax.device_put(padded)
-        p = {k: np.float32(v) for k, v in traced.items()}
-        core = best_time(lambda: jax.block_until_ready(program(xd, p)), inner=10)
+        p = {k: np.asarray(v, np.float32) for k, v in traced.items()}
+        core = best_time(lambda: jax.block_until_ready(core_run(xd, p)), inner=10)
         xf = jax.device_put(x)
         floor = best_time(lambda: jax.block_until_ready(FUSED_JIT[name](xf)), inner=10)
         xt = torch.from_numpy(x.copy()).requires_grad_(True)
@@ -112,11 +113,11 @@ def bench_compilation() -> dict:
     for name in ("relu", "gelu"):
         activation = CATALOG.get(name)
         params = activation.bind({})
-        _, static = split_params(activation, params)
-        compiled.cache_clear()
+        PROGRAMS.clear()
+        before = PROGRAMS.compilations
         for n in sizes:
             evaluate(activation, params, np.zeros(n), order=1, dtype="float32")
-        counts[name] = compiled(activation, 1, static)._cache_size()
+        counts[name] = PROGRAMS.compilations - before
         out(f"| {name} | {len(set(sizes))} | {counts[name]} |")
     out()
     return counts

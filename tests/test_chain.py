@@ -126,14 +126,13 @@ def test_cumulative_gradient_per_layer_is_the_running_product(client):
 
 
 def test_new_depth_within_a_bucket_reuses_the_compiled_program():
-    from service.core.chain import _chain_program
+    from service.core.programs import PROGRAMS
 
     a = CATALOG.get("tanh")
     chain(a, {}, np.array([0.1]), 40)
-    program = _chain_program(a, ())
-    before = program._cache_size()
-    chain(a, {}, np.array([0.2, 0.3]), 50, weight=0.9)
-    assert program._cache_size() == before
+    before = PROGRAMS.compilations
+    chain(a, {}, np.array([0.2]), 50, weight=0.9)
+    assert PROGRAMS.compilations == before
 
 
 def test_bound_is_null_for_an_unbounded_derivative(client):

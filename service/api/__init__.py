@@ -8,6 +8,7 @@ from werkzeug.exceptions import HTTPException
 
 from ..core import CoreError
 from ..core.expressions import ExpressionCache
+from ..core.programs import PROGRAMS
 from ..teaching.quiz import Quiz
 from . import observability, problems, protection
 from .activations.routes import blp as activations_blp
@@ -64,5 +65,6 @@ def register(app: Flask) -> Api:
     app.register_error_handler(Exception, problems.handle_unexpected)
     app.extensions["actfn_api"] = api
     app.extensions["actfn_expressions"] = ExpressionCache(app.config["LIMITS"].expression_cache_size)
+    PROGRAMS.resize(app.config["LIMITS"].max_compiled_programs)
     app.extensions["actfn_quiz"] = Quiz(app.config["QUIZ_SECRET"])
     return api

@@ -90,6 +90,24 @@ class NumberArray(ma.fields.Field):
         return value
 
 
+class StrictBoolean(ma.fields.Boolean):
+    """``true`` or ``false`` and nothing else: JSON booleans in a body; in a query string
+    (``text=True``) the words true and false, in any case. No 0, 1, "yes" or "on"."""
+
+    default_error_messages = {"invalid": "Must be true or false."}
+
+    def __init__(self, *, text: bool = False, **kwargs):
+        super().__init__(truthy={True}, falsy={False}, **kwargs)
+        self.text = text
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if self.text and isinstance(value, str) and value.lower() in ("true", "false"):
+            return value.lower() == "true"
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
 @dataclass(frozen=True)
 class BoundActivation:
     """A catalog activation (or a compiled formula) with its params validated and filled in."""

@@ -218,19 +218,23 @@ def elish(x):
 # ----- vector functions (x is one 1-D vector) -----------------------------------------
 
 
-def softmax(x):
-    return jax.nn.softmax(x)
+# Vector entries: ``where`` marks the real entries of a vector padded to a bucket (the padding
+# takes no share of the sum and gets 0); glu is padded half by half with zeros and ignores it.
 
 
-def log_softmax(x):
-    return jax.nn.log_softmax(x)
+def softmax(x, where=None):
+    return jax.nn.softmax(x, where=where)
 
 
-def softmin(x):
-    return jax.nn.softmax(-x)
+def log_softmax(x, where=None):
+    return jax.nn.log_softmax(x, where=where)
 
 
-def glu(x):
+def softmin(x, where=None):
+    return jax.nn.softmax(-x, where=where)
+
+
+def glu(x, where=None):
     a, b = jnp.split(x, 2)
     return a * nm.sigmoid(b)
 
@@ -652,6 +656,7 @@ for _a in (
         r"f(a \Vert b) = a \odot \sigma(b)",
         "Gated linear unit: splits the vector in halves and gates the first with the sigmoid of the second.",
         kind=VECTOR,
+        halves=True,
         convention="The input length must be even; the output has half the length, so the Jacobian is (n/2)×n.",
     ),
 ):

@@ -22,9 +22,10 @@ import jax.numpy as jnp
 import numpy as np
 
 from .errors import InvalidInput, LimitExceeded
-from .evaluate import DTYPE_MAX, DTYPES, bucket, split_params
+from .evaluate import DTYPE_MAX, DTYPES, bucket, check_formula, split_params
 from .limits import Limits
-from .properties import max_abs_derivative
+from .programs import PROGRAMS, Program
+from .properties import SURVEY_EVALUATIONS, max_abs_derivative
 from .registry import VECTOR, Activation
 
 # |gradient| below 1e-3 is vanishing, above 1e3 exploding, stable in between.
@@ -55,8 +56,9 @@ class ChainResult:
     local_derivative: np.ndarray  # f′(z_l)
     cumulative_gradient: np.ndarray  # Π_{k≤l} w·f′(z_k)
     log10_abs_cumulative: np.ndarray  # float64 running sum of log10|w·f′(z_k)|
-    bound: float | None  # (|w|·sup|f′|)^L, None when sup|f′| is unbounded
+    bound: float | None  # (|w|·sup|f′|)^L; None when sup|f′| is unbounded or not asked for
     log10_bound: float | None
+    max_abs_derivative: float | None  # sup|f′| behind the bound
 
 
 def _check(activation: Activation, depth: int, n_inputs: int, limits: Limits) -> None:
@@ -74,8 +76,7 @@ def _check(activation: Activation, depth: int, n_inputs: int, limits: Limits) ->
         )
 
 
-@functools.lru_cache(maxsize=256)
-def _chain_program(activation: Activation, static: tuple):
+def _chain_program(activation: Activation, static: tuple, n_layers: int):
     extra = dict(static)
 
     def f(z, params):
@@ -83,7 +84,7 @@ def _chain_program(activation: Activation, static: tuple):
 
     df = jax.grad(f)
 
-    def composed(h0, weight, bias, depth, n_layers, params):
+    def composed(h0, weight, bias, depth, params):
         def layer(h, index):
             z = weight * h + bias
             live = index < depth
@@ -96,17 +97,13 @@ def _chain_program(activation: Activation, static: tuple):
         h_last, per_layer = jax.lax.scan(layer, h0, jnp.arange(n_layers))
         return h_last, per_layer
 
-    def program(z0, weight, bias, depth, params, n_layers):
+    def program(z0, weight, bias, depth, params):
         grad = jax.grad(composed, has_aux=True)
-        g, per_layer = jax.vmap(grad, in_axes=(0, None, None, None, None, None))(
-            z0, weight, bias, depth, n_layers, params
-        )
-        return g, per_layer
+        return jax.vmap(grad, in_axes=(0, None, None, None, None))(z0, weight, bias, depth, params)
 
-    return jax.jit(program, static_argnames=("n_layers",))
+    return jax.jit(program)
 
 
-@functools.lru_cache(maxsize=256)
 def _product_program(activation: Activation, static: tuple):
     extra = dict(static)
 
@@ -117,6 +114,40 @@ def _product_program(activation: Activation, static: tuple):
         return jax.vmap(f, in_axes=(0, None))(z, params), jax.vmap(jax.grad(f), in_axes=(0, None))(z, params)
 
     return jax.jit(program)
+
+
+def _params_spec(activation: Activation, np_dtype) -> dict:
+    return {p.name: jax.ShapeDtypeStruct((), np_dtype) for p in activation.params if p.type != "choice"}
+
+
+def chain_program(activation: Activation, static: tuple, dtype: str, n_inputs: int, n_layers: int) -> Program:
+    """The compiled chain for a bucket of starting points and of layers."""
+    np_dtype = DTYPES[dtype]
+    scalar = jax.ShapeDtypeStruct((), np_dtype)
+    args = (
+        jax.ShapeDtypeStruct((n_inputs,), np_dtype),
+        scalar,
+        scalar,
+        jax.ShapeDtypeStruct((), np.int32),
+        _params_spec(activation, np_dtype),
+    )
+    key = ("chain", activation, static, dtype, n_inputs, n_layers)
+    return PROGRAMS.get(key, functools.partial(_chain_program, activation, static, n_layers), args)
+
+
+def product_program(activation: Activation, static: tuple, dtype: str, n: int) -> Program:
+    """f and f′ at a bucket of points (the pre-activation form, and float64 re-evaluation)."""
+    np_dtype = DTYPES[dtype]
+    args = (jax.ShapeDtypeStruct((n,), np_dtype), _params_spec(activation, np_dtype))
+    key = ("product", activation, static, dtype, n)
+    return PROGRAMS.get(key, functools.partial(_product_program, activation, static), args)
+
+
+def _check_formula(activation: Activation, static: tuple, dtype: str, cells: int, limits: Limits) -> None:
+    """A formula's chain evaluates f and f′ at every (input, layer) cell, in the chain's dtype
+    and again in float64 for the log magnitudes. Differentiating through the loop of layers
+    makes its program about as large as the formula's f″ program, so it is measured at order 2."""
+    check_formula(activation, static, dtype="float64", order=2, evaluations=2 * cells, limits=limits)
 
 
 def _log10_abs(factor: np.ndarray) -> np.ndarray:
@@ -131,13 +162,12 @@ def _float64_local_derivative(activation: Activation, traced: dict, static: tupl
     n = flat.size
     padded = np.zeros(bucket(n))
     padded[:n] = flat
-    params = {k: np.float64(v) for k, v in traced.items()}
-    _, d = _product_program(activation, static)(padded, params)
+    params = {k: np.asarray(v, np.float64) for k, v in traced.items()}
+    _, d = product_program(activation, static, "float64", padded.size).run(padded, params)
     return np.asarray(d)[:n].reshape(z.shape)
 
 
-def _bound(activation: Activation, params: dict, weight: float, depth: int) -> tuple[float | None, float | None]:
-    sup, _ = max_abs_derivative(activation, params)
+def _bound(sup: float | None, weight: float, depth: int) -> tuple[float | None, float | None]:
     if sup is None:
         return None, None
     base = abs(weight) * sup
@@ -151,11 +181,20 @@ def _bound(activation: Activation, params: dict, weight: float, depth: int) -> t
     return bound, log10_bound
 
 
-def _assemble(activation, params, traced, static, weight, z, h, d, gradient, depth):
+def _sup(activation: Activation, params: dict, static: tuple, with_bound: bool, limits: Limits) -> float | None:
+    """sup|f′| from the computed properties (a survey of f, f′, f″ on ~24,000 points, cached
+    per params), only when the bound is asked for."""
+    if not with_bound:
+        return None
+    check_formula(activation, static, dtype="float64", order=2, evaluations=SURVEY_EVALUATIONS, limits=limits)
+    return max_abs_derivative(activation, params)[0]
+
+
+def _assemble(activation, params, traced, static, weight, z, h, d, gradient, depth, sup):
     factors64 = weight * _float64_local_derivative(activation, traced, static, z)
     logs = np.cumsum(_log10_abs(factors64), axis=1)
     cumulative = np.cumprod((weight * d).astype(d.dtype), axis=1)
-    bound, log10_bound = _bound(activation, params, weight, depth)
+    bound, log10_bound = _bound(sup, weight, depth)
     return ChainResult(
         gradient=gradient,
         log10_abs_gradient=logs[:, -1],
@@ -166,6 +205,7 @@ def _assemble(activation, params, traced, static, weight, z, h, d, gradient, dep
         log10_abs_cumulative=logs,
         bound=bound,
         log10_bound=log10_bound,
+        max_abs_derivative=sup,
     )
 
 
@@ -178,9 +218,11 @@ def chain(
     weight: float = 1.0,
     bias: float = 0.0,
     dtype: str = "float64",
+    with_bound: bool = True,
     limits: Limits = Limits(),
 ) -> ChainResult:
-    """Run the chain from each starting point in ``z`` (1-D) through ``depth`` layers."""
+    """Run the chain from each starting point in ``z`` (1-D) through ``depth`` layers;
+    ``with_bound`` adds (|w|·sup|f′|)^L."""
     z = np.asarray(z, dtype=np.float64).reshape(-1)
     _check(activation, depth, z.size, limits)
     np_dtype = DTYPES[dtype]
@@ -188,14 +230,16 @@ def chain(
         if (np.abs(v) > DTYPE_MAX[dtype]).any():
             raise InvalidInput(f"outside the {dtype} range", name)
     traced, static = split_params(activation, params)
-    program = _chain_program(activation, static)
     n = z.size
+    _check_formula(activation, static, dtype, bucket(n) * bucket(depth), limits)
+    sup = _sup(activation, params, static, with_bound, limits)
+    program = chain_program(activation, static, dtype, bucket(n), bucket(depth))
     z0 = np.zeros(bucket(n), dtype=np_dtype)
     z0[:n] = z
     cast = {k: np.asarray(v, dtype=np_dtype) for k, v in traced.items()}
-    g, (zs, hs, ds) = program(z0, np_dtype(weight), np_dtype(bias), np.int32(depth), cast, n_layers=bucket(depth))
+    g, (zs, hs, ds) = program.run(z0, np.asarray(weight, np_dtype), np.asarray(bias, np_dtype), np.int32(depth), cast)
     zs, hs, ds = (np.asarray(a)[:n, :depth] for a in (zs, hs, ds))
-    return _assemble(activation, params, traced, static, weight, zs, hs, ds, np.asarray(g)[:n], depth)
+    return _assemble(activation, params, traced, static, weight, zs, hs, ds, np.asarray(g)[:n], depth, sup)
 
 
 def product(
@@ -204,6 +248,7 @@ def product(
     pre_activations: np.ndarray,
     *,
     dtype: str = "float64",
+    with_bound: bool = True,
     limits: Limits = Limits(),
 ) -> ChainResult:
     """The plain product Π f′(z_l) over given pre-activations z_1..z_L (weight 1)."""
@@ -214,9 +259,12 @@ def product(
     if (np.abs(zs) > DTYPE_MAX[dtype]).any():
         raise InvalidInput(f"outside the {dtype} range", "pre_activations")
     traced, static = split_params(activation, params)
+    _check_formula(activation, static, dtype, bucket(depth), limits)
+    sup = _sup(activation, params, static, with_bound, limits)
     padded = np.zeros(bucket(depth), dtype=np_dtype)
     padded[:depth] = zs[0]
     cast = {k: np.asarray(v, dtype=np_dtype) for k, v in traced.items()}
-    h, d = (np.asarray(a)[:depth].reshape(1, -1) for a in _product_program(activation, static)(padded, cast))
+    program = product_program(activation, static, dtype, padded.size)
+    h, d = (np.asarray(a)[:depth].reshape(1, -1) for a in program.run(padded, cast))
     gradient = np.prod(d, axis=1, dtype=d.dtype)
-    return _assemble(activation, params, traced, static, 1.0, zs.astype(np_dtype), h, d, gradient, depth)
+    return _assemble(activation, params, traced, static, 1.0, zs.astype(np_dtype), h, d, gradient, depth, sup)

@@ -1,10 +1,14 @@
-"""Values and exact derivatives of catalog activations: ``jax.grad`` (orders 1 and 2)
-vectorised with ``jax.vmap`` and compiled with ``jax.jit``; Jacobians and Hessians of vector
-activations with ``jax.jacrev``/``jax.hessian``.
+"""Values and exact derivatives of activations: ``jax.grad`` (orders 1 and 2) vectorised with
+``jax.vmap``; Jacobians and Hessians of vector activations with ``jax.jacrev``/``jax.hessian``.
 
-Compiled programs are cached per (activation, order, choice params). Float params are traced
-arguments, so a new slope never recompiles; input lengths are padded to power-of-two
-buckets and the answer sliced, so a stream of sizes compiles a handful of times.
+Every program is compiled once per (activation, order, choice params, dtype, padded shape,
+device) and kept in the process's bounded program cache (:mod:`.programs`). Float params are
+traced arguments, so a new slope never recompiles. Input lengths are padded to buckets and
+the answer sliced: element-wise lists and batches of vectors to powers of two, the length of
+one vector to quarter octaves (8, 10, 12, 14, 16, 20, …) with the padding masked out, so a
+stream of sizes compiles a bounded number of programs.
+
+A custom formula's program is measured before it is compiled (:func:`check_formula`).
 """
 
 from __future__ import annotations
@@ -21,11 +25,13 @@ import numpy as np
 from . import devices
 from .errors import InvalidInput, LimitExceeded
 from .limits import Limits
+from .programs import PROGRAMS, Program, SizeCache, jaxpr_size
 from .registry import VECTOR, Activation
 
 DTYPES = {"float32": np.float32, "float64": np.float64}
 DTYPE_MAX = {name: float(np.finfo(t).max) for name, t in DTYPES.items()}
 MIN_BUCKET = 16
+MIN_VECTOR_BUCKET = 8
 
 
 @functools.cache
@@ -63,6 +69,15 @@ def bucket(n: int) -> int:
     return max(MIN_BUCKET, 1 << (int(n) - 1).bit_length())
 
 
+def fine_bucket(n: int, minimum: int = MIN_VECTOR_BUCKET, steps: int = 4) -> int:
+    """Smallest of minimum, and of 2^k·(1 + j/steps) for j < steps, that is ≥ n: at most
+    1/steps of padding (a quarter octave: 8, 10, 12, 14, 16, 20, 24, 28, 32, 40, …)."""
+    n = max(int(n), minimum)
+    octave = 1 << (n.bit_length() - 1)
+    step = max(1, octave // steps)
+    return -(-n // step) * step
+
+
 def split_params(activation: Activation, bound: Mapping[str, Any]) -> tuple[dict, tuple]:
     """Float params (traced; null → +∞) and choice params (static, part of the cache key)."""
     traced, static = {}, []
@@ -78,24 +93,15 @@ def split_params(activation: Activation, bound: Mapping[str, Any]) -> tuple[dict
 def _positive_zeros(program):
     """Write −0.0 (e.g. σ″(0) = −σ′(0)·tanh 0) as 0.0, inside the compiled program, so JSON
     readers print no sign. (XLA folds ``o + 0.0`` away, so this compares instead.)"""
-    return lambda x, params: tuple(jnp.where(o == 0, 0.0, o) for o in program(x, params))
+    return lambda *args: tuple(jnp.where(o == 0, 0.0, o) for o in program(*args))
 
 
-@functools.lru_cache(maxsize=512)
-def compiled(activation: Activation, order: int, static: tuple) -> Any:
-    """The jitted program returning (value, f′, f″)[: order + 1] for one activation."""
+def _elementwise_program(activation: Activation, order: int, static: tuple):
+    """(x, params) → (f, f′, f″)[: order + 1] at every point of x."""
     extra = dict(static)
 
     def f(x, params):
         return activation.fn(x, **params, **extra)
-
-    if activation.kind == VECTOR:
-        derivs = [f, jax.jacrev(f), jax.hessian(f)][: order + 1]
-
-        def program(x, params):
-            return tuple(jax.vmap(d, in_axes=(0, None))(x, params) for d in derivs)
-
-        return jax.jit(_positive_zeros(program))
 
     df = jax.grad(f)
 
@@ -114,6 +120,103 @@ def compiled(activation: Activation, order: int, static: tuple) -> Any:
     return jax.jit(_positive_zeros(program))
 
 
+def _vector_program(activation: Activation, order: int, static: tuple):
+    """(rows, mask, params) → (f, J, H)[: order + 1] of every row; ``mask`` marks the real
+    entries of a padded vector (glu's halves are padded with zeros and ignore it)."""
+    extra = dict(static)
+
+    def f(x, mask, params):
+        return activation.fn(x, where=mask, **params, **extra)
+
+    derivs = [f, jax.jacrev(f), jax.hessian(f)][: order + 1]
+
+    def program(x, mask, params):
+        return tuple(jax.vmap(d, in_axes=(0, None, None))(x, mask, params) for d in derivs)
+
+    return jax.jit(_positive_zeros(program))
+
+
+def _spec(shape, dtype, device) -> jax.ShapeDtypeStruct:
+    return jax.ShapeDtypeStruct(shape, dtype, sharding=jax.sharding.SingleDeviceSharding(device))
+
+
+def program(activation: Activation, order: int, static: tuple, dtype: str, shape: tuple, device=None) -> Program:
+    """The compiled program for inputs of the padded ``shape`` (from the program cache)."""
+    device = device or default_device()
+    np_dtype = DTYPES[dtype]
+    names = tuple(p.name for p in activation.params if p.type != "choice")
+    params = {n: _spec((), np_dtype, device) for n in names}
+    if activation.kind == VECTOR:
+        args = (_spec(shape, np_dtype, device), _spec(shape[1:], np.bool_, device), params)
+        build = functools.partial(_vector_program, activation, order, static)
+    else:
+        args = (_spec(shape, np_dtype, device), params)
+        build = functools.partial(_elementwise_program, activation, order, static)
+    key = ("evaluate", activation, order, static, dtype, shape, devices.label(device))
+    return PROGRAMS.get(key, build, args)
+
+
+_SIZES = SizeCache()
+# f″'s program is at least this many times f′'s (1.7–3.3 over the formula language): a formula
+# whose f′ already predicts an f″ over the cap is refused before f″ is traced.
+SECOND_ORDER_GROWTH = 1.5
+
+
+def formula_size(activation: Activation, static: tuple, dtype: str, order: int) -> int:
+    """Operations of a formula's element-wise program at ``order`` (traced, not compiled;
+    measured once per formula, order and dtype)."""
+    np_dtype = DTYPES[dtype]
+    names = tuple(p.name for p in activation.params if p.type != "choice")
+
+    def measure() -> int:
+        jitted = _elementwise_program(activation, order, static)
+        specs = (jax.ShapeDtypeStruct((MIN_BUCKET,), np_dtype), {n: jax.ShapeDtypeStruct((), np_dtype) for n in names})
+        return jaxpr_size(jitted.trace(*specs).jaxpr.jaxpr)
+
+    return _SIZES.get(activation, (order, static, dtype), measure)
+
+
+def check_formula(
+    activation: Activation,
+    static: tuple,
+    *,
+    dtype: str,
+    order: int,
+    evaluations: int,
+    limits: Limits,
+    field: str = "activation",
+) -> None:
+    """Refuse a custom formula before compiling it: its program at ``order`` must have at most
+    ``max_formula_size`` operations, and size × ``evaluations`` (element-wise applications the
+    request needs) must stay within ``max_formula_work``. Catalog entries pass untouched:
+    their programs are small and the other caps bound their work."""
+    if not activation.custom:
+        return
+    what = ("value", "first derivative", "second derivative")
+    size = 0
+    for k in range(order + 1):  # lower orders first: a bomb is refused before its f″ is traced
+        size = formula_size(activation, static, dtype, k)
+        if k == 1 and order == 2 and size * SECOND_ORDER_GROWTH > limits.max_formula_size:
+            raise LimitExceeded(
+                f"the formula's first derivative is already {size} operations, so its second derivative "
+                f"exceeds max_formula_size={limits.max_formula_size}; simplify it or ask for order 1",
+                f"{field}.expression",
+            )
+        if size > limits.max_formula_size:
+            raise LimitExceeded(
+                f"the formula's {what[k]} is {size} operations, over max_formula_size="
+                f"{limits.max_formula_size}; simplify it or ask for a lower order",
+                f"{field}.expression",
+            )
+    work = size * evaluations
+    if work > limits.max_formula_work:
+        raise LimitExceeded(
+            f"{evaluations} evaluations of a formula of {size} operations is {work:.3g} operations, over "
+            f"max_formula_work={limits.max_formula_work:.3g}; use fewer points or a simpler formula",
+            f"{field}.expression",
+        )
+
+
 def check_input(activation: Activation, x: np.ndarray, order: int, limits: Limits) -> None:
     """Shape rules and caps; raise :class:`InvalidInput` or :class:`LimitExceeded`."""
     if x.size == 0:
@@ -129,9 +232,9 @@ def check_input(activation: Activation, x: np.ndarray, order: int, limits: Limit
             raise LimitExceeded(f"vector length {n} exceeds max_vector_length={limits.max_vector_length}", "x")
         if rows.shape[0] > limits.max_vectors:
             raise LimitExceeded(f"{rows.shape[0]} vectors exceed max_vectors={limits.max_vectors}", "x")
-        if activation.name == "glu" and n % 2:
-            raise InvalidInput("glu needs vectors of even length (it splits them in halves)", "x")
-        m = n // 2 if activation.name == "glu" else n
+        if activation.halves and n % 2:
+            raise InvalidInput(f"{activation.name} needs vectors of even length (it splits them in halves)", "x")
+        m = n // 2 if activation.halves else n
         if order >= 1 and rows.shape[0] * m * n > limits.max_jacobian_entries:
             raise LimitExceeded(
                 f"Jacobian of {rows.shape[0]}×{m}×{n} entries exceeds max_jacobian_entries={limits.max_jacobian_entries}",
@@ -142,13 +245,39 @@ def check_input(activation: Activation, x: np.ndarray, order: int, limits: Limit
                 f"Hessian of {rows.shape[0]}×{m}×{n}×{n} entries exceeds max_hessian_entries={limits.max_hessian_entries}",
                 "x",
             )
+        count = rows.shape[0]
+        numbers = count * (n + m) + (count * m * n if order >= 1 else 0) + (count * m * n * n if order >= 2 else 0)
     else:
         if x.ndim != 1:
             raise InvalidInput(f"{activation.name} is element-wise: x must be a flat list of numbers", "x")
         if x.size > limits.max_points:
             raise LimitExceeded(f"{x.size} points exceed max_points={limits.max_points}", "x")
+        numbers = x.size * (2 + max(order, 0))
     if not 0 <= order <= limits.max_order:
         raise InvalidInput(f"must be between 0 and {limits.max_order}", "order")
+    if numbers > limits.max_response_numbers:
+        raise LimitExceeded(
+            f"the answer would hold {numbers} numbers, over max_response_numbers={limits.max_response_numbers}; "
+            "send fewer or shorter vectors, or a lower order",
+            "x",
+        )
+
+
+def _pad_vectors(activation: Activation, rows: np.ndarray, np_dtype) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows padded to (bucket(rows), fine_bucket(length)); the mask of real entries; and the
+    padded positions of the real entries (glu's two halves are padded one by one)."""
+    count, n = rows.shape
+    if activation.halves:
+        half, width = n // 2, fine_bucket(n // 2)
+        where = np.concatenate([np.arange(half), width + np.arange(half)])
+        size = 2 * width
+    else:
+        where, size = np.arange(n), fine_bucket(n)
+    padded = np.zeros((bucket(count), size), dtype=np_dtype)
+    padded[:count, where] = rows
+    mask = np.zeros(size, dtype=bool)
+    mask[where] = True
+    return padded, mask, where
 
 
 def evaluate(
@@ -160,6 +289,7 @@ def evaluate(
     dtype: str = "float32",
     device: str = "auto",
     limits: Limits = Limits(),
+    field: str = "activation",
 ) -> Evaluation:
     """Evaluate ``activation`` with bound ``params`` at ``x`` and its derivatives to ``order``.
 
@@ -174,18 +304,27 @@ def evaluate(
     xd = x.astype(np_dtype)
     target = devices.select(device)
     traced, static = split_params(activation, params)
-    program = compiled(activation, order, static)
+    cast = {k: np.asarray(v, dtype=np_dtype) for k, v in traced.items()}
 
-    rows = xd.reshape(-1, xd.shape[-1]) if activation.kind == VECTOR else xd
-    n = rows.shape[0]
-    padded = np.zeros((bucket(n),) + rows.shape[1:], dtype=np_dtype)
-    padded[:n] = rows
-    args = (padded, {k: np.asarray(v, dtype=np_dtype) for k, v in traced.items()})
+    if activation.kind == VECTOR:
+        rows = xd.reshape(-1, xd.shape[-1])
+        n = rows.shape[0]
+        padded, mask, where = _pad_vectors(activation, rows, np_dtype)
+        args = (padded, mask, cast)
+    else:
+        n = xd.shape[0]
+        check_formula(activation, static, dtype=dtype, order=order, evaluations=bucket(n), limits=limits, field=field)
+        padded = np.zeros(bucket(n), dtype=np_dtype)
+        padded[:n] = xd
+        args = (padded, cast)
+    compiled = program(activation, order, static, dtype, padded.shape, target)
     if target != default_device():
         args = jax.device_put(args, target)  # NumPy inputs already run on the default device
-    outs = [np.asarray(o)[:n] for o in program(*args)]
-    if activation.kind == VECTOR and xd.ndim == 1:
-        outs = [o[0] for o in outs]
+    outs = [np.asarray(o)[:n] for o in compiled.run(*args)]
+    if activation.kind == VECTOR:
+        outs = _unpad_vector_outputs(activation, outs, where)
+        if xd.ndim == 1:
+            outs = [o[0] for o in outs]
     return Evaluation(
         dtype=dtype,
         device=devices.label(target),
@@ -194,3 +333,15 @@ def evaluate(
         derivative=outs[1] if order >= 1 else None,
         second_derivative=outs[2] if order >= 2 else None,
     )
+
+
+def _unpad_vector_outputs(activation: Activation, outs: list[np.ndarray], where: np.ndarray) -> list[np.ndarray]:
+    """Real outputs (glu: the first half) and, in the Jacobian and Hessian, real inputs only."""
+    rows_out = np.arange(len(where) // 2) if activation.halves else where
+    value = outs[0][:, rows_out]
+    result = [np.ascontiguousarray(value)]
+    if len(outs) > 1:
+        result.append(np.ascontiguousarray(outs[1][:, rows_out][:, :, where]))
+    if len(outs) > 2:
+        result.append(np.ascontiguousarray(outs[2][:, rows_out][:, :, where][:, :, :, where]))
+    return result

@@ -386,6 +386,7 @@ def compile_expression(
             formula=text,
             summary="A custom activation given as a formula.",
             params=tuple(Param(n, 0.0, "user param") for n in names),
+            custom=True,
         )
 
     return cache.get(key, build), bound

@@ -19,8 +19,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from .errors import InvalidInput, LimitExceeded
-from .evaluate import DTYPES, split_params
+from .evaluate import DTYPES, check_formula, fine_bucket, split_params
 from .limits import Limits
+from .programs import PROGRAMS, Program
 from .registry import VECTOR, Activation
 
 INITS = ("he_normal", "he_uniform", "xavier_normal", "xavier_uniform", "lecun_normal", "lecun_uniform", "normal")
@@ -98,58 +99,90 @@ def _norms(g):
     return m * jnp.sqrt(jnp.sum((g / safe[:, None, None]) ** 2, axis=(1, 2)))
 
 
-@functools.lru_cache(maxsize=64)
-def _program(activation: Activation, static: tuple, init: str, depth: int, width: int, batch: int):
+def shape_bucket(depth: int, width: int, batch: int) -> tuple[int, int, int]:
+    """The padded (layers, units, samples) a request runs in: layers to quarter octaves
+    (padding layers are skipped, not computed), units and samples to eighth octaves (at most
+    12.5 % more, masked out of every statistic)."""
+    return fine_bucket(depth, 4, 4), fine_bucket(width, 8, 8), fine_bucket(batch, 8, 8)
+
+
+def _program(activation: Activation, static: tuple, init: str, dtype: str, shape: tuple[int, int, int]):
     extra = dict(static)
+    n_layers, n_units, n_samples = shape
+    np_dtype = DTYPES[dtype]
 
     def f(a, params):
         return activation.fn(a, **params, **extra)
 
     df = jax.vmap(jax.grad(f), in_axes=(0, None))
 
-    def sample(seed, std, dtype_zero):
+    def sample(seed, std, units):
         kw, kx, kv, kt = jax.random.split(jax.random.PRNGKey(seed), 4)
-        dtype = dtype_zero.dtype
-        shape = (depth, width, width)
+        full = (n_layers, n_units, n_units)
         if init.endswith("uniform"):
             limit = math.sqrt(3.0) * std
-            w = jax.random.uniform(kw, shape, dtype, -limit, limit)
+            w = jax.random.uniform(kw, full, np_dtype, -limit, limit)
         else:
-            w = std * jax.random.normal(kw, shape, dtype)
-        x = jax.random.normal(kx, (batch, width), dtype)
-        v = jax.random.normal(kv, (width,), dtype) / math.sqrt(width)
-        t = jax.random.normal(kt, (batch,), dtype)
+            w = std * jax.random.normal(kw, full, np_dtype)
+        # Padding units have no weights in or out: the real network is exactly the requested one.
+        w = jnp.where(units[:, None] & units[None, :], w, 0.0)
+        x = jnp.where(units, jax.random.normal(kx, (n_samples, n_units), np_dtype), 0.0)
+        v = jnp.where(units, jax.random.normal(kv, (n_units,), np_dtype), 0.0) / jnp.sqrt(jnp.sum(units))
+        t = jax.random.normal(kt, (n_samples,), np_dtype)
         return w, x, v, t
 
-    def loss_fn(w, eps, x, v, t, bias, params):
-        def layer(h, we):
-            wl, el = we
-            a = h @ wl + bias
-            h_next = f(a, params) + el
+    def loss_fn(w, eps, x, v, t, bias, params, depth, samples):
+        def layer(h, item):
+            index, wl, el = item
+
+            def live():
+                a = h @ wl + bias
+                return f(a, params) + el, a
+
+            # Layers past the depth are skipped at run time and pass h through.
+            h_next, a = jax.lax.cond(index < depth, live, lambda: (h, jnp.zeros_like(h)))
             return h_next, (a, h_next)
 
-        h_last, (pre, post) = jax.lax.scan(layer, x, (w, eps))
+        h_last, (pre, post) = jax.lax.scan(layer, x, (jnp.arange(n_layers), w, eps))
         out = h_last @ v
-        return 0.5 * jnp.mean((out - t) ** 2), (pre, post)
+        squared = jnp.where(samples, (out - t) ** 2, 0.0)
+        return 0.5 * jnp.sum(squared) / jnp.sum(samples), (pre, post)
 
-    def program(seed, std, bias, params, dtype_zero):
-        w, x, v, t = sample(seed, std, dtype_zero)
-        eps = jnp.zeros((depth, batch, width), dtype_zero.dtype)
+    def program(seed, std, bias, params, depth, width, batch):
+        units = jnp.arange(n_units) < width
+        samples = jnp.arange(n_samples) < batch
+        w, x, v, t = sample(seed, std, units)
+        eps = jnp.zeros((n_layers, n_samples, n_units), np_dtype)
         (loss, (pre, post)), (gw, gh) = jax.value_and_grad(loss_fn, argnums=(0, 1), has_aux=True)(
-            w, eps, x, v, t, bias, params
+            w, eps, x, v, t, bias, params, depth, samples
         )
         deriv = jax.vmap(lambda a: df(a.reshape(-1), params).reshape(a.shape))(pre)
+        cell = samples[:, None] & units[None, :]
+        cells = jnp.sum(cell)
+        mean = jnp.sum(jnp.where(cell, post, 0.0), axis=(1, 2)) / cells
+        spread = jnp.where(cell, post - mean[:, None, None], 0.0)
+        dead = jnp.all(((post == 0) & (deriv == 0)) | ~samples[:, None], axis=1)
         per_layer = {
-            "activation_mean": jnp.mean(post, axis=(1, 2)),
-            "activation_std": jnp.std(post, axis=(1, 2)),
-            "dead_fraction": jnp.mean(jnp.all((post == 0) & (deriv == 0), axis=1), axis=1),
-            "saturated_fraction": jnp.mean(jnp.abs(deriv) < SATURATED_BELOW, axis=(1, 2)),
-            "grad_norm": _norms(gw),
-            "grad_norm_activations": _norms(gh),
+            "activation_mean": mean,
+            "activation_std": jnp.sqrt(jnp.sum(spread**2, axis=(1, 2)) / cells),
+            "dead_fraction": jnp.sum(dead & units, axis=1) / jnp.sum(units),
+            "saturated_fraction": jnp.sum((jnp.abs(deriv) < SATURATED_BELOW) & cell, axis=(1, 2)) / cells,
+            "grad_norm": _norms(jnp.where(units[:, None] & units[None, :], gw, 0.0)),
+            "grad_norm_activations": _norms(jnp.where(cell, gh, 0.0)),
         }
         return loss, per_layer
 
     return jax.jit(program)
+
+
+def flow_program(activation: Activation, static: tuple, init: str, dtype: str, shape: tuple[int, int, int]) -> Program:
+    np_dtype = DTYPES[dtype]
+    scalar = jax.ShapeDtypeStruct((), np_dtype)
+    count = jax.ShapeDtypeStruct((), np.int32)
+    params = {p.name: scalar for p in activation.params if p.type != "choice"}
+    args = (jax.ShapeDtypeStruct((), np.uint32), scalar, scalar, params, count, count, count)
+    key = ("flow", activation, static, init, dtype, shape)
+    return PROGRAMS.get(key, functools.partial(_program, activation, static, init, dtype, shape), args)
 
 
 def gradient_flow(
@@ -174,15 +207,21 @@ def gradient_flow(
     check_caps(depth, width, batch, limits)
     np_dtype = DTYPES[dtype]
     traced, static = split_params(activation, params)
-    program = _program(activation, static, init, depth, width, batch)
-    loss, stats = program(
+    shape = shape_bucket(depth, width, batch)
+    # f forward, f′ backward and f′ again for the statistics, at every unit of every layer; the
+    # program differentiates through the loop of layers, about the size of f″'s (order 2).
+    check_formula(activation, static, dtype=dtype, order=2, evaluations=3 * math.prod(shape), limits=limits)
+    program = flow_program(activation, static, init, dtype, shape)
+    loss, stats = program.run(
         np.uint32(seed),
-        np_dtype(init_std(init, width, width, std)),
-        np_dtype(bias),
+        np.asarray(init_std(init, width, width, std), np_dtype),
+        np.asarray(bias, np_dtype),
         {k: np.asarray(v, dtype=np_dtype) for k, v in traced.items()},
-        np.zeros((), dtype=np_dtype),
+        np.int32(depth),
+        np.int32(width),
+        np.int32(batch),
     )
-    stats = {k: np.asarray(v, dtype=np.float64) for k, v in stats.items()}
+    stats = {k: np.asarray(v, dtype=np.float64)[:depth] for k, v in stats.items()}
     layers = [LayerStats(layer=i + 1, **{k: float(v[i]) for k, v in stats.items()}) for i in range(depth)]
     first, last = layers[0].grad_norm, layers[-1].grad_norm
     ratio = first / last if last > 0 and math.isfinite(first) and math.isfinite(last) else None

@@ -10,8 +10,9 @@ from dataclasses import asdict, dataclass, fields
 class Limits:
     """Every cap is a plain number so clients can read it and stay under it.
 
-    The defaults keep the largest request well under a second of compute on 2 CPU cores
-    and its JSON response under ~50 MB.
+    The defaults keep the largest request within a few seconds of compute on 2 CPU cores
+    (README "Operating" lists the worst accepted request of each endpoint, measured by
+    ``make bench``) and its JSON response under ~100 MB.
     """
 
     max_points: int = 1_000_000  # element-wise x values (or grid.num) per request
@@ -22,6 +23,7 @@ class Limits:
     max_query_points: int = 1_000  # x values on GET .../evaluate (URLs stay short)
     max_body_bytes: int = 32 * 1024 * 1024  # request body (413 above it)
     max_order: int = 2
+    max_response_numbers: int = 4_000_000  # numbers in one evaluate answer (x, values, derivatives)
     max_chain_depth: int = 10_000  # layers of the scalar chain
     max_chain_inputs: int = 1_000  # starting points z per chain request
     max_chain_cells: int = 200_000  # inputs × depth (each cell is 5 numbers in the response)
@@ -37,7 +39,14 @@ class Limits:
     max_expression_params: int = 16  # named params of one formula
     max_expression_literal: float = 1e15  # |numeric literal| (and |param value|)
     max_expression_exponent: float = 64.0  # |constant exponent| of **
-    expression_cache_size: int = 256  # compiled formulas kept per worker (LRU)
+    expression_cache_size: int = 256  # parsed formulas kept per worker (LRU)
+    # Operations of a formula's program at the order asked for (README "Custom activations"):
+    # bounds its trace and compile time (about 1 s at the cap here) before it is compiled.
+    max_formula_size: int = 2_000
+    # Formula size × element-wise evaluations a request needs (points, chain cells, MLP units
+    # × batch × layers): bounds the run time of a large formula on many points.
+    max_formula_work: int = 2_000_000_000
+    max_compiled_programs: int = 256  # compiled programs kept per worker, of every kind (LRU)
     max_quiz_questions: int = 200  # questions per quiz request or export
     max_plot_width: int = 2_000  # pixels (also the SVG's nominal size)
     max_plot_height: int = 2_000

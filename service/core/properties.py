@@ -29,6 +29,9 @@ _MAIN = np.arange(-6000, 6001) / 100.0  # exact multiples of 0.01, 0 included ex
 _EXT = np.logspace(np.log10(60.0), 6.0, 2001)[1:]
 _FAR = np.logspace(6.0, 15.0, 91)[1:]
 GRID = np.concatenate([-_FAR[::-1], -_EXT[::-1], _MAIN, _EXT, _FAR])
+# Element-wise evaluations of one survey, for the work a formula's survey is charged: the grid
+# (padded to its bucket) and the refinements.
+SURVEY_EVALUATIONS = 4 * (1 << (GRID.size - 1).bit_length())
 SEARCH_LIMIT = 1e6  # kinks and attained extremes are looked for on [−1e6, 1e6]
 _BLOCK = 10  # far points per decade: [1e6, 1e7] against [1e14, 1e15]
 SATURATION = 1e-5

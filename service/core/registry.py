@@ -100,6 +100,11 @@ class Activation:
     convention: str = ""
     # Rules between params, e.g. rrelu's lower ≤ upper: raise InvalidParams naming one.
     constraints: Callable[[Mapping[str, Any]], None] = lambda p: None
+    # Vector entries take ``where`` (the real entries of a padded vector); ``halves`` ones
+    # (glu) split the vector in two and are padded half by half instead.
+    halves: bool = False
+    # A user's formula (service.core.expressions), measured before it is compiled.
+    custom: bool = False
 
     def param(self, name: str) -> Param:
         for p in self.params:

@@ -2,6 +2,7 @@
 
 import marshmallow as ma
 
+from ..fields import StrictBoolean
 from ..schemas import device_field, dtype_field, order_field
 
 
@@ -96,8 +97,8 @@ class EvaluateQuerySchema(ParamsQuerySchema):
 class EntryQuerySchema(ParamsQuerySchema):
     """Query of GET /v1/activations/{name}: the params the properties are computed at."""
 
-    properties = ma.fields.Boolean(
-        load_default=True, metadata={"description": "compute `properties` (false: the catalog entry only)"}
+    properties = StrictBoolean(
+        text=True, load_default=True, metadata={"description": "compute `properties` (false: the catalog entry only)"}
     )
 
 

@@ -8,7 +8,6 @@ import numpy as np
 from flask import current_app
 
 from ...core import chain as chains
-from ...core.properties import max_abs_derivative
 from ..blueprint import BODY_ERRORS, Blueprint
 from .schemas import ChainRequestSchema, ChainResponseSchema
 
@@ -41,7 +40,7 @@ def shape(bound, result: chains.ChainResult, scalar: bool, depth: int) -> dict:
         "zero_derivative": _pick([x == -math.inf for x in logs], scalar),
         "bound": _finite_or_none(result.bound) if result.bound is not None else None,
         "log10_bound": result.log10_bound,
-        "max_abs_derivative": max_abs_derivative(bound.activation, bound.params)[0],
+        "max_abs_derivative": result.max_abs_derivative,
         "thresholds": {"vanishing_below": 10**chains.VANISHING_LOG10, "exploding_above": 10**chains.EXPLODING_LOG10},
         "layers": [
             {
@@ -74,9 +73,17 @@ def chain(args):
     limits = current_app.config["LIMITS"]
     depth = args["depth"]
     out = {"activation": bound.describe(), "dtype": args["dtype"], "depth": depth}
+    # sup|f′| of a catalog entry is computed once per params and cached; a formula's needs a
+    # survey of f′ over the real line, done only when asked for.
+    with_bound = args.get("bound", bound.expression is None)
     if "pre_activations" in args:
         result = chains.product(
-            bound.activation, bound.params, args["pre_activations"], dtype=args["dtype"], limits=limits
+            bound.activation,
+            bound.params,
+            args["pre_activations"],
+            dtype=args["dtype"],
+            with_bound=with_bound,
+            limits=limits,
         )
         scalar = True
     else:
@@ -91,6 +98,7 @@ def chain(args):
             weight=weight,
             bias=bias,
             dtype=args["dtype"],
+            with_bound=with_bound,
             limits=limits,
         )
         out.update(weight=weight, bias=bias, z=float(z) if scalar else z)

@@ -2,7 +2,7 @@
 
 import marshmallow as ma
 
-from ..fields import ActivationRef, NumberArray
+from ..fields import ActivationRef, NumberArray, StrictBoolean
 from ..schemas import activation_ref_doc
 
 
@@ -39,6 +39,12 @@ class ChainRequestSchema(ma.Schema):
             "description": "instead of z/weight/bias: the pre-activations z_1..z_L; the result is Π f′(z_l)",
             "type": "array",
             "items": {"type": "number"},
+        }
+    )
+    bound = StrictBoolean(
+        metadata={
+            "description": "compute bound = (|weight|·sup|f′|)^depth; default true for catalog activations "
+            "(sup|f′| is cached per params), false for formulas (sup|f′| needs a survey of f′ over the reals)"
         }
     )
     dtype = ma.fields.String(
@@ -113,7 +119,10 @@ class ChainResponseSchema(ma.Schema):
     )
     bound = ma.fields.Float(
         allow_none=True,
-        metadata={"description": "(|w|·sup|f′|)^L; null when sup|f′| is unbounded or the bound overflows"},
+        metadata={
+            "description": "(|w|·sup|f′|)^L; null when sup|f′| is unbounded, the bound overflows, or it was not "
+            "asked for (request field bound)"
+        },
     )
     log10_bound = ma.fields.Float(allow_none=True)
     max_abs_derivative = ma.fields.Float(allow_none=True, metadata={"description": "sup|f′| used by the bound"})

@@ -27,6 +27,9 @@ class LimitsSchema(ma.Schema):
     max_query_points = ma.fields.Integer(metadata={"description": "points in x on GET …/evaluate"})
     max_body_bytes = ma.fields.Integer(metadata={"description": "request body size (413 above)"})
     max_order = ma.fields.Integer(metadata={"description": "highest derivative order"})
+    max_response_numbers = ma.fields.Integer(
+        metadata={"description": "numbers in one evaluate answer (x, values, derivatives, Jacobians, Hessians)"}
+    )
     max_chain_depth = ma.fields.Integer(metadata={"description": "layers of POST /v1/chain"})
     max_chain_inputs = ma.fields.Integer(metadata={"description": "starting points z per chain"})
     max_chain_cells = ma.fields.Integer(metadata={"description": "inputs × depth per chain"})
@@ -42,7 +45,16 @@ class LimitsSchema(ma.Schema):
     max_expression_params = ma.fields.Integer(metadata={"description": "named params of a formula"})
     max_expression_literal = ma.fields.Float(metadata={"description": "|numeric literal| and |param value|"})
     max_expression_exponent = ma.fields.Float(metadata={"description": "|constant exponent| of **"})
-    expression_cache_size = ma.fields.Integer(metadata={"description": "compiled formulas kept per worker (LRU)"})
+    expression_cache_size = ma.fields.Integer(metadata={"description": "parsed formulas kept per worker (LRU)"})
+    max_formula_size = ma.fields.Integer(
+        metadata={"description": "operations of a formula's program at the order asked for (bounds its compile time)"}
+    )
+    max_formula_work = ma.fields.Integer(
+        metadata={"description": "formula size × element-wise evaluations a request needs (bounds its run time)"}
+    )
+    max_compiled_programs = ma.fields.Integer(
+        metadata={"description": "compiled programs kept per worker, of every kind (LRU)"}
+    )
     dtypes = ma.fields.List(ma.fields.String())
     devices = ma.fields.Dict(metadata={"description": "default device, devices available, whether a GPU is present"})
 

@@ -5,7 +5,7 @@ from webargs.fields import DelimitedList
 
 from ...plotting import FORMATS, THEMES
 from ..activations.schemas import ParamsQuerySchema
-from ..fields import ActivationRef
+from ..fields import ActivationRef, StrictBoolean
 from ..schemas import activation_ref_doc
 
 
@@ -26,14 +26,20 @@ class PictureOptions(ma.Schema):
     theme = ma.fields.String(load_default="light", validate=ma.validate.OneOf(tuple(THEMES)))
 
 
-class CurveOptions(PictureOptions):
+def _switches(text: bool) -> dict:
+    """The curve switches: true/false only (the words in a query string, JSON booleans in a body)."""
+    return {
+        "derivative": StrictBoolean(text=text, load_default=True, metadata={"description": "draw f′ (dashed)"}),
+        "second_derivative": StrictBoolean(text=text, load_default=False, metadata={"description": "draw f″ (dotted)"}),
+        "shade": StrictBoolean(
+            text=text, load_default=True, metadata={"description": "shade where |f′| < 0.01 (one activation only)"}
+        ),
+    }
+
+
+class CurveOptions(PictureOptions.from_dict(_switches(text=True))):
     xmin = ma.fields.Float(load_default=-5.0, allow_nan=False)
     xmax = ma.fields.Float(load_default=5.0, allow_nan=False)
-    derivative = ma.fields.Boolean(load_default=True, metadata={"description": "draw f′ (dashed)"})
-    second_derivative = ma.fields.Boolean(load_default=False, metadata={"description": "draw f″ (dotted)"})
-    shade = ma.fields.Boolean(
-        load_default=True, metadata={"description": "shade where |f′| < 0.01 (one activation only)"}
-    )
 
     @ma.validates_schema
     def _ordered(self, data, **kwargs):
@@ -70,7 +76,7 @@ class MultiPlotQuerySchema(_Activations, CurveOptions):
     """GET /v1/plot."""
 
 
-class PlotBodySchema(CurveOptions):
+class PlotBodySchema(CurveOptions.from_dict(_switches(text=False))):
     activations = ma.fields.List(
         ActivationRef(metadata=activation_ref_doc()),
         required=True,

@@ -5,6 +5,7 @@ from webargs.fields import DelimitedList
 
 from ...teaching.export import FORMATS
 from ...teaching.quiz import DIFFICULTIES, TOPICS
+from ..fields import StrictBoolean
 
 
 class QuizQuerySchema(ma.Schema):
@@ -25,8 +26,8 @@ class QuizQuerySchema(ma.Schema):
 
 
 class QuestionsQuerySchema(QuizQuerySchema):
-    include_answers = ma.fields.Boolean(
-        load_default=False, metadata={"description": "add `answer` and `explanation` (an answer key)"}
+    include_answers = StrictBoolean(
+        text=True, load_default=False, metadata={"description": "add `answer` and `explanation` (an answer key)"}
     )
 
 
