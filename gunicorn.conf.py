@@ -2,32 +2,30 @@
 
 JAX is imported in the master only as a module; devices, arrays and compiled programs are
 created in each worker after fork (``preload_app`` stays off, and warm-up runs in
-``post_worker_init``). Every setting reads an environment variable with a default.
+``post_worker_init``). Every setting reads an environment variable with a default. What runs
+around the app (JSON logs, problem+json protocol errors, the request read deadline, memory
+recycling, liveness in the master, metrics compaction) is in ``service/serving.py``.
 """
 
-import datetime
-import glob
-import json
 import multiprocessing
 import os
 import tempfile
 
-from gunicorn import glogging
+from service import serving
 
 bind = os.environ.get("ACTFN_BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")
 workers = int(os.environ.get("ACTFN_WORKERS", os.environ.get("WEB_CONCURRENCY", min(4, multiprocessing.cpu_count()))))
 threads = int(os.environ.get("ACTFN_THREADS", "1"))
-worker_class = "sync" if threads == 1 else "gthread"
+worker_class = serving.worker_class(threads)
 preload_app = False  # a JAX backend must never be created before fork
-# Above the largest capped request (1e6 points, order 2, float64 ≈ 2 s on 2 cores) plus
-# a first-use compilation; see /v1/limits.
+# Above the worst accepted request (README "Operating": a few seconds on 2 cores) plus its
+# first-use compilation; see /v1/limits.
 timeout = int(os.environ.get("ACTFN_TIMEOUT", "60"))
 graceful_timeout = int(os.environ.get("ACTFN_GRACEFUL_TIMEOUT", "30"))
 keepalive = 5
 # Recycle each worker after about this many requests (jittered so they do not all restart at
-# once): bounds the growth of per-worker caches and of any slow leak. High, because a new
-# worker spends ~1.5 s of CPU compiling before it serves: at 2,000 requests/s per worker this
-# is one restart per worker every ~50 s.
+# once): bounds any slow leak. High, because a new worker spends ~1.5 s of CPU compiling
+# before it serves. Memory has its own budget (ACTFN_WORKER_MEMORY_MB, post_request below).
 max_requests = int(os.environ.get("ACTFN_MAX_REQUESTS", "100000"))
 max_requests_jitter = int(os.environ.get("ACTFN_MAX_REQUESTS_JITTER", "10000"))
 limit_request_line = 8190
@@ -38,6 +36,7 @@ errorlog = "-"
 # No runtime control socket (it would be written under $HOME, read-only in the container).
 control_socket_disable = True
 loglevel = os.environ.get("ACTFN_LOG_LEVEL", "info")
+logger_class = serving.JsonLogger
 
 # Prometheus multiprocess mode: every worker writes its metrics under this directory and
 # /metrics sums them. Set here, in the master, so workers inherit it.
@@ -45,65 +44,30 @@ if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="actfn-metrics-")
 
 
-class JsonLogger(glogging.Logger):
-    """gunicorn's logger writing JSON lines (``ACTFN_LOG_FORMAT=text`` keeps gunicorn's own)."""
-
-    def setup(self, cfg):
-        super().setup(cfg)
-        if os.environ.get("ACTFN_LOG_FORMAT", "json") == "json":
-            for handler in self.error_log.handlers:
-                handler.setFormatter(_ErrorFormatter())
-
-    def access(self, resp, req, environ, request_time):
-        if not self.access_log_enabled or os.environ.get("ACTFN_LOG_FORMAT", "json") != "json":
-            return super().access(resp, req, environ, request_time)
-        headers = {k.lower(): v for k, v in resp.headers}
-        record = {
-            "ts": datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds"),
-            "level": "info",
-            "logger": "gunicorn.access",
-            "request_id": headers.get("x-request-id"),
-            "remote": environ.get("REMOTE_ADDR"),
-            "method": environ.get("REQUEST_METHOD"),
-            "path": environ.get("PATH_INFO"),
-            "query": environ.get("QUERY_STRING") or None,
-            "status": resp.status_code,
-            "bytes": getattr(resp, "sent", None),
-            "duration_ms": round(request_time.total_seconds() * 1000, 3),
-            "user_agent": environ.get("HTTP_USER_AGENT"),
-            "pid": os.getpid(),
-        }
-        self.access_log.info(json.dumps(record, ensure_ascii=False))
-
-
-class _ErrorFormatter(glogging.logging.Formatter):
-    def format(self, record):
-        out = {
-            "ts": datetime.datetime.fromtimestamp(record.created, datetime.UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "message": record.getMessage(),
-            "pid": record.process,
-        }
-        if record.exc_info:
-            out["exception"] = self.formatException(record.exc_info)
-        return json.dumps(out, ensure_ascii=False)
-
-
-logger_class = JsonLogger
-
-
 def on_starting(server):
     """A fresh metrics directory: counts from a previous run must not leak into this one."""
-    for path in glob.glob(os.path.join(os.environ["PROMETHEUS_MULTIPROC_DIR"], "*.db")):
-        os.remove(path)
+    serving.clear_metrics(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+
+
+def when_ready(server):
+    """Liveness from the master (ACTFN_HEALTH_BIND): it answers while every worker is busy."""
+    health = os.environ.get("ACTFN_HEALTH_BIND", "").strip()
+    if health:
+        serving.start_health(server, health)
+
+
+def post_fork(server, worker):
+    serving.close_health_in_worker()
 
 
 def child_exit(server, worker):
-    """Drop a dead worker's live gauges (its counters stay in the sum, as Prometheus expects)."""
-    from prometheus_client import multiprocess
+    """Fold a dead worker's metrics into the archive (its counters stay in the sum)."""
+    serving.compact_dead_worker_metrics(os.environ["PROMETHEUS_MULTIPROC_DIR"], worker.pid)
 
-    multiprocess.mark_process_dead(worker.pid)
+
+def post_request(worker, req, environ, resp):
+    """Past its memory budget, a worker finishes this request and is replaced."""
+    serving.recycle_over_budget(worker)
 
 
 def post_worker_init(worker):

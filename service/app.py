@@ -19,12 +19,10 @@ def create_app(config: dict | None = None) -> Flask:
     """
     app = Flask(__name__, static_folder=None)
     app.config.from_mapping(settings.load(config))
+    warning = settings.check_secrets(app.config)  # raises in production without a private secret
     app.json = OrjsonProvider(app)
     logging.getLogger("jax").setLevel(logging.WARNING)
     register(app)
-    if app.config["QUIZ_SECRET"] == settings.DEFAULT_QUIZ_SECRET and not app.testing:
-        logging.getLogger("actfn").warning(
-            "ACTFN_QUIZ_SECRET is not set: quiz ids are signed with the public default secret, so "
-            "answer keys can be forged; set a private value shared by all replicas"
-        )
+    if warning and not app.testing:
+        logging.getLogger("actfn").warning(warning)
     return app

@@ -7,6 +7,9 @@ import os
 from .core import Limits
 
 DEFAULT_QUIZ_SECRET = "actfn-default-quiz-secret: set ACTFN_QUIZ_SECRET"
+# Secrets that are public (defaults and placeholders in examples): refused in production.
+PUBLIC_SECRETS = {DEFAULT_QUIZ_SECRET, "change-me", "changeme", "secret", "replace-me"}
+MIN_SECRET_LENGTH = 16
 
 
 def load(override: dict | None = None, environ=os.environ) -> dict:
@@ -20,11 +23,18 @@ def load(override: dict | None = None, environ=os.environ) -> dict:
         "WARMUP": environ.get("ACTFN_WARMUP", "1") not in ("0", "false", "no"),
         "EVALUATE_CACHE_SECONDS": int(environ.get("ACTFN_EVALUATE_CACHE_SECONDS", "3600")),
         "PLOT_CACHE_SECONDS": int(environ.get("ACTFN_PLOT_CACHE_SECONDS", "86400")),
+        # "production" (the Docker image's default) refuses to start without a private quiz
+        # secret; "development" (make run, tests) warns and uses a public one.
+        "ENVIRONMENT": environ.get("ACTFN_ENV", "development"),
         # Signs quiz question ids. Every worker and replica must share it to grade each
-        # other's questions; set your own in production (the default is public).
-        "QUIZ_SECRET": environ.get("ACTFN_QUIZ_SECRET", DEFAULT_QUIZ_SECRET),
-        # Rate limits (Flask-Limiter syntax, per client address; empty: none) and their storage.
+        # other's questions.
+        "QUIZ_SECRET": environ.get("ACTFN_QUIZ_SECRET", "") or DEFAULT_QUIZ_SECRET,
+        # Seconds a question id stays gradable (0: forever).
+        "QUIZ_ID_TTL": int(environ.get("ACTFN_QUIZ_ID_TTL", str(7 * 24 * 3600))),
+        # Rate limits per client address, each one count across all routes: requests
+        # (Flask-Limiter syntax; empty: none) and seconds of worker time per minute (0: none).
         "RATE_LIMIT": environ.get("ACTFN_RATE_LIMIT", "600 per minute"),
+        "COMPUTE_LIMIT_SECONDS": float(environ.get("ACTFN_COMPUTE_LIMIT", "30")),
         "RATE_LIMIT_STORAGE": environ.get("ACTFN_RATE_LIMIT_STORAGE", "memory://"),
         "RATE_LIMIT_ENABLED": environ.get("ACTFN_RATE_LIMIT_ENABLED", "1") not in ("0", "false", "no"),
         # Browser origins allowed by CORS (comma-separated; empty: no CORS headers).
@@ -53,3 +63,20 @@ def load(override: dict | None = None, environ=os.environ) -> dict:
     if override and "LIMITS" in override and "MAX_CONTENT_LENGTH" not in override:
         config["MAX_CONTENT_LENGTH"] = override["LIMITS"].max_body_bytes
     return config
+
+
+def check_secrets(config: dict) -> str | None:
+    """Raise in production when the quiz secret is public or short; else return a warning
+    (or None) for the log."""
+    secret = config["QUIZ_SECRET"]
+    weak = secret in PUBLIC_SECRETS or len(secret) < MIN_SECRET_LENGTH
+    if not weak:
+        return None
+    message = (
+        f"ACTFN_QUIZ_SECRET is unset, public or shorter than {MIN_SECRET_LENGTH} characters: anyone could "
+        "sign quiz ids and answer keys. Set a private random value shared by all replicas "
+        "(openssl rand -hex 32)"
+    )
+    if config["ENVIRONMENT"] == "production":
+        raise RuntimeError(message + " (ACTFN_ENV=production refuses to start without one)")
+    return message

@@ -15,9 +15,12 @@ from dataclasses import dataclass
 import matplotlib
 
 matplotlib.use("Agg")
-# Deterministic SVG ids (so equal requests give equal bytes), text kept as text, and every
-# sample kept (no path simplification: a picture shows the computed points).
-matplotlib.rcParams.update({"svg.hashsalt": "actfn", "svg.fonttype": "none", "path.simplify": False})
+# Deterministic SVG ids (so equal requests give equal bytes), text kept as text, every sample
+# kept (no path simplification: a picture shows the computed points), and labels drawn as
+# plain text: a formula's "$" or "\\" is never parsed as mathtext.
+matplotlib.rcParams.update(
+    {"svg.hashsalt": "actfn", "svg.fonttype": "none", "path.simplify": False, "text.parse_math": False}
+)
 
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
@@ -33,6 +36,10 @@ THEMES = {
 }
 FORMATS = {"svg": "image/svg+xml", "png": "image/png"}
 SATURATED = 0.01  # |f′| below this counts as saturated
+LABEL_CHARS = 60  # a legend entry or title names a formula in at most this many characters
+# Values beyond this are drawn scaled by a power of ten (named on the axis): matplotlib's
+# transforms overflow, and turn singular, near the float64 limit.
+DRAWABLE = 1e100
 POINTS = 801  # samples per curve (odd: x = 0 is a sample on symmetric ranges)
 DPI = 100
 
@@ -76,6 +83,21 @@ def _legend(ax, colours: dict) -> None:
         text.set_color(colours["fg"])
 
 
+def short(label: str) -> str:
+    """A label clipped to LABEL_CHARS characters."""
+    return label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1] + "…"
+
+
+def _drawable(curves: list[np.ndarray]) -> tuple[list[np.ndarray], int]:
+    """Non-finite values as gaps (NaN), and the power of ten the values are divided by so
+    that the largest finite one is drawable (0 when none is needed)."""
+    clean = [np.where(np.isfinite(y), y, np.nan) for y in curves]
+    finite = [np.nanmax(np.abs(y)) for y in clean if np.isfinite(y).any()]
+    top = max(finite, default=0.0)
+    power = int(np.floor(np.log10(top))) if top > DRAWABLE else 0
+    return ([y / 10.0**power for y in clean] if power else clean), power
+
+
 def _save(fig: Figure, fmt: str) -> bytes:
     buffer = io.BytesIO()
     metadata = {"Date": None} if fmt == "svg" else {"Software": "actfn"}
@@ -104,14 +126,21 @@ def curve_plot(
         _style_axes(ax, colours)
         x = np.linspace(xmin, xmax, POINTS)
         order = 2 if second_derivative else 1 if derivative or shade_saturation else 0
-        for i, c in enumerate(curves):
-            r = evaluate(c.activation, c.params, x, order=order, dtype="float64", device="cpu")
+        results = [evaluate(c.activation, c.params, x, order=order, dtype="float64", device="cpu") for c in curves]
+        drawn = [r.value for r in results]
+        drawn += [r.derivative for r in results] if derivative else []
+        drawn += [r.second_derivative for r in results] if second_derivative else []
+        drawn, power = _drawable(drawn)
+        n = len(curves)
+        for i, (c, r) in enumerate(zip(curves, results)):
             colour = PALETTE[i % len(PALETTE)]
-            ax.plot(x, r.value, color=colour, linewidth=2.0, linestyle="-", label=f"{c.label}")
+            label = short(c.label)
+            ax.plot(x, drawn[i], color=colour, linewidth=2.0, linestyle="-", label=label)
             if derivative:
-                ax.plot(x, r.derivative, color=colour, linewidth=1.6, linestyle="--", label=f"{c.label}′")
+                ax.plot(x, drawn[n + i], color=colour, linewidth=1.6, linestyle="--", label=f"{label}′")
             if second_derivative:
-                ax.plot(x, r.second_derivative, color=colour, linewidth=1.4, linestyle=":", label=f"{c.label}″")
+                k = (2 if derivative else 1) * n + i
+                ax.plot(x, drawn[k], color=colour, linewidth=1.4, linestyle=":", label=f"{label}″")
             if shade_saturation and len(curves) == 1:
                 saturated = np.abs(r.derivative) < SATURATED
                 if saturated.any():
@@ -131,7 +160,9 @@ def curve_plot(
             ax.axvline(0, color=colours["fg"], linewidth=0.9)
         ax.set_xlim(xmin, xmax)
         ax.set_xlabel("x")
-        ax.set_title(title or ", ".join(c.label for c in curves), fontsize="medium")
+        if power:
+            ax.set_ylabel(f"× 1e{power}")
+        ax.set_title(short(title or ", ".join(c.label for c in curves)), fontsize="medium")
         _legend(ax, colours)
         fig.tight_layout()
         return _save(fig, fmt)
@@ -159,7 +190,7 @@ def chain_plot(
             r = chain(c.activation, c.params, np.array([z]), depth, weight=weight, bias=bias, dtype="float64")
             logs = r.log10_abs_cumulative[0]
             y = np.where(np.isfinite(logs), logs, np.nan)
-            label = c.label
+            label = short(c.label)
             zero = np.flatnonzero(np.isneginf(logs))
             if zero.size:  # log of 0 cannot be drawn: say so
                 label += f" (exactly 0 from layer {zero[0] + 1})"

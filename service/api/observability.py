@@ -110,14 +110,22 @@ def install(app: Flask) -> None:
         return response
 
     def metrics():
-        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-            from prometheus_client import multiprocess
+        if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            from prometheus_client import REGISTRY
 
+            return Response(generate_latest(REGISTRY), content_type=CONTENT_TYPE_LATEST)
+        from prometheus_client import multiprocess
+
+        for attempt in range(3):
             registry = CollectorRegistry()
             multiprocess.MultiProcessCollector(registry)
-        else:
-            from prometheus_client import REGISTRY as registry
-        return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
+            try:
+                return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
+            except FileNotFoundError:
+                # The master folded a dead worker's file into the archive between the listing
+                # and the read: read the directory again.
+                if attempt == 2:
+                    raise
 
     app.add_url_rule("/metrics", "metrics", metrics)
     configure_logging(app)

@@ -27,6 +27,7 @@ CORE_STATUS = {
 SLUGS = {
     400: "malformed-request",
     404: "not-found",
+    408: "request-timeout",
     405: "method-not-allowed",
     413: "body-too-large",
     415: "unsupported-media-type",
@@ -39,6 +40,7 @@ SLUGS = {
 TITLES = {
     400: "Malformed request",
     404: "Not found",
+    408: "Request timeout",
     405: "Method not allowed",
     413: "Request body too large",
     415: "Unsupported media type",
@@ -75,16 +77,41 @@ def flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:
     return out
 
 
+# An error body echoes what the client sent only this much: a body with a million unknown
+# keys, or a ten-megabyte name, gets a short answer.
+MAX_FIELDS, MAX_MESSAGES, MAX_TEXT = 20, 5, 300
+
+
+def _clip(text: str, limit: int = MAX_TEXT) -> str:
+    text = str(text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def bounded(errors: Mapping[str, list[str]]) -> dict[str, list[str]]:
+    """At most MAX_FIELDS fields of at most MAX_MESSAGES messages, every text clipped."""
+    out: dict[str, list[str]] = {}
+    for key, messages in errors.items():
+        if len(out) == MAX_FIELDS:
+            out["…"] = [f"and {len(errors) - MAX_FIELDS} more fields"]
+            break
+        messages = list(messages) if isinstance(messages, (list, tuple)) else [messages]
+        clipped = [_clip(m) for m in messages[:MAX_MESSAGES]]
+        if len(messages) > MAX_MESSAGES:
+            clipped.append(f"and {len(messages) - MAX_MESSAGES} more")
+        out[_clip(key, 120)] = clipped
+    return out
+
+
 def problem(status: int, detail: str, errors: Mapping[str, list[str]] | None = None, headers=None) -> Response:
-    """Build the problem+json response."""
+    """Build the problem+json response (what it echoes of the request is bounded)."""
     body: dict[str, Any] = {
         "type": f"/problems/{SLUGS.get(status, 'error')}",
         "title": TITLES.get(status, "Error"),
         "status": status,
-        "detail": detail,
+        "detail": _clip(detail, 500),
     }
     if errors:
-        body["errors"] = dict(errors)
+        body["errors"] = bounded(errors)
     response = Response(dumps_bytes(body), status=status, mimetype=MEDIA_TYPE)
     for key, value in (headers or {}).items():
         response.headers[key] = value
@@ -92,9 +119,12 @@ def problem(status: int, detail: str, errors: Mapping[str, list[str]] | None = N
 
 
 def _summary(errors: Mapping[str, list[str]]) -> str:
-    parts = [f"{field}: {'; '.join(msgs)}" for field, msgs in errors.items()]
-    text = " | ".join(parts)
-    return text if len(text) <= 500 else text[:497] + "..."
+    parts = []
+    for field, msgs in bounded(errors).items():
+        parts.append(f"{field}: {'; '.join(msgs)}")
+        if sum(map(len, parts)) > 500:
+            break
+    return _clip(" | ".join(parts), 500)
 
 
 def handle_http_exception(error: HTTPException) -> Response:
@@ -129,6 +159,11 @@ def handle_core_error(error: core_errors.CoreError) -> Response:
     status = next((code for cls, code in CORE_STATUS.items() if isinstance(error, cls)), 422)
     field = error.field or "body"
     return problem(status, f"{field}: {error.message}", {field: [error.message]})
+
+
+def handle_read_timeout(error: Exception) -> Response:
+    """The body did not arrive within the server's read deadline (service.serving)."""
+    return problem(408, str(error))
 
 
 def handle_unexpected(error: Exception) -> Response:

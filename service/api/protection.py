@@ -1,17 +1,32 @@
 """Rate limits (Flask-Limiter), CORS for browser front-ends (Flask-Cors), and the client
 address behind trusted proxies (werkzeug's ProxyFix).
 
-Rate limits count per client address. The default storage is ``memory://``: each gunicorn
-worker counts on its own, so an instance with W workers lets up to W× the limit through.
-Point ``ACTFN_RATE_LIMIT_STORAGE`` at Redis (``redis://host:6379``) to share one count across
-workers and replicas.
+Two limits per client address, each one count across every route:
+
+- requests (``ACTFN_RATE_LIMIT``, default 600 per minute);
+- compute (``ACTFN_COMPUTE_LIMIT``, default 30 s of worker time per minute): each request is
+  charged the time it took, after it is answered, so a client sending expensive requests
+  reaches its limit long before one sending cheap ones.
+
+The default storage is ``memory://``: each gunicorn worker counts on its own, so an instance
+with W workers lets up to W× the limits through. Point ``ACTFN_RATE_LIMIT_STORAGE`` at Redis
+(``redis://host:6379``, as docker-compose and the Kubernetes manifests do) for one count
+across workers and replicas.
+
+CORS origins match exactly (scheme, host and port, case-insensitive) or, written
+``https://*.example.org``, any subdomain of example.org on that scheme and port; nothing else
+is a pattern, so ``https://*.example.org`` can never match ``https://aexample.org.evil.net``.
 """
 
 from __future__ import annotations
 
-from flask import Flask, request
+import math
+import re
+import time
+
+from flask import Flask, g, request
 from flask_cors import CORS
-from flask_limiter import Limiter
+from flask_limiter import ApplicationLimit, Limiter
 from flask_limiter.util import get_remote_address
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -26,6 +41,36 @@ EXPOSED_HEADERS = (
     "X-RateLimit-Remaining",
     "X-RateLimit-Reset",
 )
+COMPUTE_UNIT = 0.01  # seconds: the compute limit counts in hundredths of a second
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_ORIGIN = re.compile(r"^(https?)://(\*\.)?([a-z0-9.-]+|\[[0-9a-f:.]+\])(:\d{1,5})?$", re.IGNORECASE)
+
+
+def origin_pattern(origin: str) -> re.Pattern:
+    """An anchored, case-insensitive pattern for one configured origin (ValueError if it is
+    neither an exact origin nor ``scheme://*.domain[:port]``)."""
+    m = _ORIGIN.match(origin.strip().rstrip("/"))
+    if not m or (m.group(2) and not m.group(3).strip(".")):
+        raise ValueError(
+            f"ACTFN_CORS_ORIGINS entry {origin!r} is not an origin: use scheme://host[:port] or "
+            "scheme://*.domain[:port]"
+        )
+    scheme, wildcard, host, port = m.group(1), m.group(2), m.group(3), m.group(4) or ""
+    subdomains = rf"(?:{_LABEL}\.)+" if wildcard else ""
+    return re.compile(rf"^{re.escape(scheme)}://{subdomains}{re.escape(host)}{re.escape(port)}\Z", re.IGNORECASE)
+
+
+def compute_limit(seconds: float) -> str:
+    """The compute limit in COMPUTE_UNITs per minute."""
+    return f"{max(1, round(seconds / COMPUTE_UNIT))} per minute"
+
+
+def _compute_cost() -> int:
+    """Before the request: one unit (is any budget left?); after it: the time it took."""
+    started = g.get("started")
+    if started is None:
+        return 1
+    return max(1, math.ceil((time.perf_counter() - started) / COMPUTE_UNIT))
 
 
 def install(app: Flask) -> Limiter:
@@ -33,10 +78,23 @@ def install(app: Flask) -> Limiter:
     if cfg["PROXY_COUNT"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=cfg["PROXY_COUNT"], x_proto=cfg["PROXY_COUNT"])
 
+    limits = []
+    if cfg["RATE_LIMIT"]:
+        limits.append(ApplicationLimit(cfg["RATE_LIMIT"], scope="requests"))
+    if cfg["COMPUTE_LIMIT_SECONDS"] > 0:
+        limits.append(
+            ApplicationLimit(
+                compute_limit(cfg["COMPUTE_LIMIT_SECONDS"]),
+                scope="compute",
+                cost=_compute_cost,
+                deduct_when=lambda response: True,
+                error_message=f"more than {cfg['COMPUTE_LIMIT_SECONDS']:g} s of compute per minute",
+            )
+        )
     limiter = Limiter(
         key_func=get_remote_address,
         app=app,
-        default_limits=[cfg["RATE_LIMIT"]] if cfg["RATE_LIMIT"] else [],
+        application_limits=limits,
         storage_uri=cfg["RATE_LIMIT_STORAGE"],
         headers_enabled=cfg.get("RATE_LIMIT_HEADERS", True),
         enabled=cfg["RATE_LIMIT_ENABLED"],
@@ -50,12 +108,13 @@ def install(app: Flask) -> Limiter:
 
     origins = cfg["CORS_ORIGINS"]
     if origins:
+        anywhere = "*" in origins
         CORS(
             app,
-            origins=origins,
+            origins="*" if anywhere else [origin_pattern(o) for o in origins],
             # Credentials only with an explicit origin list: never "*" with credentials.
-            supports_credentials=cfg["CORS_CREDENTIALS"] and "*" not in origins,
-            send_wildcard="*" in origins,
+            supports_credentials=cfg["CORS_CREDENTIALS"] and not anywhere,
+            send_wildcard=anywhere,
             expose_headers=list(EXPOSED_HEADERS),
             max_age=600,
         )

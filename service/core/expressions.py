@@ -128,6 +128,8 @@ def parse(text: str, limits: Limits = Limits()) -> ast.Expression:
         raise ExpressionError(f"is {len(text)} characters long; max_expression_length={limits.max_expression_length}")
     if "\n" in text or "\r" in text:
         raise ExpressionError("must be a single line")
+    if "#" in text:
+        raise ExpressionError("comments ('#') are not allowed", text.index("#") + 1)
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as e:

@@ -22,6 +22,10 @@ class Limits:
     max_hessian_entries: int = 1_000_000  # vectors × outputs × inputs² when order = 2
     max_query_points: int = 1_000  # x values on GET .../evaluate (URLs stay short)
     max_body_bytes: int = 32 * 1024 * 1024  # request body (413 above it)
+    # Counted on the raw body before it is parsed: the largest request within the other caps
+    # (10,000 vectors; 2,000,000 numbers) fits, a body of millions of tiny arrays does not.
+    max_body_containers: int = 20_000  # arrays and objects in one JSON body
+    max_body_values: int = 2_100_000  # values (numbers, strings, arrays, objects) in one JSON body
     max_order: int = 2
     max_response_numbers: int = 4_000_000  # numbers in one evaluate answer (x, values, derivatives)
     max_chain_depth: int = 10_000  # layers of the scalar chain

@@ -45,7 +45,10 @@ class Param:
             raise InvalidParams("must be a number, not null", self.name)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise InvalidParams("must be a number", self.name)
-        value = float(value)
+        try:
+            value = float(value)
+        except OverflowError:  # an integer past float64
+            raise InvalidParams("must be a finite number within the float64 range", self.name) from None
         if not math.isfinite(value):
             raise InvalidParams("must be a finite number", self.name)
         if self.minimum is not None:
@@ -119,7 +122,8 @@ class Activation:
         for name in given:
             if name not in known:
                 hint = f"known: {', '.join(sorted(known))}" if known else "this activation takes no parameters"
-                raise InvalidParams(f"unknown parameter '{name}' for {self.name} ({hint})", name)
+                shown = name if len(str(name)) <= 64 else f"{str(name)[:64]}…"
+                raise InvalidParams(f"unknown parameter '{shown}' for {self.name} ({hint})", shown)
         bound = {p.name: p.check(given[p.name]) if p.name in given else p.default for p in self.params}
         self.constraints(bound)
         return bound
@@ -165,8 +169,9 @@ class Registry:
         try:
             return self.entries[self._lookup[self._key(name)]]
         except (KeyError, AttributeError):
+            shown = name if len(str(name)) <= 64 else f"{str(name)[:64]}…"
             raise UnknownActivation(
-                f"unknown activation '{name}'; GET /v1/activations lists the catalog", "activation"
+                f"unknown activation '{shown}'; GET /v1/activations lists the catalog", "activation"
             ) from None
 
     def __iter__(self):

@@ -1,19 +1,28 @@
 """Quiz questions whose answers come from the compute core, with stateless signed ids.
 
-A question id is ``q1.<payload>.<signature>``: the payload names the generator and its
-parameters (base64url JSON), the signature is an HMAC-SHA256 of it with the service's quiz
-secret. Grading decodes the id, checks the signature and recomputes the answer, so any worker
-on any replica that shares the secret can grade any question, and a client cannot make up a
-question (or an answer key) the service did not issue.
+A question id is ``q2.<payload>.<signature>``: the payload names the generator, its
+parameters and when the id expires (base64url JSON), the signature is an HMAC-SHA256 of it
+with the service's quiz secret. Grading decodes the id, checks the signature and the expiry
+and recomputes the answer, so any worker on any replica that shares the secret can grade any
+question, and a client cannot make up a question (or an answer key) the service did not issue.
+
+What a quiz bot and an LMS need, and what this gives them: ids expire (``ttl`` seconds,
+rounded up to the hour so that the same request within the hour gives the same ids); a
+per-deployment secret (required outside development, see ``service.config``); and the
+expected answer only when the answer was right or the grader asks for it (``reveal``), so a
+wrong attempt does not hand out the key. Grading is a stateless check, not a record: the same
+id can be graded again, and attempts are counted by whoever asks (the bot or the LMS).
 """
 
 from __future__ import annotations
 
 import base64
+import datetime
 import hashlib
 import hmac
 import math
 import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -24,7 +33,8 @@ from . import facts
 
 NUMERIC, MULTIPLE_CHOICE, TRUE_FALSE = "numeric", "multiple_choice", "true_false"
 DIFFICULTIES = ("easy", "medium", "hard")
-VERSION = "q1"
+VERSION = "q2"
+HOUR = 3600
 
 
 class QuizError(InvalidInput):
@@ -367,32 +377,44 @@ def _unb64(text: str) -> bytes:
 class Quiz:
     """Generates and grades questions; ``secret`` signs the ids (share it across replicas)."""
 
-    def __init__(self, secret: str | bytes):
+    def __init__(self, secret: str | bytes, ttl: int = 7 * 24 * HOUR, clock: Callable[[], float] = time.time):
         self._key = secret.encode() if isinstance(secret, str) else secret
+        self.ttl, self._clock = ttl, clock
 
     def _sign(self, payload: str) -> str:
         return _b64(hmac.new(self._key, payload.encode(), hashlib.sha256).digest()[:18])
 
-    def make(self, generator: str, difficulty: str, params: dict) -> Question:
+    def _expiry(self) -> int:
+        """When ids issued now expire (0: never), rounded up to the hour."""
+        return 0 if self.ttl <= 0 else -(-int(self._clock() + self.ttl) // HOUR) * HOUR
+
+    def make(self, generator: str, difficulty: str, params: dict, expires: int | None = None) -> Question:
         g = GENERATORS[generator]
-        payload = _b64(orjson.dumps([generator, difficulty, params], option=orjson.OPT_SORT_KEYS))
+        expires = self._expiry() if expires is None else expires
+        payload = _b64(orjson.dumps([generator, difficulty, params, expires], option=orjson.OPT_SORT_KEYS))
         qid = f"{VERSION}.{payload}.{self._sign(payload)}"
         built = g.build(params)
         return Question(id=qid, generator=generator, type=g.type, topic=g.topic, difficulty=difficulty, **built)
 
     def question(self, qid: str) -> Question:
-        """Decode and verify an id (QuizError on anything forged, tampered or malformed)."""
-        if not isinstance(qid, str) or len(qid) > 2000:
-            raise QuizError("Not a question id.", "id")
+        """Decode and verify an id (QuizError on anything forged, tampered, expired or malformed)."""
+        if not isinstance(qid, str) or len(qid) > 2000 or not qid.isascii():
+            raise QuizError("Not a question id of this service (expected q2.<payload>.<signature>).", "id")
         parts = qid.split(".")
         if len(parts) != 3 or parts[0] != VERSION:
-            raise QuizError("Not a question id of this service (expected q1.<payload>.<signature>).", "id")
+            raise QuizError("Not a question id of this service (expected q2.<payload>.<signature>).", "id")
         _, payload, signature = parts
-        if not hmac.compare_digest(self._sign(payload), signature):
+        if not hmac.compare_digest(self._sign(payload).encode(), signature.encode()):
             raise QuizError("The id's signature does not match: it was altered or not issued by this service.", "id")
         try:
-            generator, difficulty, params = orjson.loads(_unb64(payload))
-            return self.make(generator, difficulty, params)
+            generator, difficulty, params, expires = orjson.loads(_unb64(payload))
+        except Exception:  # signed, but not a payload this version writes
+            raise QuizError("This question can no longer be rebuilt by this version of the service.", "id") from None
+        if expires and self._clock() > expires:
+            when = datetime.datetime.fromtimestamp(expires, datetime.UTC).isoformat(timespec="minutes")
+            raise QuizError(f"This question id expired at {when}; ask for a new question.", "id")
+        try:
+            return self.make(generator, difficulty, params, expires)
         except Exception:  # a signed payload we cannot rebuild (an older generator version)
             raise QuizError("This question can no longer be rebuilt by this version of the service.", "id") from None
 
@@ -416,10 +438,11 @@ class Quiz:
             out.append(q)
         return out
 
-    def grade(self, qid: str, answer) -> dict:
+    def grade(self, qid: str, answer, reveal: bool = False) -> dict:
+        """Grade one answer; ``expected`` and ``explanation`` only when right or ``reveal``."""
         q = self.question(qid)
         if q.type == NUMERIC:
-            if isinstance(answer, bool) or not isinstance(answer, (int, float)) or not math.isfinite(answer):
+            if isinstance(answer, bool) or not isinstance(answer, (int, float)) or not _finite(answer):
                 raise QuizError("This is a numeric question: answer with a finite number.", "answer")
             correct = abs(float(answer) - q.answer) <= q.tolerance
         elif q.type == MULTIPLE_CHOICE:
@@ -436,12 +459,21 @@ class Quiz:
             if not isinstance(answer, bool):
                 raise QuizError("This is a true/false question: answer with true or false.", "answer")
             correct = answer == q.answer
+        shown = bool(correct) or reveal
         return {
             "id": q.id,
             "type": q.type,
             "correct": bool(correct),
             "answer": answer,
-            "expected": q.answer,
+            "revealed": shown,
+            "expected": q.answer if shown else None,
             "tolerance": q.tolerance,
-            "explanation": q.explanation,
+            "explanation": q.explanation if shown else None,
         }
+
+
+def _finite(value) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an integer past float64
+        return False

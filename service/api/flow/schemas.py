@@ -32,8 +32,10 @@ class FlowRequestSchema(ma.Schema):
     init_std = ma.fields.Float(
         load_default=0.01,
         allow_nan=False,
-        validate=ma.validate.Range(min=0, max=1e3, min_inclusive=False),
-        metadata={"description": "standard deviation for init 'normal' (ignored by the other schemes)"},
+        validate=ma.validate.Range(min=0, max=1e3),
+        metadata={
+            "description": "standard deviation for init 'normal' (ignored by the other schemes; 0: all weights 0)"
+        },
     )
     bias = ma.fields.Float(
         load_default=0.0,
@@ -51,15 +53,19 @@ class FlowRequestSchema(ma.Schema):
 
 
 class FlowLayerSchema(ma.Schema):
+    """One hidden layer; a statistic that overflows the dtype is null."""
+
     layer = ma.fields.Integer(metadata={"description": "1 = nearest the input"})
-    activation_mean = ma.fields.Float()
-    activation_std = ma.fields.Float()
+    activation_mean = ma.fields.Float(allow_none=True)
+    activation_std = ma.fields.Float(allow_none=True)
     dead_fraction = ma.fields.Float(
-        metadata={"description": "units whose output and derivative are 0 for the whole batch"}
+        allow_none=True, metadata={"description": "units whose output and derivative are 0 for the whole batch"}
     )
-    saturated_fraction = ma.fields.Float(metadata={"description": "(sample, unit) pairs with |f′| < 1e-3"})
-    grad_norm = ma.fields.Float(metadata={"description": "‖∂loss/∂W_l‖ (Frobenius)"})
-    grad_norm_activations = ma.fields.Float(metadata={"description": "‖∂loss/∂h_l‖ (Frobenius)"})
+    saturated_fraction = ma.fields.Float(
+        allow_none=True, metadata={"description": "(sample, unit) pairs with |f′| < 1e-3"}
+    )
+    grad_norm = ma.fields.Float(allow_none=True, metadata={"description": "‖∂loss/∂W_l‖ (Frobenius)"})
+    grad_norm_activations = ma.fields.Float(allow_none=True, metadata={"description": "‖∂loss/∂h_l‖ (Frobenius)"})
 
 
 class FlowResponseSchema(ma.Schema):
@@ -72,7 +78,9 @@ class FlowResponseSchema(ma.Schema):
     bias = ma.fields.Float()
     seed = ma.fields.Integer()
     dtype = ma.fields.String()
-    loss = ma.fields.Float()
+    loss = ma.fields.Float(
+        allow_none=True, metadata={"description": "the squared-error loss; null when it overflows the dtype"}
+    )
     layers = ma.fields.List(ma.fields.Nested(FlowLayerSchema))
     gradient_ratio = ma.fields.Float(
         allow_none=True, metadata={"description": "first layer's grad_norm over the last's (null when the last is 0)"}

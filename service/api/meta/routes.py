@@ -26,6 +26,12 @@ class LimitsSchema(ma.Schema):
     max_hessian_entries = ma.fields.Integer(metadata={"description": "vectors × outputs × inputs² when order = 2"})
     max_query_points = ma.fields.Integer(metadata={"description": "points in x on GET …/evaluate"})
     max_body_bytes = ma.fields.Integer(metadata={"description": "request body size (413 above)"})
+    max_body_containers = ma.fields.Integer(
+        metadata={"description": "arrays and objects in one JSON body (checked before parsing)"}
+    )
+    max_body_values = ma.fields.Integer(
+        metadata={"description": "values in one JSON body, counted by separators before parsing"}
+    )
     max_order = ma.fields.Integer(metadata={"description": "highest derivative order"})
     max_response_numbers = ma.fields.Integer(
         metadata={"description": "numbers in one evaluate answer (x, values, derivatives, Jacobians, Hessians)"}
@@ -95,8 +101,10 @@ def readyz():
 @files.route("/openapi.yaml")
 def openapi_yaml():
     """The OpenAPI document as YAML (the same as openapi.json and the committed openapi.yaml)."""
-    api = current_app.extensions["actfn_api"]
-    return Response(api.spec.to_yaml(), mimetype="application/yaml")
+    text = current_app.extensions.get("actfn_spec_yaml")
+    if text is None:  # the spec does not change while the app runs: render it once
+        text = current_app.extensions["actfn_spec_yaml"] = current_app.extensions["actfn_api"].spec.to_yaml()
+    return Response(text, mimetype="application/yaml")
 
 
 @files.route("/docs/assets/<path:filename>")

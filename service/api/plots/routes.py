@@ -6,8 +6,10 @@ before drawing, so a matching If-None-Match answers 304 without rendering)."""
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 
+import numpy as np
 import orjson
 from flask import current_app, request
 
@@ -18,6 +20,7 @@ from ..blueprint import BODY_ERRORS, Blueprint
 from ..fields import BoundActivation
 from .schemas import ChainPlotQuerySchema, EntryPlotQuerySchema, MultiPlotQuerySchema, PlotBodySchema
 
+log = logging.getLogger("actfn.plots")
 blp = Blueprint("plots", __name__, url_prefix="/v1", description="Pictures (SVG or PNG)")
 RENDERER_VERSION = "1"  # bump when the drawing changes: old ETags stop matching
 
@@ -70,10 +73,20 @@ def _picture(kind: str, curves: list[BoundActivation], options: dict, render):
     if request.if_none_match.contains(etag):
         response = current_app.response_class(status=304)
     else:
-        response = current_app.response_class(render(), content_type=plotting.FORMATS[options["format"]])
+        response = current_app.response_class(_drawn(render), content_type=plotting.FORMATS[options["format"]])
     response.set_etag(etag)
     response.headers["Cache-Control"] = f"public, max-age={max_age}"
     return response
+
+
+def _drawn(render) -> bytes:
+    """The picture's bytes; values matplotlib cannot lay out are the request's problem (422),
+    said plainly, not a 500."""
+    try:
+        return render()
+    except (ValueError, OverflowError, np.linalg.LinAlgError) as e:
+        log.warning("picture not drawable: %s", e)
+        raise InvalidInput(f"these values cannot be drawn ({type(e).__name__}); narrow xmin/xmax", "xmin") from None
 
 
 def _curves(kind: str, bounds: list[BoundActivation], options: dict, title: str | None = None):

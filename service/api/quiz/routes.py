@@ -50,8 +50,10 @@ def questions(query):
 @blp.errors(*BODY_ERRORS)
 def grade(body):
     """Grade one answer. Stateless: the signed id carries the question, so any worker of any
-    replica grades it; an altered id is refused (422)."""
-    return _quiz().grade(body["id"], body["answer"])
+    replica grades it; an altered or expired id is refused (422). `expected` and
+    `explanation` come back when the answer is right or `reveal` is true, so a wrong attempt
+    does not give the answer away."""
+    return _quiz().grade(body["id"], body["answer"], reveal=body["reveal"])
 
 
 @blp.route("/export")

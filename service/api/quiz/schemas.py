@@ -68,7 +68,9 @@ class QuizSchema(ma.Schema):
 
 
 class GradeRequestSchema(ma.Schema):
-    id = ma.fields.String(required=True, metadata={"description": "a question id from /v1/quiz/questions"})
+    id = ma.fields.String(
+        required=True, metadata={"description": "a question id from /v1/quiz/questions (ids expire; see README)"}
+    )
     answer = ma.fields.Raw(
         required=True,
         allow_none=False,
@@ -77,6 +79,10 @@ class GradeRequestSchema(ma.Schema):
             **_ANSWER_DOC,
         },
     )
+    reveal = StrictBoolean(
+        load_default=False,
+        metadata={"description": "return the expected answer and explanation even when the answer is wrong"},
+    )
 
 
 class GradeSchema(ma.Schema):
@@ -84,6 +90,9 @@ class GradeSchema(ma.Schema):
     type = ma.fields.String()
     correct = ma.fields.Boolean()
     answer = ma.fields.Raw(metadata={"description": "the answer as graded", **_ANSWER_DOC})
-    expected = ma.fields.Raw(metadata=_ANSWER_DOC)
+    revealed = ma.fields.Boolean(metadata={"description": "whether expected and explanation are given"})
+    expected = ma.fields.Raw(
+        allow_none=True, metadata={"description": "the right answer (null unless correct or reveal)", **_ANSWER_DOC}
+    )
     tolerance = ma.fields.Float(allow_none=True)
-    explanation = ma.fields.String()
+    explanation = ma.fields.String(allow_none=True, metadata={"description": "null unless correct or reveal"})

@@ -1,0 +1,376 @@
+"""What gunicorn runs besides the app: JSON logs, worker classes that answer protocol errors
+as problem+json, a liveness responder in the master, memory-budget recycling and compaction
+of dead workers' metrics. Used by ``gunicorn.conf.py``; imports neither Flask nor JAX (the
+master must never load XLA).
+
+- Protocol errors gunicorn answers itself (a malformed request line, a bad Content-Length,
+  414, 431, a request head that does not arrive in time) are problem+json like every other
+  error, and never take the worker down: the access logger cannot raise.
+- A sync worker reads the request within ``ACTFN_REQUEST_READ_TIMEOUT`` seconds (head and
+  body together, 408 otherwise), so a slow client holds a worker for at most that long; the
+  shipped deployments also put nginx in front, which buffers whole requests.
+- On SIGTERM a worker closes its listening sockets at once, so new connections are refused
+  (a load balancer retries elsewhere) instead of queueing behind a worker that is leaving.
+- After each request a worker whose resident memory is above ``ACTFN_WORKER_MEMORY_MB``
+  finishes and is replaced by a fresh one (gunicorn's own graceful restart).
+- ``ACTFN_HEALTH_BIND`` starts a tiny HTTP responder in the master: ``GET /healthz`` answers
+  while every worker is busy (a liveness probe must not time out behind long requests).
+"""
+
+from __future__ import annotations
+
+import datetime
+import errno
+import glob
+import http.server
+import json
+import logging
+import os
+import socket
+import threading
+import time
+
+from gunicorn import glogging, util
+from gunicorn.workers import base, sync
+
+try:  # gthread is there on every platform gunicorn supports; guard the import all the same
+    from gunicorn.workers.gthread import ThreadWorker as _ThreadWorker
+except ImportError:  # pragma: no cover
+    _ThreadWorker = None
+
+PROBLEM = "application/problem+json"
+REASONS = {
+    400: "Bad Request",
+    403: "Forbidden",
+    408: "Request Timeout",
+    413: "Content Too Large",
+    414: "URI Too Long",
+    417: "Expectation Failed",
+    431: "Request Header Fields Too Large",
+    500: "Internal Server Error",
+    501: "Not Implemented",
+}
+SLUGS = {
+    400: "malformed-request",
+    408: "request-timeout",
+    413: "body-too-large",
+    414: "uri-too-long",
+    431: "headers-too-large",
+    501: "not-implemented",
+}
+
+
+def _env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name, "")
+    return float(raw) if raw.strip() else default
+
+
+# ----- logs ---------------------------------------------------------------------------
+
+
+def _status(resp) -> int | None:
+    """The status code from whatever gunicorn hands the logger (on its error path the
+    response has only a ``status`` string)."""
+    code = getattr(resp, "status_code", None)
+    if isinstance(code, int):
+        return code
+    try:
+        return int(str(getattr(resp, "status", "") or "").split()[0])
+    except (ValueError, IndexError):
+        return None
+
+
+class JsonLogger(glogging.Logger):
+    """gunicorn's logger writing JSON lines (``ACTFN_LOG_FORMAT=text`` keeps gunicorn's own).
+    Logging never raises: a request gunicorn refuses must not take the worker down."""
+
+    def setup(self, cfg):
+        super().setup(cfg)
+        if os.environ.get("ACTFN_LOG_FORMAT", "json") == "json":
+            for handler in self.error_log.handlers:
+                handler.setFormatter(ErrorFormatter())
+
+    def access(self, resp, req, environ, request_time):
+        try:
+            if not self.access_log_enabled or os.environ.get("ACTFN_LOG_FORMAT", "json") != "json":
+                return super().access(resp, req, environ, request_time)
+            headers = {str(k).lower(): v for k, v in (getattr(resp, "headers", None) or [])}
+            record = {
+                "ts": datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds"),
+                "level": "info",
+                "logger": "gunicorn.access",
+                "request_id": headers.get("x-request-id"),
+                "remote": environ.get("REMOTE_ADDR"),
+                "method": environ.get("REQUEST_METHOD"),
+                "path": (environ.get("PATH_INFO") or "")[:2048],
+                "query": (environ.get("QUERY_STRING") or "")[:2048] or None,
+                "status": _status(resp),
+                "bytes": getattr(resp, "sent", None),
+                "duration_ms": round(request_time.total_seconds() * 1000, 3),
+                "user_agent": (environ.get("HTTP_USER_AGENT") or "")[:512] or None,
+                "pid": os.getpid(),
+            }
+            self.access_log.info(json.dumps(record, ensure_ascii=False, default=str))
+        except Exception:  # noqa: BLE001 (a log line is never worth a worker)
+            self.error_log.debug("access log line failed", exc_info=True)
+
+
+class ErrorFormatter(logging.Formatter):
+    def format(self, record):
+        out = {
+            "ts": datetime.datetime.fromtimestamp(record.created, datetime.UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+            "pid": record.process,
+        }
+        if record.exc_info:
+            out["exception"] = self.formatException(record.exc_info)
+        return json.dumps(out, ensure_ascii=False)
+
+
+# ----- workers ------------------------------------------------------------------------
+
+
+def problem_bytes(status: int, detail: str) -> bytes:
+    """A complete HTTP/1.1 problem+json response that closes the connection."""
+    body = json.dumps(
+        {
+            "type": f"/problems/{SLUGS.get(status, 'error')}",
+            "title": REASONS.get(status, "Error"),
+            "status": status,
+            "detail": detail[:500],
+        }
+    ).encode()
+    head = (
+        f"HTTP/1.1 {status} {REASONS.get(status, 'Error')}\r\nConnection: close\r\n"
+        f"Content-Type: {PROBLEM}\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    return head.encode("latin-1") + body
+
+
+def write_problem(sock, status_int: int, reason: str, mesg: str) -> None:
+    """gunicorn's ``util.write_error``, writing problem+json instead of an HTML page."""
+    detail = mesg or reason
+    if status_int >= 500 and status_int != 501:
+        detail = "The server failed to answer this request; it has been logged."
+    _send(sock, problem_bytes(status_int, detail))
+
+
+class _Errors:
+    """Protocol errors as problem+json; listeners closed at once on SIGTERM."""
+
+    def handle_error(self, req, client, addr, exc):
+        if isinstance(exc, ReadTimeout):
+            self.log.info("request from %s not read within %s s", (addr or ("",))[0], READ_TIMEOUT)
+            _send(client, problem_bytes(408, f"the request was not received within {READ_TIMEOUT:g} s"))
+            return
+        # gunicorn decides the status and logs it; the response it writes is problem+json
+        # (util.write_error is replaced in worker processes, below).
+        try:
+            super().handle_error(req, client, addr, exc)
+        except Exception:  # noqa: BLE001 (answering an error must not end the worker)
+            self.log.debug("error response failed", exc_info=True)
+
+    def init_process(self):
+        util.write_error = write_problem
+        super().init_process()
+
+    def handle_exit(self, sig, frame):
+        # Refuse new connections now: in-flight requests finish, nothing new queues here.
+        for listener in getattr(self, "sockets", ()):
+            try:
+                listener.close()
+            except OSError:
+                pass
+        super().handle_exit(sig, frame)
+
+
+def _send(sock, data: bytes) -> None:
+    try:
+        util.write_nonblock(sock, data)
+    except Exception:  # noqa: BLE001 (the client may be gone)
+        pass
+
+
+READ_TIMEOUT = _env_float("ACTFN_REQUEST_READ_TIMEOUT", 20.0)
+
+
+class ReadTimeout(Exception):
+    """The request did not arrive within ACTFN_REQUEST_READ_TIMEOUT (answered 408). Not an
+    OSError, so that gunicorn and werkzeug pass it on instead of treating it as a hang-up."""
+
+
+class DeadlineSocket:
+    """A client socket whose reads share one deadline: the whole request (head and body)
+    must arrive within ``seconds`` of the connection being accepted."""
+
+    def __init__(self, sock: socket.socket, seconds: float):
+        self._sock, self._deadline = sock, time.monotonic() + seconds
+
+    def settimeout(self, value) -> None:
+        # Only gunicorn's close_graceful sets a timeout: the request is over, reads are free.
+        self._deadline = None
+        self._sock.settimeout(value)
+
+    def recv(self, size: int, *args) -> bytes:
+        if self._deadline is None:
+            return self._sock.recv(size, *args)
+        left = self._deadline - time.monotonic()
+        if left <= 0:
+            raise ReadTimeout(f"the request was not received within {READ_TIMEOUT:g} s")
+        self._sock.settimeout(left)
+        try:
+            return self._sock.recv(size, *args)
+        except TimeoutError:
+            raise ReadTimeout(f"the request was not received within {READ_TIMEOUT:g} s") from None
+        finally:
+            self._sock.settimeout(None)
+
+    def __getattr__(self, name):
+        return getattr(self._sock, name)
+
+
+class SyncWorker(_Errors, sync.SyncWorker):
+    """gunicorn's sync worker with problem+json protocol errors and a request read deadline."""
+
+    def handle(self, listener, client, addr):
+        if READ_TIMEOUT > 0 and not self.cfg.is_ssl:
+            client = DeadlineSocket(client, READ_TIMEOUT)
+        super().handle(listener, client, addr)
+
+    def handle_request(self, listener, req, client, addr):
+        # Responses go to the real socket; only reads carry the deadline.
+        return super().handle_request(listener, req, getattr(client, "_sock", client), addr)
+
+
+if _ThreadWorker is not None:
+
+    class ThreadWorker(_Errors, _ThreadWorker):
+        """gunicorn's gthread worker with problem+json protocol errors."""
+
+
+def worker_class(threads: int) -> str:
+    return "service.serving.SyncWorker" if threads == 1 else "service.serving.ThreadWorker"
+
+
+# ----- memory budget ------------------------------------------------------------------
+
+MEMORY_BUDGET_MB = _env_float("ACTFN_WORKER_MEMORY_MB", 1024.0)
+
+
+def rss_mb(pid: int | str = "self") -> float:
+    """Resident memory of a process (Linux /proc; 0 where unavailable)."""
+    try:
+        with open(f"/proc/{pid}/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+def recycle_over_budget(worker: base.Worker) -> bool:
+    """After a request: past the budget, finish and let the master start a fresh worker."""
+    if MEMORY_BUDGET_MB <= 0 or not worker.alive:
+        return False
+    used = rss_mb()
+    if used <= MEMORY_BUDGET_MB:
+        return False
+    worker.log.info(
+        "worker %s uses %.0f MB, over ACTFN_WORKER_MEMORY_MB=%.0f: restarting after this request",
+        worker.pid,
+        used,
+        MEMORY_BUDGET_MB,
+    )
+    worker.alive = False
+    return True
+
+
+# ----- liveness in the master ---------------------------------------------------------
+
+
+class _Health(http.server.BaseHTTPRequestHandler):
+    arbiter = None
+    server_version = "actfn-health"
+    sys_version = ""
+
+    def do_GET(self):  # noqa: N802 (http.server's naming)
+        if self.path.split("?")[0] not in ("/healthz", "/livez"):
+            return self._answer(404, {"type": "/problems/not-found", "title": "Not found", "status": 404})
+        workers = len(getattr(self.arbiter, "WORKERS", {}) or {})
+        if workers == 0:
+            body = {"type": "/problems/unavailable", "title": "Service unavailable", "status": 503}
+            return self._answer(503, {**body, "detail": "no worker is running"})
+        return self._answer(200, {"status": "ok", "workers": workers})
+
+    def _answer(self, status: int, body: dict) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json" if status == 200 else PROBLEM)
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, format, *args):  # probes every few seconds: not worth a log line
+        pass
+
+
+class HealthServer(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    timeout = 5
+
+
+_health: HealthServer | None = None
+
+
+def start_health(arbiter, bind: str) -> None:
+    """Serve GET /healthz from the master on ``host:port`` (a daemon thread)."""
+    global _health
+    host, _, port = bind.rpartition(":")
+    handler = type("Health", (_Health,), {"arbiter": arbiter})
+    _health = HealthServer((host.strip("[]") or "0.0.0.0", int(port)), handler)
+    threading.Thread(target=_health.serve_forever, name="actfn-health", daemon=True).start()
+    arbiter.log.info("liveness on http://%s/healthz (master)", bind)
+
+
+def close_health_in_worker() -> None:
+    """A forked worker holds a copy of the master's health socket: close it."""
+    if _health is not None:
+        try:
+            _health.socket.close()
+        except OSError:
+            pass
+
+
+# ----- metrics ------------------------------------------------------------------------
+
+
+def compact_dead_worker_metrics(directory: str, pid: int) -> None:
+    """Fold a dead worker's counter and histogram files into one archive file per kind, so
+    /metrics reads a bounded number of files however many workers have come and gone.
+    (Gauges of dead workers are dropped by prometheus_client's mark_process_dead.)"""
+    from prometheus_client import multiprocess
+    from prometheus_client.mmap_dict import MmapedDict
+
+    multiprocess.mark_process_dead(pid, directory)
+    for kind in ("counter", "histogram", "summary"):
+        dead = os.path.join(directory, f"{kind}_{pid}.db")
+        if not os.path.exists(dead):
+            continue
+        archive = MmapedDict(os.path.join(directory, f"{kind}_archive.db"))
+        try:
+            for key, value, timestamp, _ in MmapedDict.read_all_values_from_file(dead):
+                old, _ = archive.read_value(key)
+                archive.write_value(key, old + value, timestamp)
+        finally:
+            archive.close()
+        try:
+            os.remove(dead)
+        except OSError as e:
+            if e.errno != errno.ENOENT:
+                raise
+
+
+def clear_metrics(directory: str) -> None:
+    for path in glob.glob(os.path.join(directory, "*.db")):
+        os.remove(path)
