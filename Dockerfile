@@ -1,5 +1,6 @@
 # actfn: gunicorn + Flask + JAX (CPU build). Build: docker build -t actfn .
-# Run: docker run --rm -p 8000:8000 actfn   (then curl localhost:8000/readyz)
+# Run: docker run --rm -p 8000:8000 -e ACTFN_QUIZ_SECRET=$(openssl rand -hex 32) actfn
+# (then curl localhost:8000/readyz). In production put nginx in front: docker-compose.yml.
 
 # ---- build stage: wheels installed into a virtual environment -------------------------
 FROM python:3.11.7-slim-bookworm AS build
@@ -14,7 +15,9 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     MPLCONFIGDIR=/tmp/matplotlib \
-    ACTFN_BIND=0.0.0.0:8000
+    ACTFN_ENV=production \
+    ACTFN_BIND=0.0.0.0:8000 \
+    ACTFN_HEALTH_BIND=0.0.0.0:8081
 RUN groupadd --system --gid 10001 actfn \
     && useradd --system --uid 10001 --gid actfn --home-dir /app --shell /usr/sbin/nologin actfn
 COPY --from=build /opt/venv /opt/venv
@@ -23,7 +26,8 @@ COPY --chown=actfn:actfn gunicorn.conf.py ./
 COPY --chown=actfn:actfn service ./service
 # Numeric, so Kubernetes' runAsNonRoot can verify it (deploy/k8s/deployment.yaml).
 USER 10001:10001
-EXPOSE 8000
+# 8000: the API (gunicorn); 8081: liveness from gunicorn's master (ACTFN_HEALTH_BIND).
+EXPOSE 8000 8081
 # gunicorn stops gracefully on SIGTERM (in-flight requests finish within graceful_timeout).
 STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=15s --timeout=3s --start-period=30s --retries=3 \

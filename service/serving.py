@@ -31,6 +31,7 @@ import threading
 import time
 
 from gunicorn import glogging, util
+from gunicorn.http.errors import ParseException as BodyParseError  # noqa: F401 (the app maps it to 400)
 from gunicorn.workers import base, sync
 
 try:  # gthread is there on every platform gunicorn supports; guard the import all the same

@@ -42,36 +42,75 @@ def _gunicorn_conf() -> dict:
     return namespace
 
 
-def test_deployment_probes_port_and_security():
+def _containers(deployment: dict) -> dict[str, dict]:
+    return {c["name"]: c for c in deployment["spec"]["template"]["spec"]["containers"]}
+
+
+def _env(container: dict) -> dict[str, str]:
+    return {e["name"]: e.get("value") for e in container["env"]}
+
+
+def test_deployment_probes_ports_and_security():
     docs = _docs()
     deployment = docs[("Deployment", "actfn")]
     pod = deployment["spec"]["template"]["spec"]
-    (container,) = pod["containers"]
-    exposed = int(re.search(r"^EXPOSE (\d+)", _dockerfile(), re.M).group(1))
-    (port,) = container["ports"]
-    assert port["containerPort"] == exposed == 8000
-    assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
-    assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
-    assert container["startupProbe"]["httpGet"]["path"] == "/readyz"
+    containers = _containers(deployment)
+    app, nginx = containers["actfn"], containers["nginx"]
+    env = _env(app)
+    exposed = [int(p) for p in re.search(r"^EXPOSE ([\d ]+)$", _dockerfile(), re.M).group(1).split()]
+    app_ports = {p["name"]: p["containerPort"] for p in app["ports"]}
+    assert app_ports == {"app": 8000, "health": 8081} and sorted(app_ports.values()) == exposed
+    # gunicorn listens on loopback only: nginx is the way in, and the one proxy trusted.
+    assert env["ACTFN_BIND"] == "127.0.0.1:8000" and env["ACTFN_PROXY_COUNT"] == "1"
+    assert env["ACTFN_HEALTH_BIND"].endswith(":8081")
+    nginx_env = _env(nginx)
+    assert nginx_env["ACTFN_UPSTREAM"] == "127.0.0.1:8000" and nginx_env["ACTFN_HEALTH_UPSTREAM"] == "127.0.0.1:8081"
+    (http,) = nginx["ports"]
+    assert (http["name"], http["containerPort"], nginx_env["NGINX_PORT"]) == ("http", 8080, "8080")
+    # Readiness goes through nginx to a worker; liveness asks gunicorn's master, which answers
+    # while every worker is busy.
+    assert app["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": 8080}
+    assert app["startupProbe"]["httpGet"] == {"path": "/readyz", "port": 8080}
+    assert app["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "health"}
     # Non-root, and the same user the image declares.
     uid = re.search(r"^USER (\d+):(\d+)", _dockerfile(), re.M)
     assert pod["securityContext"]["runAsNonRoot"] is True
     assert str(pod["securityContext"]["runAsUser"]) == uid.group(1)
-    assert container["securityContext"]["allowPrivilegeEscalation"] is False
-    assert container["securityContext"]["capabilities"]["drop"] == ["ALL"]
-    # SIGTERM lets in-flight requests finish: the pod waits longer than gunicorn does.
+    for container in containers.values():
+        assert container["securityContext"]["allowPrivilegeEscalation"] is False
+        assert container["securityContext"]["capabilities"]["drop"] == ["ALL"]
+        assert container["securityContext"]["readOnlyRootFilesystem"] is True
+        # The endpoints controller stops routing here before SIGTERM arrives.
+        assert container["lifecycle"]["preStop"]["exec"]["command"][0] == "sleep"
+    # SIGTERM lets in-flight requests finish: the pod waits longer than preStop + gunicorn.
     conf = _gunicorn_conf()
-    assert pod["terminationGracePeriodSeconds"] > conf["graceful_timeout"]
+    pre_stop = int(app["lifecycle"]["preStop"]["exec"]["command"][1])
+    assert pod["terminationGracePeriodSeconds"] > pre_stop + conf["graceful_timeout"]
     assert conf["timeout"] > conf["graceful_timeout"] / 2
-    # Probes are answered well inside gunicorn's worker timeout.
-    assert container["livenessProbe"]["timeoutSeconds"] < conf["timeout"]
+    assert app["livenessProbe"]["timeoutSeconds"] < conf["timeout"]
     assert "STOPSIGNAL SIGTERM" in _dockerfile()
     assert (
         deployment["spec"]["selector"]["matchLabels"].items()
         <= deployment["spec"]["template"]["metadata"]["labels"].items()
     )
-    env = {e["name"] for e in container["env"]}
-    assert {"ACTFN_QUIZ_SECRET", "ACTFN_RATE_LIMIT_STORAGE"} <= env
+    assert {"ACTFN_QUIZ_SECRET", "ACTFN_RATE_LIMIT_STORAGE"} <= set(env)
+    # nginx's template comes from the kustomization's ConfigMap, as default.conf (replacing
+    # the image's own server).
+    mounts = {m["mountPath"]: m for m in nginx["volumeMounts"]}
+    assert mounts["/etc/nginx/templates/default.conf.template"]["subPath"] == "default.conf.template"
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    assert volumes[mounts["/etc/nginx/templates/default.conf.template"]["name"]]["configMap"]["name"] == "actfn-nginx"
+
+
+def test_kustomization_applies_every_manifest_and_the_nginx_template():
+    kustomization = yaml.safe_load((ROOT / "deploy" / "kustomization.yaml").read_text())
+    listed = {str((ROOT / "deploy" / r).resolve()) for r in kustomization["resources"]}
+    manifests = {str(p.resolve()) for p in K8S.glob("*.yaml") if p.name != "secret.example.yaml"}
+    assert listed == manifests  # the example secret is never applied by accident
+    (generator,) = kustomization["configMapGenerator"]
+    assert generator["name"] == "actfn-nginx"
+    key, path = generator["files"][0].split("=")
+    assert key == "default.conf.template" and (ROOT / "deploy" / path).is_file()
 
 
 def test_service_hpa_and_redis_point_at_the_right_things():
@@ -80,29 +119,38 @@ def test_service_hpa_and_redis_point_at_the_right_things():
     labels = deployment["spec"]["template"]["metadata"]["labels"]
     service = docs[("Service", "actfn")]
     assert service["spec"]["selector"].items() <= labels.items()
-    assert service["spec"]["ports"][0]["targetPort"] == "http"
+    assert service["spec"]["ports"][0]["targetPort"] == "http"  # nginx's port
     hpa = docs[("HorizontalPodAutoscaler", "actfn")]
     target = hpa["spec"]["scaleTargetRef"]
     assert (target["kind"], target["name"]) == ("Deployment", "actfn")
     assert 1 <= hpa["spec"]["minReplicas"] <= hpa["spec"]["maxReplicas"]
-    # Resource requests exist, or CPU utilisation cannot be computed.
-    assert deployment["spec"]["template"]["spec"]["containers"][0]["resources"]["requests"]["cpu"]
-    storage = next(
-        e["value"]
-        for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]
-        if e["name"] == "ACTFN_RATE_LIMIT_STORAGE"
-    )
+    pdb = docs[("PodDisruptionBudget", "actfn")]
+    assert pdb["spec"]["selector"]["matchLabels"].items() <= labels.items()
+    # Resource requests exist in every container, or CPU utilisation cannot be computed.
+    assert all(c["resources"]["requests"]["cpu"] for c in _containers(deployment).values())
+    storage = _env(_containers(deployment)["actfn"])["ACTFN_RATE_LIMIT_STORAGE"]
     host, port = re.match(r"redis://([^:/]+):(\d+)", storage).groups()
     redis_service = docs[("Service", host)]
     assert redis_service["spec"]["ports"][0]["port"] == int(port)
 
 
-def test_docker_compose_matches_the_image():
+def test_docker_compose_puts_nginx_in_front_and_requires_a_secret():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
-    actfn = compose["services"]["actfn"]
-    assert actfn["build"] == "." and actfn["ports"] == ["8000:8000"]
+    nginx, actfn = compose["services"]["nginx"], compose["services"]["actfn"]
+    assert nginx["ports"] == ["8000:8080"] and "ports" not in actfn  # only nginx is published
+    assert any(v.endswith(":/etc/nginx/templates/default.conf.template:ro") for v in nginx["volumes"])
+    assert (ROOT / nginx["volumes"][0].split(":")[0]).resolve() == (ROOT / "deploy/nginx/actfn.conf.template")
+    assert nginx["environment"]["ACTFN_UPSTREAM"] == "actfn:" + actfn["environment"]["ACTFN_BIND"].split(":")[1]
+    assert (
+        nginx["environment"]["ACTFN_HEALTH_UPSTREAM"].split(":")[1]
+        == actfn["environment"]["ACTFN_HEALTH_BIND"].split(":")[1]
+    )
+    assert actfn["build"] == "." and actfn["environment"]["ACTFN_PROXY_COUNT"] == "1"
     assert actfn["environment"]["ACTFN_RATE_LIMIT_STORAGE"] == "redis://redis:6379"
     assert "redis" in compose["services"]
+    # No public fallback: compose refuses to start without the secret.
+    assert re.fullmatch(r"\$\{ACTFN_QUIZ_SECRET:\?[^}$]+\}", actfn["environment"]["ACTFN_QUIZ_SECRET"])
+    assert "ACTFN_ENV=production" in _dockerfile()
     assert actfn["stop_signal"] == "SIGTERM"
     grace = int(actfn["stop_grace_period"].rstrip("s"))
     assert grace > _gunicorn_conf()["graceful_timeout"]

@@ -6,93 +6,11 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
-import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    def __init__(self, tmp: Path, workers: int = 2, **env):
-        self.port = _free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.log_path = tmp / "gunicorn.log"
-        self.access_path = tmp / "access.log"
-        self.metrics_dir = tmp / "metrics"
-        self.metrics_dir.mkdir()
-        self._log = open(self.log_path, "w")
-        full_env = {
-            **os.environ,
-            "ACTFN_BIND": f"127.0.0.1:{self.port}",
-            "ACTFN_WORKERS": str(workers),
-            "ACTFN_ACCESS_LOG": str(self.access_path),
-            "PROMETHEUS_MULTIPROC_DIR": str(self.metrics_dir),
-            **env,
-        }
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "service:create_app()"],
-            cwd=ROOT,
-            env=full_env,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-        )
-        self.wait_ready(workers)
-
-    def wait_ready(self, workers: int, timeout: float = 120) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(self.log_path.read_text())
-            if len(self.workers()) == workers:
-                try:
-                    if all(request(self.base + "/readyz")[0] == 200 for _ in range(2 * workers)):
-                        return
-                except OSError:
-                    pass
-            time.sleep(0.2)
-        raise RuntimeError("gunicorn did not become ready:\n" + self.log_path.read_text())
-
-    def workers(self) -> set[int]:
-        try:
-            children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text().split()
-        except OSError:
-            return set()
-        return {int(c) for c in children}
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=40)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self._log.close()
-
-
-def request(url: str, body: bytes | None = None, headers: dict | None = None, timeout: float = 60):
-    req = urllib.request.Request(url, data=body, headers=headers or {}, method="POST" if body is not None else "GET")
-    if body is not None:
-        req.add_header("Content-Type", "application/json")
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as r:
-            return r.status, dict(r.headers), r.read()
-    except urllib.error.HTTPError as e:
-        return e.code, dict(e.headers), e.read()
+from realserver import Server, request
 
 
 @pytest.fixture(scope="module")

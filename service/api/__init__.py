@@ -9,7 +9,7 @@ from werkzeug.exceptions import HTTPException
 from ..core import CoreError
 from ..core.expressions import ExpressionCache
 from ..core.programs import PROGRAMS
-from ..serving import ReadTimeout
+from ..serving import BodyParseError, ReadTimeout
 from ..teaching.quiz import Quiz
 from . import observability, problems, protection
 from .activations.routes import blp as activations_blp
@@ -64,9 +64,10 @@ def register(app: Flask) -> Api:
     app.register_blueprint(meta_files)
     app.register_error_handler(CoreError, problems.handle_core_error)
     app.register_error_handler(ReadTimeout, problems.handle_read_timeout)
+    app.register_error_handler(BodyParseError, problems.handle_body_framing)
     app.register_error_handler(Exception, problems.handle_unexpected)
     app.extensions["actfn_api"] = api
     app.extensions["actfn_expressions"] = ExpressionCache(app.config["LIMITS"].expression_cache_size)
-    PROGRAMS.resize(app.config["LIMITS"].max_compiled_programs)
+    PROGRAMS.resize(app.config["LIMITS"].max_compiled_mb)
     app.extensions["actfn_quiz"] = Quiz(app.config["QUIZ_SECRET"], ttl=app.config["QUIZ_ID_TTL"])
     return api

@@ -166,6 +166,11 @@ def handle_read_timeout(error: Exception) -> Response:
     return problem(408, str(error))
 
 
+def handle_body_framing(error: Exception) -> Response:
+    """gunicorn found the body's framing broken (a bad chunk size) while the view read it."""
+    return problem(400, f"the request body is malformed: {error}")
+
+
 def handle_unexpected(error: Exception) -> Response:
     """Anything else is a bug on our side: log it, say nothing about internals."""
     log.exception("unhandled error on %s %s", request.method, request.path)

@@ -49,8 +49,9 @@ class Limits:
     max_formula_size: int = 2_000
     # Formula size × element-wise evaluations a request needs (points, chain cells, MLP units
     # × batch × layers): bounds the run time of a large formula on many points.
-    max_formula_work: int = 2_000_000_000
-    max_compiled_programs: int = 256  # compiled programs kept per worker, of every kind (LRU)
+    max_formula_work: int = 1_000_000_000
+    # Compiled programs of every kind kept per worker (LRU), by their estimated memory.
+    max_compiled_mb: int = 128
     max_quiz_questions: int = 200  # questions per quiz request or export
     max_plot_width: int = 2_000  # pixels (also the SVG's nominal size)
     max_plot_height: int = 2_000

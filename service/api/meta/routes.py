@@ -58,8 +58,8 @@ class LimitsSchema(ma.Schema):
     max_formula_work = ma.fields.Integer(
         metadata={"description": "formula size × element-wise evaluations a request needs (bounds its run time)"}
     )
-    max_compiled_programs = ma.fields.Integer(
-        metadata={"description": "compiled programs kept per worker, of every kind (LRU)"}
+    max_compiled_mb = ma.fields.Integer(
+        metadata={"description": "estimated memory of the compiled programs kept per worker, of every kind (LRU)"}
     )
     dtypes = ma.fields.List(ma.fields.String())
     devices = ma.fields.Dict(metadata={"description": "default device, devices available, whether a GPU is present"})

@@ -1,0 +1,202 @@
+"""Real servers for the tests that attack the service as a client would: gunicorn with the
+shipped gunicorn.conf.py on loopback, optionally nginx in front with the shipped template
+(the docker-compose topology), and raw-socket and HTTP helpers."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+NGINX_TEMPLATE = ROOT / "deploy" / "nginx" / "actfn.conf.template"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def request(url: str, body: bytes | None = None, headers: dict | None = None, timeout: float = 60, method=None):
+    """(status, headers, body) of one HTTP request; HTTP errors are answers, not exceptions."""
+    req = urllib.request.Request(
+        url, data=body, headers=headers or {}, method=method or ("POST" if body is not None else "GET")
+    )
+    if body is not None and "Content-Type" not in (headers or {}):
+        req.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, dict(r.headers), r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read()
+
+
+def raw(port: int, data: bytes, timeout: float = 10) -> bytes:
+    """Send bytes on a fresh connection and read until the server closes it."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        try:
+            s.sendall(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the server answered before reading everything (a 413): read its answer
+        out = b""
+        try:
+            while chunk := s.recv(65536):
+                out += chunk
+        except (TimeoutError, ConnectionResetError):
+            pass
+    return out
+
+
+def status_of(response: bytes) -> int:
+    m = re.match(rb"HTTP/1\.[01] (\d{3})", response)
+    return int(m.group(1)) if m else 0
+
+
+def rss_mb(pid: int) -> float:
+    return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+class Server:
+    """gunicorn -c gunicorn.conf.py "service:create_app()" on a free loopback port."""
+
+    def __init__(self, tmp: Path, workers: int = 2, health: bool = False, **env):
+        tmp.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.health_port = free_port() if health else None
+        self.log_path = tmp / "gunicorn.log"
+        self.access_path = tmp / "access.log"
+        self.metrics_dir = tmp / "metrics"
+        self.metrics_dir.mkdir(exist_ok=True)
+        self._log = open(self.log_path, "w")
+        full_env = {
+            **os.environ,
+            "ACTFN_BIND": f"127.0.0.1:{self.port}",
+            "ACTFN_WORKERS": str(workers),
+            "ACTFN_ACCESS_LOG": str(self.access_path),
+            "PROMETHEUS_MULTIPROC_DIR": str(self.metrics_dir),
+            **({"ACTFN_HEALTH_BIND": f"127.0.0.1:{self.health_port}"} if health else {}),
+            **env,
+        }
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "service:create_app()"],
+            cwd=ROOT,
+            env=full_env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+        self.wait_ready(workers)
+
+    def wait_ready(self, workers: int, timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(self.log_path.read_text())
+            if len(self.workers()) == workers:
+                try:
+                    if all(request(self.base + "/readyz", timeout=10)[0] == 200 for _ in range(2 * workers)):
+                        return
+                except OSError:
+                    pass
+            time.sleep(0.2)
+        raise RuntimeError("gunicorn did not become ready:\n" + self.log_path.read_text())
+
+    def workers(self) -> set[int]:
+        try:
+            children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text().split()
+        except OSError:
+            return set()
+        return {int(c) for c in children}
+
+    def log(self) -> str:
+        self._log.flush()
+        return self.log_path.read_text()
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=45)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._log.close()
+
+
+def nginx_binary() -> str | None:
+    return shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if Path(p).exists()), None)
+
+
+def render_template(text: str, env: dict[str, str]) -> str:
+    """What the nginx image's entrypoint does: ${VAR} replaced for the variables it defines."""
+    for name, value in env.items():
+        text = text.replace("${" + name + "}", value)
+    return text
+
+
+class Nginx:
+    """nginx with the shipped template in front of a Server (the docker-compose topology)."""
+
+    def __init__(self, tmp: Path, server: Server):
+        binary = nginx_binary()
+        if binary is None:
+            raise RuntimeError("nginx is not installed")
+        self.dir = tmp / "nginx"
+        self.dir.mkdir(exist_ok=True)
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        site = render_template(
+            NGINX_TEMPLATE.read_text(),
+            {
+                "ACTFN_UPSTREAM": f"127.0.0.1:{server.port}",
+                "ACTFN_HEALTH_UPSTREAM": f"127.0.0.1:{server.health_port}",
+                "NGINX_PORT": f"127.0.0.1:{self.port}",
+            },
+        )
+        (self.dir / "site.conf").write_text(site)
+        # The main config of the official image, reduced to what a loopback test needs.
+        (self.dir / "nginx.conf").write_text(
+            f"""worker_processes 1;
+daemon off;
+pid {self.dir}/nginx.pid;
+error_log {self.dir}/error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    client_body_temp_path {self.dir}/body;
+    proxy_temp_path {self.dir}/proxy;
+    fastcgi_temp_path {self.dir}/fastcgi;
+    uwsgi_temp_path {self.dir}/uwsgi;
+    scgi_temp_path {self.dir}/scgi;
+    include {self.dir}/site.conf;
+}}
+"""
+        )
+        self.proc = subprocess.Popen(
+            [binary, "-c", str(self.dir / "nginx.conf"), "-p", str(self.dir)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                    return
+            except OSError:
+                if self.proc.poll() is not None:
+                    raise RuntimeError((self.dir / "error.log").read_text()) from None
+                time.sleep(0.1)
+        raise RuntimeError("nginx did not start")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)

@@ -1,0 +1,528 @@
+"""A hostile client against the real server: gunicorn with the shipped config on loopback
+(and nginx with the shipped template in front, as docker-compose runs it). One test per way
+in which an unauthenticated request could take the service down, reach a 500, or abuse it;
+every attack is bounded in time and count."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from realserver import Nginx, Server, nginx_binary, raw, request, rss_mb, status_of
+
+PROBLEM = "application/problem+json"
+HUGE = int("9" * 401)  # a 401-digit integer: past float64
+
+
+def _problem(response: bytes) -> dict:
+    head, _, body = response.partition(b"\r\n\r\n")
+    assert PROBLEM.encode() in head, head
+    return json.loads(body)
+
+
+def _post(base: str, path: str, body, timeout: float = 60):
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    return request(base + path, data, timeout=timeout)
+
+
+def _nest(function: str, depth: int) -> str:
+    text = "x"
+    for _ in range(depth):
+        text = f"{function}({text})"
+    return text
+
+
+@pytest.fixture(scope="module")
+def target(tmp_path_factory):
+    s = Server(
+        tmp_path_factory.mktemp("target"),
+        workers=2,
+        health=True,
+        ACTFN_REQUEST_READ_TIMEOUT="3",
+        ACTFN_RATE_LIMIT_ENABLED="0",
+    )
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="module")
+def compose(tmp_path_factory):
+    """nginx (the shipped template) in front of gunicorn, as docker-compose.yml runs them."""
+    if nginx_binary() is None:
+        pytest.skip("nginx is not installed (apt-get install nginx; `make test` installs it as root)")
+    tmp = tmp_path_factory.mktemp("compose")
+    s = Server(tmp, workers=2, health=True, ACTFN_PROXY_COUNT="1", ACTFN_RATE_LIMIT_ENABLED="0")
+    proxy = Nginx(tmp, s)
+    yield s, proxy
+    proxy.stop()
+    s.stop()
+
+
+# ----- what took the service down --------------------------------------------------------
+
+MALFORMED = [
+    ("non-numeric Content-Length", b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: x\r\n\r\n", 400),
+    (
+        "Content-Length with Transfer-Encoding",
+        b"POST /v1/evaluate HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+        400,
+    ),
+    (
+        "two Content-Lengths",
+        b"POST /v1/evaluate HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!",
+        400,
+    ),
+    ("bad chunk size", b"POST /v1/evaluate HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nab\r\n", 400),
+    ("not HTTP", b"HELLO THERE\r\n\r\n", 400),
+    ("bad version", b"GET / HTTP/9.9\r\nHost: a\r\n\r\n", 400),
+    ("request line too long", b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\nHost: a\r\n\r\n", 414),
+    ("header too long", b"GET / HTTP/1.1\r\nHost: a\r\nX-A: " + b"a" * 9000 + b"\r\n\r\n", 431),
+    (
+        "too many headers",
+        b"GET / HTTP/1.1\r\nHost: a\r\n" + b"".join(b"X-%d: a\r\n" % i for i in range(120)) + b"\r\n",
+        431,
+    ),
+    ("NUL in a header", b"GET / HTTP/1.1\r\nHost: a\r\nX-A: a\x00b\r\n\r\n", 400),
+]
+
+
+def test_malformed_requests_are_problem_json_and_no_worker_dies(target):
+    before = target.workers()
+    for _ in range(2):  # 13 such requests used to crash 13 workers
+        for name, data, expected in MALFORMED:
+            response = raw(target.port, data)
+            assert status_of(response) == expected, name
+            problem = _problem(response)
+            assert problem["status"] == expected and problem["detail"], name
+    assert target.workers() == before, "a worker died"
+    assert request(target.base + "/v1/activations/relu/evaluate?x=1")[0] == 200
+    assert "Traceback" not in target.log()
+
+
+def test_compile_bombs_and_their_cousins_are_refused_in_under_two_seconds(target):
+    before = target.workers()
+    bombs = [
+        ("/v1/evaluate", {"activation": {"expression": _nest("sinc", 20)}, "x": [1], "order": 2}),
+        ("/v1/evaluate", {"activation": {"expression": _nest("erfc", 30)}, "x": [1], "order": 1}),
+        ("/v1/evaluate", {"activation": {"expression": _nest("tanhshrink", 30)}, "x": [1], "order": 2}),
+        ("/v1/evaluate", {"activation": {"expression": _nest("elish", 30)}, "x": [1], "order": 2}),
+        ("/v1/evaluate", {"activation": {"expression": _nest("gelu", 31)}, "x": [1], "order": 2}),
+        ("/v1/chain", {"activation": {"expression": _nest("sinc", 10)}, "z": 0.5, "depth": 10}),
+        ("/v1/chain", {"activation": {"expression": _nest("mish", 30)}, "pre_activations": [0.1] * 5, "depth": 5}),
+        ("/v1/gradient-flow", {"activation": {"expression": _nest("mish", 30)}, "depth": 10, "width": 64}),
+        ("/v1/plot", {"activations": [{"expression": _nest("sinc", 20)}], "second_derivative": True}),
+        # Small formula, too much work: its size times a million points.
+        (
+            "/v1/evaluate",
+            {
+                "activation": {"expression": _nest("sinc", 6)},
+                "grid": {"start": -1, "stop": 1, "num": 10**6},
+                "order": 2,
+            },
+        ),
+    ]
+    for path, body in bombs:
+        start = time.monotonic()
+        status, headers, raw_body = _post(target.base, path, body)
+        elapsed = time.monotonic() - start
+        assert status == 422 and headers["Content-Type"] == PROBLEM, (path, raw_body[:300])
+        problem = json.loads(raw_body)
+        assert any(key.endswith("expression") for key in problem["errors"]), problem
+        assert "max_formula_size" in problem["detail"] or "max_formula_work" in problem["detail"], problem
+        assert elapsed < 2.0, (path, body, elapsed)
+    assert target.workers() == before
+    # A chain of a formula does not survey it for a bound nobody asked for.
+    start = time.monotonic()
+    status, _, raw_body = _post(
+        target.base, "/v1/chain", {"activation": {"expression": "x*sigmoid(x)"}, "z": 1, "depth": 5}
+    )
+    assert status == 200 and json.loads(raw_body)["bound"] is None and time.monotonic() - start < 5
+
+
+def _distinct_program(i: int) -> tuple[str, dict]:
+    """2,000 requests that each compile a program no other one does: formulas, sizes,
+    dtypes, orders, vector lengths, chain depths and gradient-flow shapes."""
+    dtype = ("float32", "float64")[i % 2]
+    if i % 10 == 7:
+        return "/v1/evaluate", {"activation": "softmax", "x": [[0.5] * (1 + i % 97)] * (1 + i % 5), "dtype": dtype}
+    if i % 200 == 13:  # heavy programs (~10 MB each): a few suffice to prove they are bounded too
+        return "/v1/gradient-flow", {"activation": "tanh", "depth": 1 + i // 200, "width": 8 + i // 200, "dtype": dtype}
+    if i % 10 == 3:
+        return "/v1/chain", {
+            "activation": {"expression": f"tanh({1 + i * 1e-4} * x)"},
+            "z": [0.1] * (1 + i % 20),
+            "depth": 1 + i % 64,
+        }
+    return "/v1/evaluate", {
+        "activation": {"expression": f"x * sigmoid({1 + i * 1e-4} * x) + {i}"},
+        "x": [0.5] * (1 + i % 40),
+        "order": i % 2,
+        "dtype": dtype,
+    }
+
+
+def test_memory_per_worker_stays_under_budget_through_2000_distinct_compiles(tmp_path):
+    # Recycling off: the bound must come from the program cache itself.
+    budget = 800  # MB, README "Operating"
+    s = Server(tmp_path, workers=2, ACTFN_WORKER_MEMORY_MB="0", ACTFN_RATE_LIMIT_ENABLED="0", ACTFN_ACCESS_LOG="")
+    try:
+        before = s.workers()
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            statuses = list(pool.map(lambda i: _post(s.base, *_distinct_program(i))[0], range(2000)))
+        assert statuses == [200] * 2000
+        assert s.workers() == before, "a worker was replaced"
+        used = {pid: rss_mb(pid) for pid in before}
+        assert max(used.values()) < budget, used
+        metrics = request(s.base + "/metrics")[2].decode()
+        compiled = sum(
+            float(line.split()[-1]) for line in metrics.splitlines() if line.startswith("actfn_jit_compilations_total ")
+        )
+        assert compiled >= 2000
+    finally:
+        s.stop()
+
+
+def test_a_worker_past_its_memory_budget_finishes_its_request_and_is_replaced(tmp_path):
+    s = Server(tmp_path, workers=1, ACTFN_WORKER_MEMORY_MB="50", ACTFN_RATE_LIMIT_ENABLED="0")
+    try:
+        (first,) = s.workers()
+        status, _, body = request(s.base + "/v1/activations/tanh/evaluate?x=0.5")
+        assert status == 200 and json.loads(body)["derivative"]
+        deadline = time.monotonic() + 60
+        while s.workers() in ({first}, set()) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert s.workers() and first not in s.workers()
+        s.wait_ready(1)
+        assert request(s.base + "/v1/activations/tanh/evaluate?x=0.5")[0] == 200
+        assert "over ACTFN_WORKER_MEMORY_MB=50" in s.log()
+    finally:
+        s.stop()
+
+
+def _slowloris(port: int, count: int, seconds: float) -> list[threading.Thread]:
+    """``count`` connections that send a request line, then one header every second."""
+
+    def hold():
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=seconds + 5) as s:
+                s.sendall(b"POST /v1/evaluate HTTP/1.1\r\nHost: a\r\n")
+                end = time.monotonic() + seconds
+                i = 0
+                while time.monotonic() < end:
+                    s.sendall(b"X-%d: a\r\n" % i)
+                    i += 1
+                    time.sleep(1)
+        except OSError:
+            pass  # the server closed it: what it should do
+
+    threads = [threading.Thread(target=hold, daemon=True) for _ in range(count)]
+    for t in threads:
+        t.start()
+    return threads
+
+
+def test_slow_clients_do_not_stop_service_in_the_compose_topology(compose):
+    server, proxy = compose
+    threads = _slowloris(proxy.port, 3 * len(server.workers()), seconds=8)
+    time.sleep(1.5)
+    for path, body in (("/healthz", None), ("/v1/evaluate", {"activation": "gelu", "x": [1.0]})):
+        start = time.monotonic()
+        status, _, _ = request(proxy.base + path, json.dumps(body).encode() if body else None, timeout=5)
+        assert status == 200 and time.monotonic() - start < 1.0, path
+    for t in threads:
+        t.join(timeout=30)
+
+
+def test_slow_clients_are_cut_off_by_gunicorn_itself(target):
+    before = target.workers()
+    answers = []
+
+    def slow():
+        with socket.create_connection(("127.0.0.1", target.port), timeout=15) as s:
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: a\r\n")
+            try:
+                for i in range(10):
+                    s.sendall(b"X-%d: a\r\n" % i)
+                    time.sleep(0.5)
+                answers.append(s.recv(4096))
+            except OSError:
+                answers.append(b"")
+
+    threads = [threading.Thread(target=slow) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert len(answers) == 3 and all(status_of(a) == 408 for a in answers), answers
+    assert target.workers() == before
+
+
+def test_liveness_answers_while_every_worker_is_busy(target, compose):
+    slow = {"activation": "gelu", "depth": 29, "width": 512, "batch": 256, "init": "he_normal", "dtype": "float64"}
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        busy = [pool.submit(_post, target.base, "/v1/gradient-flow", {**slow, "seed": i}) for i in range(2)]
+        time.sleep(0.5)
+        start = time.monotonic()
+        status, _, body = request(f"http://127.0.0.1:{target.health_port}/healthz", timeout=5)
+        assert status == 200 and json.loads(body)["workers"] == 2
+        assert time.monotonic() - start < 1.0
+        assert not all(f.done() for f in busy), "the slow requests finished too early to prove anything"
+        assert [f.result()[0] for f in busy] == [200, 200]
+    server, proxy = compose
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        busy = [pool.submit(_post, proxy.base, "/v1/gradient-flow", {**slow, "seed": i}) for i in range(2)]
+        time.sleep(0.5)
+        start = time.monotonic()
+        assert request(proxy.base + "/healthz", timeout=5)[0] == 200 and time.monotonic() - start < 1.0
+        assert [f.result()[0] for f in busy] == [200, 200]
+
+
+# ----- bad input that reached a 500 -----------------------------------------------------
+
+
+def test_a_401_digit_integer_is_a_422_naming_the_field(target):
+    qid = json.loads(request(target.base + "/v1/quiz/questions?count=1&seed=3&topics=derivatives")[2])["questions"][0][
+        "id"
+    ]
+    cases = [
+        (
+            "/v1/evaluate",
+            {"activation": {"name": "elu", "params": {"alpha": HUGE}}, "x": [1]},
+            "activation.params.alpha",
+        ),
+        ("/v1/evaluate", {"activation": {"expression": "a*x", "params": {"a": HUGE}}, "x": [1]}, "activation.params.a"),
+        (
+            "/v1/chain",
+            {"activation": {"name": "elu", "params": {"alpha": HUGE}}, "z": 0, "depth": 2},
+            "activation.params.alpha",
+        ),
+        ("/v1/chain", {"activation": "tanh", "z": 0, "depth": 2, "weight": HUGE}, "weight"),
+        (
+            "/v1/gradient-flow",
+            {"activation": {"expression": "a*x", "params": {"a": HUGE}}, "depth": 2, "width": 4},
+            "activation.params.a",
+        ),
+        ("/v1/gradient-flow", {"activation": "relu", "depth": 2, "width": 4, "bias": HUGE}, "bias"),
+        ("/v1/plot", {"activations": [{"name": "elu", "params": {"alpha": HUGE}}]}, "activations.0.params.alpha"),
+        ("/v1/plot", {"activations": ["relu"], "xmax": HUGE}, "xmax"),
+        ("/v1/quiz/grade", {"id": qid, "answer": HUGE}, "answer"),
+        ("/v1/evaluate", {"activation": "relu", "x": [1, HUGE]}, "x.1"),
+    ]
+    for path, body, field in cases:
+        status, headers, raw_body = _post(target.base, path, body)
+        assert status == 422 and headers["Content-Type"] == PROBLEM, (path, raw_body[:200])
+        assert field in json.loads(raw_body)["errors"], (path, raw_body[:300])
+
+
+def test_a_quiz_id_with_a_non_ascii_signature_is_a_422(target):
+    qid = json.loads(request(target.base + "/v1/quiz/questions?count=1&seed=3")[2])["questions"][0]["id"]
+    for bad in (qid[:-1] + "é", qid[:-2] + "\u2603", "q2.é.é"):
+        status, _, raw_body = _post(target.base, "/v1/quiz/grade", {"id": bad, "answer": 1})
+        assert status == 422 and "id" in json.loads(raw_body)["errors"]
+
+
+def test_pictures_of_hostile_formulas_and_huge_values(target):
+    status, _, raw_body = _post(target.base, "/v1/plot", {"activations": [{"expression": "x # $\\nope{$"}]})
+    assert status == 422 and "comments" in json.loads(raw_body)["detail"]
+    for body in (
+        {"activations": [{"expression": "exp(x)"}], "xmin": 700, "xmax": 709.7},
+        {"activations": [{"expression": "x**64"}], "xmin": 0, "xmax": 7e4},
+        {"activations": [{"expression": "x**64"}], "xmin": -1e6, "xmax": 1e6, "second_derivative": True},
+        {"activations": [{"expression": "1/x"}], "xmin": -1, "xmax": 1, "format": "png"},
+        {"activations": ["relu"], "xmin": 1, "xmax": 1 + 1e-12},
+    ):
+        status, headers, raw_body = _post(target.base, "/v1/plot", body)
+        assert status == 200 and headers["Content-Type"].startswith("image/"), (body, raw_body[:300])
+    # A formula's text is clipped in the picture: no kilobyte of arbitrary text in an image.
+    long = "x * 1." + "0" * 900
+    status, _, svg = _post(target.base, "/v1/plot", {"activations": [{"expression": long}]})
+    assert status == 200 and long.encode() not in svg and b"\xe2\x80\xa6" in svg
+
+
+def test_gradient_flow_overflow_is_a_typed_null_and_zero_std_is_allowed(target, app):
+    from service.api.flow.schemas import FlowResponseSchema
+
+    for std in (1000, 0):
+        body = {"activation": "relu", "depth": 3, "width": 8, "init": "normal", "init_std": std}
+        status, _, raw_body = _post(target.base, "/v1/gradient-flow", body)
+        assert status == 200
+        out = json.loads(raw_body)
+        assert out["loss"] is None or isinstance(out["loss"], float)
+        assert not FlowResponseSchema().validate(out)
+    assert app.extensions["actfn_api"].spec.to_dict()["components"]["schemas"]["FlowResponse"]["properties"]["loss"][
+        "type"
+    ] == ["number", "null"]
+
+
+def test_switches_are_true_or_false_only(target):
+    for value in (1, 0, "yes", "true", None):
+        status, _, raw_body = _post(target.base, "/v1/plot", {"activations": ["relu"], "derivative": value})
+        assert status == 422 and "derivative" in json.loads(raw_body)["errors"], value
+    for value in ("yes", "1", "on"):
+        status, _, _ = request(target.base + f"/v1/activations/relu/plot?derivative={value}")
+        assert status == 422, value
+    assert request(target.base + "/v1/activations/relu/plot?derivative=FALSE")[0] == 200
+    assert _post(target.base, "/v1/plot", {"activations": ["relu"], "derivative": False})[0] == 200
+
+
+def test_body_framing(target):
+    # A streamed (chunked) body past max_body_bytes is 413, not "invalid JSON".
+    # (32 chunks of 1 MiB reach max_body_bytes; the server drains the last 10 kB and answers.)
+    chunk = b"[" + b"0," * ((1 << 19) - 1) + b"0"
+    body = b"".join(b"%x\r\n%s\r\n" % (len(chunk), chunk) for _ in range(32))
+    body += b"%x\r\n%s\r\n0\r\n\r\n" % (10_000, b"0" * 10_000)
+    head = (
+        b"POST /v1/evaluate HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+    )
+    response = raw(target.port, head + body, timeout=30)
+    assert status_of(response) == 413 and _problem(response)["status"] == 413
+    # Trailing garbage after a valid document is malformed JSON (400).
+    for garbage in (
+        b'{"activation":"relu","x":[1]} xyz',
+        b'{"activation":"relu","x":[1]}{}',
+        b'{"activation":"relu","x":[1]}\x00',
+    ):
+        status, headers, _ = _post(target.base, "/v1/evaluate", garbage)
+        assert status == 400 and headers["Content-Type"] == PROBLEM, garbage
+
+
+def test_work_is_refused_before_it_is_done_and_answers_are_bounded(target):
+    pids = sorted(target.workers())
+    start = time.monotonic()
+    tiny_vectors = b'{"activation":"softmax","x":[' + b"[0]," * 8_000_000 + b"[0]]}"
+    status, _, raw_body = _post(target.base, "/v1/evaluate", tiny_vectors)
+    assert status == 422 and "max_body_containers" in json.loads(raw_body)["detail"]
+    assert time.monotonic() - start < 3.0
+    assert max(rss_mb(p) for p in pids) < 800
+    keys = json.dumps({"activation": "relu", "x": [1], **{f"k{i}": 1 for i in range(1_000_000)}}).encode()
+    status, _, raw_body = _post(target.base, "/v1/evaluate", keys)
+    assert status == 422 and len(raw_body) < 10_000
+    status, _, raw_body = _post(target.base, "/v1/evaluate", {"activation": "r" * 10_000_000, "x": [1]})
+    assert status == 404 and len(raw_body) < 2_000
+    status, _, raw_body = _post(
+        target.base, "/v1/evaluate", {"activation": {"name": "relu", "params": {"p" * 100_000: 1}}, "x": [1]}
+    )
+    assert status == 422 and len(raw_body) < 2_000
+    # An answer bigger than max_response_numbers is refused before it is computed.
+    vectors = [[0.25] * 1024] * 2000
+    status, _, raw_body = _post(
+        target.base, "/v1/evaluate", {"activation": "softmax", "x": vectors, "order": 0, "dtype": "float64"}
+    )
+    assert status == 422 and "max_response_numbers" in json.loads(raw_body)["detail"]
+
+
+# ----- trust and abuse -----------------------------------------------------------------
+
+
+def test_rate_limits_count_per_address_across_routes_and_by_compute(tmp_path):
+    s = Server(
+        tmp_path, workers=1, ACTFN_RATE_LIMIT_ENABLED="1", ACTFN_RATE_LIMIT="8 per minute", ACTFN_COMPUTE_LIMIT="0"
+    )
+    try:
+        paths = ["/v1/limits", "/v1/activations", "/v1/activations/relu", "/v1/activations/relu/evaluate?x=1"] * 3
+        statuses = [request(s.base + p)[0] for p in paths]
+        assert statuses == [200] * 8 + [429] * 4  # one count for every route
+        assert request(s.base + "/healthz")[0] == 200
+    finally:
+        s.stop()
+    s = Server(
+        tmp_path / "compute", workers=1, ACTFN_RATE_LIMIT_ENABLED="1", ACTFN_RATE_LIMIT="", ACTFN_COMPUTE_LIMIT="1"
+    )
+    try:
+        flow = {"activation": "tanh", "depth": 20, "width": 256, "batch": 128, "dtype": "float64"}
+        statuses = [_post(s.base, "/v1/gradient-flow", {**flow, "seed": i})[0] for i in range(6)]
+        assert 429 in statuses and statuses[0] == 200, statuses
+        status, headers, raw_body = request(s.base + "/v1/limits")
+        assert status == 429 and "compute" in json.loads(raw_body)["detail"] and int(headers["Retry-After"]) > 0
+    finally:
+        s.stop()
+
+
+def test_the_client_cannot_choose_its_address_through_the_proxy(compose):
+    server, proxy = compose
+    request(proxy.base + "/v1/limits", headers={"X-Forwarded-For": "203.0.113.9", "X-Request-ID": "spoof-1"})
+    time.sleep(0.5)
+    lines = [json.loads(line) for line in server.access_path.read_text().splitlines() if "spoof-1" in line]
+    assert lines and lines[0]["remote"] == "127.0.0.1"
+
+
+def test_production_refuses_to_start_without_a_private_quiz_secret(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "ACTFN_QUIZ_SECRET"}
+    for secret in (None, "change-me"):
+        run_env = {**env, **({"ACTFN_QUIZ_SECRET": secret} if secret else {})}
+        with pytest.raises(RuntimeError, match="ACTFN_QUIZ_SECRET"):
+            _server_with_env(tmp_path / str(secret), run_env)
+
+
+def _server_with_env(tmp, env: dict):
+    import subprocess
+    import sys
+
+    from realserver import ROOT, free_port
+
+    tmp.mkdir()
+    proc = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "service:create_app()"],
+        cwd=ROOT,
+        env={**env, "ACTFN_ENV": "production", "ACTFN_BIND": f"127.0.0.1:{free_port()}", "ACTFN_WORKERS": "1"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode != 0
+    raise RuntimeError(proc.stdout + proc.stderr)
+
+
+def test_metrics_files_stay_few_as_workers_come_and_go(tmp_path):
+    s = Server(tmp_path, workers=2, ACTFN_RATE_LIMIT_ENABLED="0")
+    try:
+        served = 0
+        for _ in range(5):
+            for _ in range(4):
+                assert request(s.base + "/v1/activations/relu/evaluate?x=1")[0] == 200
+                served += 1
+            victim = min(s.workers())
+            os.kill(victim, signal.SIGKILL)
+            deadline = time.monotonic() + 30
+            while victim in s.workers() and time.monotonic() < deadline:
+                time.sleep(0.1)
+            s.wait_ready(2)
+        files = list(s.metrics_dir.glob("*.db"))
+        assert len(files) <= 16, sorted(f.name for f in files)  # live workers' files and one archive per kind
+        text = request(s.base + "/metrics")[2].decode()
+        counted = sum(
+            float(line.split()[-1])
+            for line in text.splitlines()
+            if line.startswith("actfn_requests_total{") and "evaluate" in line and 'status="200"' in line
+        )
+        assert counted >= served  # the dead workers' requests are still counted
+    finally:
+        s.stop()
+
+
+def test_a_graceful_stop_refuses_new_connections_at_once_and_finishes_the_old(tmp_path):
+    s = Server(tmp_path, workers=1, ACTFN_RATE_LIMIT_ENABLED="0")
+    try:
+        slow = {"activation": "gelu", "depth": 29, "width": 512, "batch": 256, "dtype": "float64", "seed": 5}
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            in_flight = pool.submit(_post, s.base, "/v1/gradient-flow", slow)
+            time.sleep(0.5)
+            s.proc.send_signal(signal.SIGTERM)
+            time.sleep(0.5)
+            start = time.monotonic()
+            with pytest.raises(OSError):
+                with socket.create_connection(("127.0.0.1", s.port), timeout=3) as c:
+                    c.sendall(b"GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n")
+                    if not c.recv(100):
+                        raise ConnectionResetError("closed without an answer")
+            assert time.monotonic() - start < 1.0  # refused, not left hanging
+            assert in_flight.result(timeout=60)[0] == 200
+        assert s.proc.wait(timeout=45) == 0
+    finally:
+        s.stop()
