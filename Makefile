@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PIP := $(BIN)/python -m pip install --disable-pip-version-check -q
 
-.PHONY: run test install install-dev browser openapi docker clean bench
+.PHONY: run test install install-dev tools browser openapi docker clean bench
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -27,17 +27,22 @@ run: install
 	ACTFN_BIND=$(HOST):$(PORT) $(BIN)/gunicorn -c gunicorn.conf.py "service:create_app()"
 
 ## test: install and run the whole test suite
-test: install-dev browser
+test: install-dev tools
 	$(BIN)/python -m pytest
 
-## browser: Debian's chromium + chromium-driver for the page's end-to-end test (as root, when
-## missing; elsewhere that test skips and says why)
-browser:
-	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then :; \
+## tools: the real clients some tests drive, from Debian, installed as root when missing:
+## chromium + chromium-driver (the page's end-to-end test) and nginx (the docker-compose
+## topology the attack tests run). Elsewhere those tests skip and say why.
+TOOLS := chromium:chromium chromedriver:chromium-driver nginx:nginx
+tools:
+	@missing=""; for t in $(TOOLS); do command -v $${t%%:*} >/dev/null || [ -x /usr/sbin/$${t%%:*} ] || missing="$$missing $${t#*:}"; done; \
+	if [ -z "$$missing" ]; then :; \
 	elif command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
-		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null) \
-		|| echo "note: chromium could not be installed; the browser test will skip"; \
-	else echo "note: no chromium (apt-get install chromium chromium-driver as root); the browser test will skip"; fi
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null) \
+		|| echo "note: could not install$$missing; the tests that need them will skip"; \
+	else echo "note: missing$$missing (apt-get install$$missing as root); the tests that need them will skip"; fi
+
+browser: tools
 
 ## openapi: regenerate openapi.yaml from the schemas (a test fails when it drifts)
 openapi: install

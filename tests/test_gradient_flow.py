@@ -72,7 +72,7 @@ BAD = [
     ({"activation": "relu", "depth": 2, "width": 8, "init": "orthogonal"}, "init"),
     ({"activation": "relu", "depth": 2, "width": 8, "batch": 0}, "batch"),
     ({"activation": "relu", "depth": 2, "width": 8, "seed": -1}, "seed"),
-    ({"activation": "relu", "depth": 2, "width": 8, "init_std": 0}, "init_std"),
+    ({"activation": "relu", "depth": 2, "width": 8, "init_std": -0.1}, "init_std"),
     ({"activation": "relu", "depth": 2}, "width"),
     ({"activation": "softmax", "depth": 2, "width": 8}, "activation"),
     ({"activation": "relu", "depth": 201, "width": 8}, "depth"),

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import logging
 
+import pytest
+
 from service.app import create_app
 
 
@@ -53,6 +55,41 @@ def test_cors_only_for_listed_origins():
         .get("/v1/limits", headers={"Origin": "https://lesson.example"})
         .headers
     )
+
+
+def test_cors_patterns_are_anchored_and_other_entries_refused():
+    app = create_app({"TESTING": True, "CORS_ORIGINS": ["https://*.example.org", "http://localhost:3000"]})
+    c = app.test_client()
+    for origin, allowed in (
+        ("https://lesson.example.org", True),
+        ("https://a.b.example.org", True),
+        ("HTTPS://Lesson.Example.Org", True),
+        ("http://localhost:3000", True),
+        ("https://aexample.org.attacker.net", False),
+        ("https://example.org.attacker.net", False),
+        ("https://example.org", False),
+        ("http://lesson.example.org", False),
+        ("https://lesson.example.org:8443", False),
+        ("http://localhost:30001", False),
+        ("null", False),
+    ):
+        got = c.get("/v1/limits", headers={"Origin": origin}).headers.get("Access-Control-Allow-Origin")
+        assert (got == origin) is allowed, origin
+    for bad in ("https://exa(mple).org", "https://a.*.org", ".*", "ftp://x.org", "https://*"):
+        with pytest.raises(ValueError, match="ACTFN_CORS_ORIGINS"):
+            create_app({"TESTING": True, "CORS_ORIGINS": [bad]})
+
+
+def test_production_needs_a_private_quiz_secret():
+    for secret in ("", "change-me", "short"):
+        with pytest.raises(RuntimeError, match="ACTFN_QUIZ_SECRET"):
+            create_app(
+                {
+                    "ENVIRONMENT": "production",
+                    "QUIZ_SECRET": secret or "actfn-default-quiz-secret: set ACTFN_QUIZ_SECRET",
+                }
+            )
+    assert create_app({"ENVIRONMENT": "production", "QUIZ_SECRET": "0123456789abcdef0123456789abcdef"})
 
 
 def test_rate_limit_problem_json():

@@ -14,6 +14,7 @@ import pytest
 
 from service.app import create_app
 from service.core.limits import Limits
+from service.teaching.quiz import QuizError
 
 QTI = "{http://www.imsglobal.org/xsd/imsqti_v2p1}"
 CP = "{http://www.imsglobal.org/xsd/imscp_v1p1}"
@@ -84,10 +85,14 @@ def test_concept_numbers_are_what_their_requests_return(client):
 
 
 def test_same_seed_same_questions(client):
+    def without_ids(quiz):
+        return [{k: v for k, v in q.items() if k != "id"} for q in quiz["questions"]]
+
     a = client.get("/v1/quiz/questions?count=12&seed=42").get_json()
     b = client.get("/v1/quiz/questions?count=12&seed=42").get_json()
     c = client.get("/v1/quiz/questions?count=12&seed=43").get_json()
-    assert a == b and a["questions"] != c["questions"]
+    # The same questions; the ids carry their expiry (the same within the hour).
+    assert without_ids(a) == without_ids(b) and without_ids(a) != without_ids(c)
     assert all("answer" not in q for q in a["questions"])
     assert len({q["id"] for q in a["questions"]}) == 12
 
@@ -153,6 +158,38 @@ def test_grading_is_stateless_across_app_instances(client):
             )
 
 
+def test_ids_expire_and_wrong_answers_do_not_reveal_the_key():
+    from service.teaching.quiz import HOUR, Quiz
+
+    now = [1_800_000_000.0]
+    quiz = Quiz("a-private-secret-of-some-length", ttl=24 * HOUR, clock=lambda: now[0])
+    (q,) = quiz.generate(1, seed=5, topics=("derivatives",))
+    wrong = quiz.grade(q.id, q.answer + 10 * q.tolerance + 1)
+    assert wrong["correct"] is False and wrong["expected"] is None and wrong["explanation"] is None
+    assert wrong["revealed"] is False
+    shown = quiz.grade(q.id, q.answer + 10 * q.tolerance + 1, reveal=True)
+    assert shown["expected"] == q.answer and shown["explanation"] and shown["revealed"] is True
+    right = quiz.grade(q.id, q.answer)
+    assert right["correct"] and right["expected"] == q.answer
+    now[0] += 25 * HOUR  # past the expiry (a day, rounded up to the hour)
+    with pytest.raises(QuizError, match="expired"):
+        quiz.grade(q.id, q.answer)
+    forever = Quiz("a-private-secret-of-some-length", ttl=0, clock=lambda: now[0])
+    (q,) = forever.generate(1, seed=5)
+    now[0] += 10 * 365 * 24 * HOUR
+    assert forever.question(q.id).text == q.text
+
+
+def test_grading_over_http_reveals_only_when_asked(client):
+    q = next(q for q in _answer_key(client, 20) if q["type"] == "numeric")
+    off = q["answer"] + 10 * q["tolerance"] + 1
+    hidden = client.post("/v1/quiz/grade", json={"id": q["id"], "answer": off}).get_json()
+    assert hidden["correct"] is False and hidden["expected"] is None and hidden["revealed"] is False
+    shown = client.post("/v1/quiz/grade", json={"id": q["id"], "answer": off, "reveal": True}).get_json()
+    assert shown["expected"] == q["answer"]
+    assert client.post("/v1/quiz/grade", json={"id": q["id"], "answer": off, "reveal": "yes"}).status_code == 422
+
+
 def test_tampered_and_foreign_ids_are_refused(client):
     q = _answer_key(client, 1)[0]
     version, payload, signature = q["id"].split(".")
@@ -160,7 +197,8 @@ def test_tampered_and_foreign_ids_are_refused(client):
     for bad in (
         f"{version}.{forged_payload}.{signature}",
         f"{version}.{payload}.{signature[:-1]}{'A' if signature[-1] != 'A' else 'B'}",
-        "q1.e30.xyz",
+        "q2.e30.xyz",
+        "q1." + payload + "." + signature,
         "not-an-id",
         "q9." + payload + "." + signature,
     ):
