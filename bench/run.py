@@ -298,6 +298,19 @@ def bench_rate_limit_cost() -> dict:
     return cost
 
 
+def bench_worst() -> None:
+    from bench import worst
+
+    out("## The worst accepted request of each endpoint (fresh process each, through the app)")
+    out()
+    for line in worst.table(worst.measure()):
+        out(line)
+    out()
+    out("first: the first such request in a worker (compilation included); warm: the same again; added: peak")
+    out("resident memory over the warm worker's; after: resident memory once it is answered.")
+    out()
+
+
 def main() -> None:
     out("# Benchmarks")
     out()
@@ -309,6 +322,7 @@ def main() -> None:
     core = bench_core()
     compiles = bench_compilation()
     http = bench_http()
+    bench_worst()
     out("## Targets")
     out()
     checks = [(f"core ≤ 1.5× floor ({name}: {r:.2f})", r <= 1.5) for name, r in core.items()]

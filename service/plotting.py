@@ -125,6 +125,7 @@ def curve_plot(
         ax = fig.add_subplot()
         _style_axes(ax, colours)
         x = np.linspace(xmin, xmax, POINTS)
+        shade_saturation = shade_saturation and len(curves) == 1  # shading names one curve's f′
         order = 2 if second_derivative else 1 if derivative or shade_saturation else 0
         results = [evaluate(c.activation, c.params, x, order=order, dtype="float64", device="cpu") for c in curves]
         drawn = [r.value for r in results]
@@ -141,7 +142,7 @@ def curve_plot(
             if second_derivative:
                 k = (2 if derivative else 1) * n + i
                 ax.plot(x, drawn[k], color=colour, linewidth=1.4, linestyle=":", label=f"{label}″")
-            if shade_saturation and len(curves) == 1:
+            if shade_saturation:
                 saturated = np.abs(r.derivative) < SATURATED
                 if saturated.any():
                     ax.fill_between(

@@ -9,8 +9,9 @@ master must never load XLA).
 - A sync worker reads the request within ``ACTFN_REQUEST_READ_TIMEOUT`` seconds (head and
   body together, 408 otherwise), so a slow client holds a worker for at most that long; the
   shipped deployments also put nginx in front, which buffers whole requests.
-- On SIGTERM a worker closes its listening sockets at once, so new connections are refused
-  (a load balancer retries elsewhere) instead of queueing behind a worker that is leaving.
+- On SIGTERM a sync worker closes its listening sockets at once, so new connections are
+  refused (a load balancer retries elsewhere) instead of queueing behind a worker that is
+  leaving.
 - After each request a worker whose resident memory is above ``ACTFN_WORKER_MEMORY_MB``
   finishes and is replaced by a fresh one (gunicorn's own graceful restart).
 - ``ACTFN_HEALTH_BIND`` starts a tiny HTTP responder in the master: ``GET /healthz`` answers
@@ -159,7 +160,7 @@ def write_problem(sock, status_int: int, reason: str, mesg: str) -> None:
 
 
 class _Errors:
-    """Protocol errors as problem+json; listeners closed at once on SIGTERM."""
+    """Protocol errors as problem+json, never an exception that ends the worker."""
 
     def handle_error(self, req, client, addr, exc):
         if isinstance(exc, ReadTimeout):
@@ -176,15 +177,6 @@ class _Errors:
     def init_process(self):
         util.write_error = write_problem
         super().init_process()
-
-    def handle_exit(self, sig, frame):
-        # Refuse new connections now: in-flight requests finish, nothing new queues here.
-        for listener in getattr(self, "sockets", ()):
-            try:
-                listener.close()
-            except OSError:
-                pass
-        super().handle_exit(sig, frame)
 
 
 def _send(sock, data: bytes) -> None:
@@ -233,7 +225,19 @@ class DeadlineSocket:
 
 
 class SyncWorker(_Errors, sync.SyncWorker):
-    """gunicorn's sync worker with problem+json protocol errors and a request read deadline."""
+    """gunicorn's sync worker with problem+json protocol errors, a request read deadline, and
+    listeners closed at once on SIGTERM."""
+
+    def handle_exit(self, sig, frame):
+        # Refuse new connections now: the request in flight finishes, nothing new queues here
+        # (the master has closed its copy already). The accept loop sees the closed sockets
+        # (EBADF) and returns.
+        for listener in self.sockets:
+            try:
+                listener.close()
+            except OSError:
+                pass
+        super().handle_exit(sig, frame)
 
     def handle(self, listener, client, addr):
         if READ_TIMEOUT > 0 and not self.cfg.is_ssl:

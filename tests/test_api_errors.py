@@ -200,3 +200,12 @@ def test_get_evaluate_caps_points():
 
 def test_get_evaluate_unknown_activation_is_404(client):
     assert_problem(client.get("/v1/activations/nope/evaluate?x=1"), 404, "activation")
+
+
+def test_limits_report_every_cap(client):
+    import dataclasses
+
+    from service.core.limits import Limits
+
+    reported = client.get("/v1/limits").get_json()
+    assert {f.name: getattr(Limits(), f.name) for f in dataclasses.fields(Limits)}.items() <= reported.items()

@@ -61,6 +61,12 @@ class LimitsSchema(ma.Schema):
     max_compiled_mb = ma.fields.Integer(
         metadata={"description": "estimated memory of the compiled programs kept per worker, of every kind (LRU)"}
     )
+    max_quiz_questions = ma.fields.Integer(metadata={"description": "questions per quiz or export"})
+    max_plot_width = ma.fields.Integer(metadata={"description": "pixels of a picture's width"})
+    max_plot_height = ma.fields.Integer(metadata={"description": "pixels of a picture's height"})
+    max_plot_curves = ma.fields.Integer(metadata={"description": "activations on one picture"})
+    max_plot_depth = ma.fields.Integer(metadata={"description": "layers on a chain picture"})
+    max_plot_abs_x = ma.fields.Float(metadata={"description": "|xmin|, |xmax| of a picture"})
     dtypes = ma.fields.List(ma.fields.String())
     devices = ma.fields.Dict(metadata={"description": "default device, devices available, whether a GPU is present"})
 

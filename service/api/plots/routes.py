@@ -15,6 +15,7 @@ from flask import current_app, request
 
 from ... import plotting
 from ...core import CATALOG, VECTOR, InvalidInput, LimitExceeded
+from ...core.evaluate import bucket, check_formula, split_params
 from ..activations.routes import bind_query
 from ..blueprint import BODY_ERRORS, Blueprint
 from ..fields import BoundActivation
@@ -91,6 +92,19 @@ def _drawn(render) -> bytes:
 
 def _curves(kind: str, bounds: list[BoundActivation], options: dict, title: str | None = None):
     _check(options, len(bounds))
+    shaded = options["shade"] and len(bounds) == 1
+    order = 2 if options["second_derivative"] else 1 if options["derivative"] or shaded else 0
+    for i, b in enumerate(bounds):  # a formula is measured before anything is drawn
+        _, static = split_params(b.activation, b.params)
+        check_formula(
+            b.activation,
+            static,
+            dtype="float64",
+            order=order,
+            evaluations=bucket(plotting.POINTS),
+            limits=current_app.config["LIMITS"],
+            field=f"activations.{i}",
+        )
     drawing = {k: options[k] for k in ("xmin", "xmax", "derivative", "second_derivative", "width", "height", "theme")}
     curves = [plotting.Curve(b.activation, b.params, _label(b)) for b in bounds]
 
