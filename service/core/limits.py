@@ -35,7 +35,7 @@ class Limits:
     max_flow_width: int = 1_024  # units per hidden layer
     max_flow_batch: int = 1_024  # samples in the random input batch
     max_flow_cells: int = 4_000_000  # depth × width × batch (activations kept for backprop)
-    max_flow_weights: int = 8_000_000  # depth × width² (weights in memory: ~370 MB at the cap in float64)
+    max_flow_weights: int = 8_000_000  # depth × width² (weights in memory; README "Memory")
     max_flow_work: int = 2_000_000_000  # depth × width² × batch (≈ 1/6 of the flops)
     max_expression_length: int = 1_000  # characters of a custom formula
     max_expression_nodes: int = 200  # syntax-tree nodes
