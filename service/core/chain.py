@@ -143,7 +143,7 @@ def product_program(activation: Activation, static: tuple, dtype: str, n: int) -
     return PROGRAMS.get(key, functools.partial(_product_program, activation, static), args)
 
 
-def _check_formula(activation: Activation, static: tuple, dtype: str, cells: int, limits: Limits) -> None:
+def _check_formula(activation: Activation, static: tuple, cells: int, limits: Limits) -> None:
     """A formula's chain evaluates f and f′ at every (input, layer) cell, in the chain's dtype
     and again in float64 for the log magnitudes. Differentiating through the loop of layers
     makes its program about as large as the formula's f″ program, so it is measured at order 2."""
@@ -231,7 +231,7 @@ def chain(
             raise InvalidInput(f"outside the {dtype} range", name)
     traced, static = split_params(activation, params)
     n = z.size
-    _check_formula(activation, static, dtype, bucket(n) * bucket(depth), limits)
+    _check_formula(activation, static, bucket(n) * bucket(depth), limits)
     sup = _sup(activation, params, static, with_bound, limits)
     program = chain_program(activation, static, dtype, bucket(n), bucket(depth))
     z0 = np.zeros(bucket(n), dtype=np_dtype)
@@ -259,7 +259,7 @@ def product(
     if (np.abs(zs) > DTYPE_MAX[dtype]).any():
         raise InvalidInput(f"outside the {dtype} range", "pre_activations")
     traced, static = split_params(activation, params)
-    _check_formula(activation, static, dtype, bucket(depth), limits)
+    _check_formula(activation, static, bucket(depth), limits)
     sup = _sup(activation, params, static, with_bound, limits)
     padded = np.zeros(bucket(depth), dtype=np_dtype)
     padded[:depth] = zs[0]
