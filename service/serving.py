@@ -224,14 +224,27 @@ class DeadlineSocket:
         return getattr(self._sock, name)
 
 
+class _Listener:
+    """A listening socket whose address is remembered when the connection is accepted."""
+
+    def __init__(self, sock: socket.socket):
+        self._sock, self._name = sock, sock.getsockname()
+
+    def getsockname(self):
+        return self._name
+
+    def __getattr__(self, name):
+        return getattr(self._sock, name)
+
+
 class SyncWorker(_Errors, sync.SyncWorker):
     """gunicorn's sync worker with problem+json protocol errors, a request read deadline, and
     listeners closed at once on SIGTERM."""
 
     def handle_exit(self, sig, frame):
         # Refuse new connections now: the request in flight finishes, nothing new queues here
-        # (the master has closed its copy already). The accept loop sees the closed sockets
-        # (EBADF) and returns.
+        # (on a graceful stop the master has closed its copy already). The accept loop sees
+        # the closed sockets (EBADF) and returns.
         for listener in self.sockets:
             try:
                 listener.close()
@@ -242,7 +255,8 @@ class SyncWorker(_Errors, sync.SyncWorker):
     def handle(self, listener, client, addr):
         if READ_TIMEOUT > 0 and not self.cfg.is_ssl:
             client = DeadlineSocket(client, READ_TIMEOUT)
-        super().handle(listener, client, addr)
+        # The request in flight still needs the listener's address after handle_exit closed it.
+        super().handle(_Listener(listener), client, addr)
 
     def handle_request(self, listener, req, client, addr):
         # Responses go to the real socket; only reads carry the deadline.
