@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PIP := $(BIN)/python -m pip install --disable-pip-version-check -q
 
-.PHONY: run test install install-dev tools browser openapi docker clean bench
+.PHONY: run test lint install install-dev tools browser openapi docker clean bench
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,12 @@ run: install
 ## test: install and run the whole test suite
 test: install-dev tools
 	$(BIN)/python -m pytest
+
+## lint: ruff (lint and format) on the code, mypy on the service
+lint: install-dev
+	$(BIN)/ruff check service tests bench gunicorn.conf.py
+	$(BIN)/ruff format --check service tests bench gunicorn.conf.py
+	$(BIN)/mypy
 
 ## tools: the real clients some tests drive, from Debian, installed as root when missing:
 ## chromium + chromium-driver (the page's end-to-end test) and nginx (the docker-compose

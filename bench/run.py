@@ -59,6 +59,25 @@ def best_time(fn, repeat: int = 30, inner: int = 1) -> float:
 # ----- compute core ---------------------------------------------------------------------
 
 
+def _time_core(name: str, x: np.ndarray, torch) -> tuple[float, float, float, float]:
+    """Seconds per call: the service core (its padded bucket), the fused floor, torch, NumPy."""
+    activation = CATALOG.get(name)
+    traced, static = split_params(activation, activation.bind({}))
+    core_run = program(activation, 1, static, "float32", (bucket(N),)).run
+    padded = np.zeros(bucket(N), np.float32)
+    padded[:N] = x
+    xd = jax.device_put(padded)
+    p = {k: np.asarray(v, np.float32) for k, v in traced.items()}
+    core = best_time(lambda: jax.block_until_ready(core_run(xd, p)), inner=10)
+    xf = jax.device_put(x)
+    floor = best_time(lambda: jax.block_until_ready(FUSED_JIT[name](xf)), inner=10)
+    xt = torch.from_numpy(x.copy()).requires_grad_(True)
+    run = torch_autograd(name)
+    torch_t = best_time(lambda: run(xt), inner=10)
+    numpy_t = best_time(lambda: NUMPY[name](x), repeat=5)
+    return core, floor, torch_t, numpy_t
+
+
 def bench_core() -> dict:
     import torch
 
@@ -72,21 +91,7 @@ def bench_core() -> dict:
     out("|---|---|---|---|---|---|---|---|")
     ratios = {}
     for name in ACTIVATIONS:
-        activation = CATALOG.get(name)
-        params = activation.bind({})
-        traced, static = split_params(activation, params)
-        core_run = program(activation, 1, static, "float32", (bucket(N),)).run
-        padded = np.zeros(bucket(N), np.float32)
-        padded[:N] = x
-        xd = jax.device_put(padded)
-        p = {k: np.asarray(v, np.float32) for k, v in traced.items()}
-        core = best_time(lambda: jax.block_until_ready(core_run(xd, p)), inner=10)
-        xf = jax.device_put(x)
-        floor = best_time(lambda: jax.block_until_ready(FUSED_JIT[name](xf)), inner=10)
-        xt = torch.from_numpy(x.copy()).requires_grad_(True)
-        run = torch_autograd(name)
-        torch_t = best_time(lambda: run(xt), inner=10)
-        numpy_t = best_time(lambda: NUMPY[name](x), repeat=5)
+        core, floor, torch_t, numpy_t = _time_core(name, x, torch)
         ratios[name] = core / floor
         out(
             f"| {name} | {core * 1e3:.2f} | {floor * 1e3:.2f} | {core / floor:.2f} | {torch_t * 1e3:.2f} | "

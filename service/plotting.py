@@ -129,8 +129,8 @@ def curve_plot(
         order = 2 if second_derivative else 1 if derivative or shade_saturation else 0
         results = [evaluate(c.activation, c.params, x, order=order, dtype="float64", device="cpu") for c in curves]
         drawn = [r.value for r in results]
-        drawn += [r.derivative for r in results] if derivative else []
-        drawn += [r.second_derivative for r in results] if second_derivative else []
+        drawn += [r.d1 for r in results] if derivative else []
+        drawn += [r.d2 for r in results] if second_derivative else []
         drawn, power = _drawable(drawn)
         n = len(curves)
         for i, (c, r) in enumerate(zip(curves, results)):
@@ -143,7 +143,7 @@ def curve_plot(
                 k = (2 if derivative else 1) * n + i
                 ax.plot(x, drawn[k], color=colour, linewidth=1.4, linestyle=":", label=f"{label}″")
             if shade_saturation:
-                saturated = np.abs(r.derivative) < SATURATED
+                saturated = np.abs(r.d1) < SATURATED
                 if saturated.any():
                     ax.fill_between(
                         x,

@@ -171,7 +171,7 @@ class _Errors:
         # (util.write_error is replaced in worker processes, below).
         try:
             super().handle_error(req, client, addr, exc)
-        except Exception:  # noqa: BLE001 (answering an error must not end the worker)
+        except Exception:
             self.log.debug("error response failed", exc_info=True)
 
     def init_process(self):
@@ -199,7 +199,8 @@ class DeadlineSocket:
     must arrive within ``seconds`` of the connection being accepted."""
 
     def __init__(self, sock: socket.socket, seconds: float):
-        self._sock, self._deadline = sock, time.monotonic() + seconds
+        self._sock = sock
+        self._deadline: float | None = time.monotonic() + seconds
 
     def settimeout(self, value) -> None:
         # Only gunicorn's close_graceful sets a timeout: the request is over, reads are free.
@@ -312,7 +313,7 @@ class _Health(http.server.BaseHTTPRequestHandler):
     server_version = "actfn-health"
     sys_version = ""
 
-    def do_GET(self):  # noqa: N802 (http.server's naming)
+    def do_GET(self):
         if self.path.split("?")[0] not in ("/healthz", "/livez"):
             return self._answer(404, {"type": "/problems/not-found", "title": "Not found", "status": 404})
         workers = len(getattr(self.arbiter, "WORKERS", {}) or {})

@@ -9,7 +9,7 @@ from hypothesis import settings
 # for the suite (servers started by tests inherit this) except where a test turns them on.
 os.environ.setdefault("ACTFN_RATE_LIMIT_ENABLED", "0")
 
-from service import create_app  # noqa: E402
+from service import create_app
 
 # CI runs the property-based tests on a fixed sequence of examples, so a landing never
 # depends on luck; locally every run explores new ones.

@@ -34,7 +34,7 @@ COMPILATIONS = Counter("actfn_jit_compilations_total", "XLA compilations (JAX ba
 POINTS = Counter("actfn_points_evaluated_total", "Points evaluated (x values or vector entries)", ("endpoint",))
 
 
-def _on_jax_event(event: str, duration: float, **kwargs) -> None:
+def _on_jax_event(event: str, duration_secs: float, **kwargs) -> None:
     if event.endswith("backend_compile_duration"):
         COMPILATIONS.inc()
 

@@ -136,9 +136,10 @@ def handle_http_exception(error: HTTPException) -> Response:
         return problem(status, "The server failed to answer this request; it has been logged.")
     data = getattr(error, "data", None) or {}
     errors = flatten(data["messages"]) if "messages" in data else data.get("errors")
-    detail = data.get("detail") or (_summary(errors) if errors else error.description)
+    detail = str(data.get("detail") or (_summary(errors) if errors else error.description))
+    valid_methods = getattr(error, "valid_methods", None) or []  # MethodNotAllowed's
     if status == 405:
-        allowed = ", ".join(sorted(error.valid_methods or []))
+        allowed = ", ".join(sorted(valid_methods))
         detail = f"{request.method} is not allowed on {request.path}; allowed: {allowed}"
     elif status == 404 and not errors:
         detail = f"no resource at {request.path}; GET /openapi.json lists the API"
@@ -149,8 +150,8 @@ def handle_http_exception(error: HTTPException) -> Response:
     elif status == 429:
         detail = f"rate limit exceeded ({error.description}); retry after the Retry-After seconds"
     headers = dict(data.get("headers") or {})
-    if status == 405 and error.valid_methods:
-        headers["Allow"] = ", ".join(error.valid_methods)
+    if status == 405 and valid_methods:
+        headers["Allow"] = ", ".join(valid_methods)
     return problem(status, detail, errors, headers)
 
 

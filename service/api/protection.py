@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 import re
 import time
+from collections.abc import Callable
 
 from flask import Flask, g, request
 from flask_cors import CORS
@@ -76,9 +77,10 @@ def _compute_cost() -> int:
 def install(app: Flask) -> Limiter:
     cfg = app.config
     if cfg["PROXY_COUNT"]:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=cfg["PROXY_COUNT"], x_proto=cfg["PROXY_COUNT"])
+        # Flask's documented way to wrap the WSGI app (mypy sees a method being replaced).
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=cfg["PROXY_COUNT"], x_proto=cfg["PROXY_COUNT"])  # type: ignore[method-assign]
 
-    limits = []
+    limits: list[str | Callable[[], str] | ApplicationLimit] = []
     if cfg["RATE_LIMIT"]:
         limits.append(ApplicationLimit(cfg["RATE_LIMIT"], scope="requests"))
     if cfg["COMPUTE_LIMIT_SECONDS"] > 0:

@@ -13,9 +13,9 @@ import jax
 jax.config.update("jax_enable_x64", True)
 jax.config.update("jax_cpu_enable_async_dispatch", False)
 
-from .catalog import CATALOG as CATALOG  # noqa: E402
-from .devices import DEVICE_CHOICES as DEVICE_CHOICES  # noqa: E402
-from .errors import (  # noqa: E402
+from .catalog import CATALOG as CATALOG
+from .devices import DEVICE_CHOICES as DEVICE_CHOICES
+from .errors import (
     CoreError as CoreError,
 )
 from .errors import (
@@ -33,11 +33,11 @@ from .errors import (
 from .errors import (
     UnknownActivation as UnknownActivation,
 )
-from .evaluate import DTYPES as DTYPES  # noqa: E402
+from .evaluate import DTYPES as DTYPES
 from .evaluate import Evaluation as Evaluation
 from .evaluate import evaluate as evaluate
-from .limits import Limits as Limits  # noqa: E402
-from .registry import ELEMENTWISE as ELEMENTWISE  # noqa: E402
+from .limits import Limits as Limits
+from .registry import ELEMENTWISE as ELEMENTWISE
 from .registry import VECTOR as VECTOR
 from .registry import Activation as Activation
 from .registry import Param as Param

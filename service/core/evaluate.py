@@ -28,7 +28,7 @@ from .limits import Limits
 from .programs import PROGRAMS, Program, SizeCache, jaxpr_size
 from .registry import VECTOR, Activation
 
-DTYPES = {"float32": np.float32, "float64": np.float64}
+DTYPES: dict[str, type[np.floating]] = {"float32": np.float32, "float64": np.float64}
 DTYPE_MAX = {name: float(np.finfo(t).max) for name, t in DTYPES.items()}
 MIN_BUCKET = 16
 MIN_VECTOR_BUCKET = 8
@@ -50,6 +50,20 @@ class Evaluation:
     value: np.ndarray
     derivative: np.ndarray | None = None  # element-wise f′, or the Jacobian for vectors
     second_derivative: np.ndarray | None = None  # element-wise f″, or the Hessian
+
+    @property
+    def d1(self) -> np.ndarray:
+        """f′ (or the Jacobian): evaluated at order ≥ 1."""
+        if self.derivative is None:
+            raise ValueError("evaluated at order 0: no derivative")
+        return self.derivative
+
+    @property
+    def d2(self) -> np.ndarray:
+        """f″ (or the Hessian): evaluated at order 2."""
+        if self.second_derivative is None:
+            raise ValueError("evaluated below order 2: no second derivative")
+        return self.second_derivative
 
     def nonfinite(self) -> dict[str, list]:
         """Indices of NaN/±Inf per output (written as null in JSON)."""
@@ -146,6 +160,7 @@ def program(activation: Activation, order: int, static: tuple, dtype: str, shape
     np_dtype = DTYPES[dtype]
     names = tuple(p.name for p in activation.params if p.type != "choice")
     params = {n: _spec((), np_dtype, device) for n in names}
+    args: tuple
     if activation.kind == VECTOR:
         args = (_spec(shape, np_dtype, device), _spec(shape[1:], np.bool_, device), params)
         build = functools.partial(_vector_program, activation, order, static)
@@ -305,7 +320,7 @@ def evaluate(
     target = devices.select(device)
     traced, static = split_params(activation, params)
     cast = {k: np.asarray(v, dtype=np_dtype) for k, v in traced.items()}
-
+    args: tuple
     if activation.kind == VECTOR:
         rows = xd.reshape(-1, xd.shape[-1])
         n = rows.shape[0]

@@ -25,6 +25,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 import jax.numpy as jnp
 from jax.scipy.special import erf, erfc
@@ -49,7 +50,7 @@ class ExpressionError(InvalidParams):
 class Function:
     name: str
     arity: int
-    fn: Callable
+    fn: Callable | None  # None: compiled by the language itself (where)
     description: str
 
 
@@ -137,7 +138,8 @@ def parse(text: str, limits: Limits = Limits()) -> ast.Expression:
     except (RecursionError, MemoryError, ValueError):
         raise ExpressionError("is too deeply nested") from None
     # Iterative walk: node count and depth are checked without recursion.
-    count, stack = 0, [(tree.body, 1)]
+    count = 0
+    stack: list[tuple[ast.AST, int]] = [(tree.body, 1)]
     while stack:
         node, depth = stack.pop()
         count += 1
@@ -159,7 +161,8 @@ class _Checker:
     """Validates node types, names, arity and literals; folds nothing, evaluates nothing."""
 
     def __init__(self, params: set[str], limits: Limits):
-        self.params, self.limits, self.used = params, limits, set()
+        self.params, self.limits = params, limits
+        self.used: set[str] = set()
 
     def check(self, node) -> None:
         if isinstance(node, ast.Constant):
@@ -273,7 +276,7 @@ def _compile(node) -> Callable:
     # Constants become arrays of x's dtype: Python float arithmetic would raise on 0/0 and
     # would not follow the requested dtype.
     if isinstance(node, ast.Constant):
-        value = float(node.value)
+        value = float(cast(float, node.value))  # checked: a finite int or float
         return lambda x, p: jnp.full_like(x, value)
     if isinstance(node, ast.Name):
         name = node.id
@@ -311,11 +314,11 @@ def _compile(node) -> Callable:
         return lambda x, p: jnp.where(cmp(a(x, p), b(x, p)), 1.0, 0.0) + 0.0 * x
     if isinstance(node, ast.Call):
         args = [_compile(a) for a in node.args]
-        name = node.func.id
+        name = cast(ast.Name, node.func).id  # checked: calls are by name
         if name == "where":
             c, a, b = args
             return lambda x, p: jnp.where(c(x, p) != 0, a(x, p), b(x, p)) + 0.0 * x
-        fn = FUNCTIONS[name].fn
+        fn = cast(Callable, FUNCTIONS[name].fn)  # every function but where has one
         return lambda x, p: fn(*(g(x, p) for g in args))
     raise AssertionError(f"unchecked node {type(node).__name__}")  # pragma: no cover
 

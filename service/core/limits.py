@@ -62,7 +62,7 @@ class Limits:
     @classmethod
     def from_env(cls, environ=os.environ) -> Limits:
         """Defaults overridden by ``ACTFN_<FIELD>`` environment variables."""
-        values = {}
+        values: dict = {}
         for f in fields(cls):
             raw = environ.get(f"ACTFN_{f.name.upper()}")
             if raw is not None:

@@ -48,7 +48,9 @@ def jaxpr_size(jaxpr: Jaxpr) -> int:
 
 def hlo_size(lowered: jax.stages.Lowered) -> int:
     """HLO instructions of a lowered program (every computation, bodies of loops included)."""
-    text = lowered.compiler_ir("hlo").as_hlo_text()
+    ir = lowered.compiler_ir("hlo")
+    assert ir is not None  # the CPU and GPU backends always have it
+    text = ir.as_hlo_text()
     return sum(1 for line in text.splitlines() if " = " in line)
 
 
@@ -82,12 +84,11 @@ class ProgramCache:
     def get(
         self,
         key: Hashable,
-        build: Callable[[], Callable],
+        build: Callable[[], Any],
         args: tuple,
-        check: Callable[[int], None] | None = None,
     ) -> Program:
         """The program for ``key``, compiled on first use from ``build()`` (a ``jax.jit``
-        function) for ``args``. ``check(size)`` may refuse it before it is compiled."""
+        function) for ``args`` (shapes and dtypes)."""
         with self._lock:
             program = self._entries.get(key)
             if program is not None:
@@ -95,8 +96,6 @@ class ProgramCache:
                 return program
         lowered = build().trace(*args).lower()
         size = hlo_size(lowered)
-        if check is not None:
-            check(size)
         program = Program(lowered.compile(), size, estimated_mb(size))
         with self._lock:
             self.compilations += 1
@@ -133,7 +132,7 @@ PROGRAMS = ProgramCache()
 class SizeCache:
     """Sizes measured for an object (a formula's Activation), dropped with the object."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._sizes: weakref.WeakKeyDictionary[Any, dict] = weakref.WeakKeyDictionary()
         self._lock = threading.Lock()
 

@@ -249,9 +249,9 @@ def _extreme(s: _Survey, objective, slope, kinks: list[float]) -> Extremum:
         return Extremum(_clean(limit), None)
     # Lowest next to a kink without reaching it (hard_silu′ → 1.5 as x → 3⁻ with the outer
     # convention): the one-sided limit, placed at the kink.
-    k = min(kinks, key=lambda q: abs(q - s.x[g])) if kinks else float(s.x[g])
-    side = np.array([k - 1e-12 * max(1.0, abs(k)), k + 1e-12 * max(1.0, abs(k))])
-    return Extremum(_clean(float(np.min(objective(*s.eval(side))))), k)
+    at: float = min(kinks, key=lambda q: abs(q - s.x[g])) if kinks else float(s.x[g])
+    side = np.array([at - 1e-12 * max(1.0, abs(at)), at + 1e-12 * max(1.0, abs(at))])
+    return Extremum(_clean(float(np.min(objective(*s.eval(side))))), at)
 
 
 def _far_block(values: np.ndarray, x: np.ndarray, left: bool) -> np.ndarray:
@@ -301,7 +301,7 @@ def _compute(activation: Activation, frozen_params: tuple) -> Properties:
     symmetric = (lo is None and hi is None) or (
         lo is not None and hi is not None and abs(lo + hi) <= 1e-9 * max(1.0, abs(hi))
     )
-    saturates = tuple(bool(np.all(np.abs(_far_block(s.d1, s.x, left)) <= SATURATION * scale)) for left in (True, False))
+    left, right = (bool(np.all(np.abs(_far_block(s.d1, s.x, side)) <= SATURATION * scale)) for side in (True, False))
     return Properties(
         value_at_zero=f0,
         derivative_at_zero=float(s.d1[zero]),
@@ -314,7 +314,7 @@ def _compute(activation: Activation, frozen_params: tuple) -> Properties:
         monotonic=direction is not None,
         monotonic_direction=direction,
         zero_centered=abs(f0) <= 1e-12 and symmetric,
-        saturates=saturates,
+        saturates=(left, right),
         non_differentiable_points=tuple(kinks),
     )
 

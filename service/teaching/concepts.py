@@ -28,13 +28,20 @@ def _chain_ill(label: str, name: str, depth: int, z: float = 0.0, weight: float 
     return _ill(label, facts.chain_gradient(name, depth, z, weight), _chain(name, depth, z, weight), "gradient")
 
 
+def _sup(name: str) -> float:
+    """sup |f′| of a catalog activation whose derivative is bounded."""
+    sup = facts.props(name).max_abs_derivative
+    assert sup is not None, name
+    return sup
+
+
 def _entry(name: str) -> dict:
     return {"method": "GET", "path": f"/v1/activations/{name}"}
 
 
 def _ill(label: str, value, request: dict, field: str | None = None) -> dict:
     """``field``: where ``value`` sits in the response to ``request``, when it is one field."""
-    out = {"label": label, "value": value, "request": request}
+    out: dict = {"label": label, "value": value, "request": request}
     if field:
         out["field"] = field
     return out
@@ -157,7 +164,7 @@ CONCEPTS = {
             ("vanishing-gradients",),
             lambda: [
                 _chain_ill("10 sigmoid layers at z = 0", "sigmoid", 10, 0.0),
-                _ill("0.25 ** 10", facts.props("sigmoid").max_abs_derivative ** 10, _entry("sigmoid")),
+                _ill("0.25 ** 10", _sup("sigmoid") ** 10, _entry("sigmoid")),
                 _chain_ill("20 identity layers with weight 1.5 (exploding)", "identity", 20, 0.0, 1.5),
                 _ill(
                     "layers of sigmoid until the gradient is below 1e-6",

@@ -45,7 +45,7 @@ def gift(questions: list[Question], title: str = "actfn quiz") -> str:
         head = f"::Q{n} {q.generator}::{gift_escape(q.text)}"
         feedback = f"####{gift_escape(q.explanation)}" if q.explanation else ""
         if q.type == NUMERIC:
-            body = f"{{#{number(q.answer)}:{number(q.tolerance)}{feedback}}}"
+            body = f"{{#{number(q.value)}:{number(q.margin)}{feedback}}}"
         elif q.type == MULTIPLE_CHOICE:
             options = " ".join(("=" if c == q.answer else "~") + gift_escape(c) for c in q.choices)
             body = f"{{{options}{feedback}}}"
@@ -82,7 +82,7 @@ def qti_item(q: Question, identifier: str) -> str:
     if q.type == NUMERIC:
         out += [
             '  <responseDeclaration identifier="RESPONSE" cardinality="single" baseType="float">',
-            f"    <correctResponse><value>{number(q.answer)}</value></correctResponse>",
+            f"    <correctResponse><value>{number(q.value)}</value></correctResponse>",
             "  </responseDeclaration>",
         ]
     else:
@@ -114,7 +114,7 @@ def qti_item(q: Question, identifier: str) -> str:
         out += ["    </choiceInteraction>"]
     out += ["  </itemBody>"]
     if q.type == NUMERIC:
-        tol = number(q.tolerance)
+        tol = number(q.margin)
         out += [
             "  <responseProcessing>",
             "    <responseCondition>",
@@ -179,7 +179,7 @@ def markdown(questions: list[Question], title: str = "actfn quiz") -> str:
         elif q.type == TRUE_FALSE:
             lines += ["- True", "- False", ""]
         answer = (
-            f"{number(q.answer)} (± {number(q.tolerance)})"
+            f"{number(q.value)} (± {number(q.margin)})"
             if q.type == NUMERIC
             else (f"`{q.answer}`" if q.type == MULTIPLE_CHOICE else str(q.answer))
         )

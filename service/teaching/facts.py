@@ -23,7 +23,7 @@ def value(name: str, x: float, **params) -> float:
 
 def derivative(name: str, x: float, **params) -> float:
     a = CATALOG.get(name)
-    return float(evaluate(a, a.bind(params), np.array([x]), order=1, dtype="float64", device="cpu").derivative[0])
+    return float(evaluate(a, a.bind(params), np.array([x]), order=1, dtype="float64", device="cpu").d1[0])
 
 
 def props(name: str, **params) -> Properties:

@@ -25,6 +25,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, cast
 
 import orjson
 
@@ -54,8 +55,18 @@ class Question:
     choices: tuple[str, ...] = ()
     explanation: str = ""
 
+    @property
+    def value(self) -> float:
+        """The answer of a numeric question."""
+        return float(cast(float, self.answer))
+
+    @property
+    def margin(self) -> float:
+        """The tolerance of a numeric question."""
+        return float(cast(float, self.tolerance))
+
     def public(self, include_answer: bool) -> dict:
-        out = {
+        out: dict[str, Any] = {
             "id": self.id,
             "type": self.type,
             "topic": self.topic,
@@ -408,14 +419,14 @@ class Quiz:
             raise QuizError("The id's signature does not match: it was altered or not issued by this service.", "id")
         try:
             generator, difficulty, params, expires = orjson.loads(_unb64(payload))
-        except Exception:  # signed, but not a payload this version writes
+        except (ValueError, TypeError):  # signed, but not a payload this version writes
             raise QuizError("This question can no longer be rebuilt by this version of the service.", "id") from None
         if expires and self._clock() > expires:
             when = datetime.datetime.fromtimestamp(expires, datetime.UTC).isoformat(timespec="minutes")
             raise QuizError(f"This question id expired at {when}; ask for a new question.", "id")
         try:
             return self.make(generator, difficulty, params, expires)
-        except Exception:  # a signed payload we cannot rebuild (an older generator version)
+        except Exception:  # noqa: BLE001 (a signed payload an older version wrote: any failure to rebuild it)
             raise QuizError("This question can no longer be rebuilt by this version of the service.", "id") from None
 
     def generate(self, count: int, seed: int, topics=None, difficulty: str | None = None) -> list[Question]:
@@ -444,7 +455,7 @@ class Quiz:
         if q.type == NUMERIC:
             if isinstance(answer, bool) or not isinstance(answer, (int, float)) or not _finite(answer):
                 raise QuizError("This is a numeric question: answer with a finite number.", "answer")
-            correct = abs(float(answer) - q.answer) <= q.tolerance
+            correct = abs(float(answer) - q.value) <= q.margin
         elif q.type == MULTIPLE_CHOICE:
             if isinstance(answer, int) and not isinstance(answer, bool):
                 if not 0 <= answer < len(q.choices):
@@ -452,7 +463,7 @@ class Quiz:
                 answer = q.choices[answer]
             if not isinstance(answer, str) or answer.strip().lower() not in [c.lower() for c in q.choices]:
                 raise QuizError(f"Answer with one of the choices: {', '.join(q.choices)} (or its index).", "answer")
-            correct = answer.strip().lower() == q.answer.lower()
+            correct = answer.strip().lower() == str(q.answer).lower()
         else:
             if isinstance(answer, str) and answer.strip().lower() in ("true", "false", "t", "f"):
                 answer = answer.strip().lower() in ("true", "t")

@@ -98,7 +98,7 @@ def readyz():
 
     try:
         warm(current_app)  # instant once gunicorn's post_worker_init has warmed this worker
-    except Exception:  # noqa: BLE001 (JAX failed to initialise: not ready, say so)
+    except Exception:
         current_app.logger.exception("warm-up failed")
         return problem(503, "JAX failed to initialise in this worker; see the server log")
     return {"status": "ready"}

@@ -26,18 +26,24 @@ class PictureOptions(ma.Schema):
     theme = ma.fields.String(load_default="light", validate=ma.validate.OneOf(tuple(THEMES)))
 
 
-def _switches(text: bool) -> dict:
-    """The curve switches: true/false only (the words in a query string, JSON booleans in a body)."""
-    return {
-        "derivative": StrictBoolean(text=text, load_default=True, metadata={"description": "draw f′ (dashed)"}),
-        "second_derivative": StrictBoolean(text=text, load_default=False, metadata={"description": "draw f″ (dotted)"}),
-        "shade": StrictBoolean(
-            text=text, load_default=True, metadata={"description": "shade where |f′| < 0.01 (one activation only)"}
-        ),
-    }
+def _switch(default: bool, what: str, text: bool) -> StrictBoolean:
+    """A curve switch: true/false only (the words in a query string, JSON booleans in a body)."""
+    return StrictBoolean(text=text, load_default=default, metadata={"description": what})
 
 
-class CurveOptions(PictureOptions.from_dict(_switches(text=True))):
+class _QuerySwitches(ma.Schema):
+    derivative = _switch(True, "draw f′ (dashed)", text=True)
+    second_derivative = _switch(False, "draw f″ (dotted)", text=True)
+    shade = _switch(True, "shade where |f′| < 0.01 (one activation only)", text=True)
+
+
+class _BodySwitches(ma.Schema):
+    derivative = _switch(True, "draw f′ (dashed)", text=False)
+    second_derivative = _switch(False, "draw f″ (dotted)", text=False)
+    shade = _switch(True, "shade where |f′| < 0.01 (one activation only)", text=False)
+
+
+class CurveOptions(PictureOptions, _QuerySwitches):
     xmin = ma.fields.Float(load_default=-5.0, allow_nan=False)
     xmax = ma.fields.Float(load_default=5.0, allow_nan=False)
 
@@ -76,7 +82,7 @@ class MultiPlotQuerySchema(_Activations, CurveOptions):
     """GET /v1/plot."""
 
 
-class PlotBodySchema(CurveOptions.from_dict(_switches(text=False))):
+class PlotBodySchema(_BodySwitches, CurveOptions):
     activations = ma.fields.List(
         ActivationRef(metadata=activation_ref_doc()),
         required=True,
