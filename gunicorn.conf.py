@@ -2,40 +2,42 @@
 
 JAX is imported in the master only as a module; devices, arrays and compiled programs are
 created in each worker after fork (``preload_app`` stays off, and warm-up runs in
-``post_worker_init``). Every setting reads an environment variable with a default. What runs
-around the app (JSON logs, problem+json protocol errors, the request read deadline, memory
-recycling, liveness in the master, metrics compaction) is in ``service/serving.py``.
+``post_worker_init``). Every setting comes from ``service.config.server()`` (environment
+variables with defaults, README "Configuration"). What runs around the app (JSON logs,
+problem+json protocol errors, the request read deadline, memory recycling, liveness in the
+master, metrics compaction) is in ``service/serving.py``.
 """
 
-import multiprocessing
 import os
 import tempfile
 
 from service import serving
+from service.config import server as server_settings  # not "config": that is a gunicorn setting
 
-bind = os.environ.get("ACTFN_BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")
-workers = int(os.environ.get("ACTFN_WORKERS", os.environ.get("WEB_CONCURRENCY", min(4, multiprocessing.cpu_count()))))
-threads = int(os.environ.get("ACTFN_THREADS", "1"))
+settings = server_settings()
+bind = settings["BIND"]
+workers = settings["WORKERS"]
+threads = settings["THREADS"]
 worker_class = serving.worker_class(threads)
 preload_app = False  # a JAX backend must never be created before fork
-# Above the worst accepted request (README "Operating": a few seconds on 2 cores) plus its
-# first-use compilation; see /v1/limits.
-timeout = int(os.environ.get("ACTFN_TIMEOUT", "60"))
-graceful_timeout = int(os.environ.get("ACTFN_GRACEFUL_TIMEOUT", "30"))
+# Above the worst accepted request (README "Memory": under 10 s on 2 cores, first-use
+# compilation included).
+timeout = settings["TIMEOUT"]
+graceful_timeout = settings["GRACEFUL_TIMEOUT"]
 keepalive = 5
 # Recycle each worker after about this many requests (jittered so they do not all restart at
 # once): bounds any slow leak. High, because a new worker spends ~1.5 s of CPU compiling
 # before it serves. Memory has its own budget (ACTFN_WORKER_MEMORY_MB, post_request below).
-max_requests = int(os.environ.get("ACTFN_MAX_REQUESTS", "100000"))
-max_requests_jitter = int(os.environ.get("ACTFN_MAX_REQUESTS_JITTER", "10000"))
+max_requests = settings["MAX_REQUESTS"]
+max_requests_jitter = settings["MAX_REQUESTS_JITTER"]
 limit_request_line = 8190
 limit_request_fields = 100
 limit_request_field_size = 8190
-accesslog = os.environ.get("ACTFN_ACCESS_LOG", "-") or None  # empty: no access log
+accesslog = settings["ACCESS_LOG"]
 errorlog = "-"
 # No runtime control socket (it would be written under $HOME, read-only in the container).
 control_socket_disable = True
-loglevel = os.environ.get("ACTFN_LOG_LEVEL", "info")
+loglevel = settings["LOG_LEVEL"]
 logger_class = serving.JsonLogger
 
 # Prometheus multiprocess mode: every worker writes its metrics under this directory and
@@ -51,9 +53,8 @@ def on_starting(server):
 
 def when_ready(server):
     """Liveness from the master (ACTFN_HEALTH_BIND): it answers while every worker is busy."""
-    health = os.environ.get("ACTFN_HEALTH_BIND", "").strip()
-    if health:
-        serving.start_health(server, health)
+    if settings["HEALTH_BIND"]:
+        serving.start_health(server, settings["HEALTH_BIND"])
 
 
 def post_fork(server, worker):
@@ -72,7 +73,7 @@ def post_request(worker, req, environ, resp):
 
 def post_worker_init(worker):
     """Initialise JAX and compile the common programs before this worker takes requests."""
-    if os.environ.get("ACTFN_WARMUP", "1") in ("0", "false", "no"):
+    if not worker.wsgi.config["WARMUP"]:
         return
     from service.api.warmup import warm
 

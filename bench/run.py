@@ -11,7 +11,6 @@ import json
 import os
 import platform
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,6 +24,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import jax  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "tests"))
+from realserver import Server, rss_mb  # noqa: E402  (the test suite's gunicorn launcher)
 
 from bench.floors import FUSED_JIT, NUMPY, torch_autograd  # noqa: E402
 from service.api.jsonprovider import dumps_bytes  # noqa: E402
@@ -131,12 +133,6 @@ def bench_compilation() -> dict:
 # ----- HTTP -------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _wrk(url: str, script: str | None, seconds: int) -> dict:
     cmd = ["wrk", "-t2", "-c16", f"-d{seconds}s", "--latency", url]
     if script:
@@ -159,36 +155,18 @@ def bench_http() -> dict:
     if not shutil.which("wrk"):
         out("## HTTP: skipped (install wrk: apt-get install wrk)")
         return {}
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    log = tempfile.NamedTemporaryFile("w", suffix=".log", delete=False)
     # wrk is one client: per-client rate limiting would throttle it, so it is off here (its
-    # per-request cost is measured on its own below, in process).
-    env = {
-        **os.environ,
-        "ACTFN_BIND": f"127.0.0.1:{port}",
-        "ACTFN_WORKERS": str(os.cpu_count() or 2),
-        "ACTFN_RATE_LIMIT_ENABLED": "0",
-    }
+    # per-request cost is measured on its own below, in process). The access log stays on.
     start = time.perf_counter()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "service:create_app()"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
+    server = Server(
+        Path(tempfile.mkdtemp(prefix="actfn-bench-")),
+        workers=os.cpu_count() or 2,
+        ACTFN_RATE_LIMIT_ENABLED="0",
+        ACTFN_ACCESS_LOG="-",
     )
+    base = server.base
     results: dict = {}
     try:
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/readyz", timeout=1) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.05)
-            if time.perf_counter() - start > 120:
-                raise RuntimeError("server did not become ready")
         results["cold_start_s"] = time.perf_counter() - start
         # every worker warm, not just the first to answer
         for _ in range(20):
@@ -225,18 +203,9 @@ def bench_http() -> dict:
             return dumps_bytes({"x": r.x, "value": r.value, "derivative": r.derivative})
 
         results["grid_inprocess_s"] = best_time(in_process, repeat=5)
-        rss = []
-        children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
-        if children.exists():
-            for pid in children.read_text().split():
-                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                    if line.startswith("VmRSS"):
-                        rss.append(int(line.split()[1]) / 1024)
-        results["rss_mb"] = rss
+        results["rss_mb"] = [rss_mb(pid) for pid in server.workers()]
     finally:
-        proc.terminate()
-        proc.wait(timeout=60)
-        log.close()
+        server.stop()
     out("## HTTP under gunicorn (production config, wrk -t2 -c16 -d10s, loopback)")
     out()
     out("| route | requests/s | p50 ms | p99 ms | p99/p50 | vs floor |")

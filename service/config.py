@@ -1,10 +1,14 @@
-"""Settings: defaults, then ``ACTFN_*`` environment variables, then a test override."""
+"""Settings: defaults, then ``ACTFN_*`` environment variables, then a test override.
+
+:func:`server` holds what gunicorn's side reads (``gunicorn.conf.py``, ``service.serving``) and
+imports no JAX, so the master can read it; :func:`load` is the app's whole config, server
+settings included, and the caps (:class:`service.core.Limits`).
+"""
 
 from __future__ import annotations
 
+import multiprocessing
 import os
-
-from .core import Limits
 
 DEFAULT_QUIZ_SECRET = "actfn-default-quiz-secret: set ACTFN_QUIZ_SECRET"
 # Secrets that are public (defaults and placeholders in examples): refused in production.
@@ -12,15 +16,57 @@ PUBLIC_SECRETS = {DEFAULT_QUIZ_SECRET, "change-me", "changeme", "secret", "repla
 MIN_SECRET_LENGTH = 16
 
 
-def load(override: dict | None = None, environ=os.environ) -> dict:
-    """The Flask config mapping for one app instance."""
-    limits = Limits.from_env(environ)
-    config = {
-        "LIMITS": limits,
-        "MAX_CONTENT_LENGTH": limits.max_body_bytes,
+TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
+
+
+def as_bool(raw: str | None, default: bool) -> bool:
+    """An environment variable as a boolean: 1/true/yes/on or 0/false/no/off (any case; empty
+    is false); unset is ``default``; anything else is a configuration error."""
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value not in TRUE + FALSE:
+        raise ValueError(f"not a boolean: {raw!r} (use 1/true/yes/on or 0/false/no/off)")
+    return value in TRUE
+
+
+def server(environ=os.environ) -> dict:
+    """gunicorn's settings and the worker-side ones (no JAX is imported here)."""
+    threads = int(environ.get("ACTFN_THREADS", "1"))
+    cpus = multiprocessing.cpu_count()
+    return {
+        "BIND": environ.get("ACTFN_BIND", f"0.0.0.0:{environ.get('PORT', '8000')}"),
+        "WORKERS": int(environ.get("ACTFN_WORKERS", environ.get("WEB_CONCURRENCY", min(4, cpus)))),
+        "THREADS": threads,
+        "TIMEOUT": int(environ.get("ACTFN_TIMEOUT", "60")),
+        "GRACEFUL_TIMEOUT": int(environ.get("ACTFN_GRACEFUL_TIMEOUT", "30")),
+        "MAX_REQUESTS": int(environ.get("ACTFN_MAX_REQUESTS", "100000")),
+        "MAX_REQUESTS_JITTER": int(environ.get("ACTFN_MAX_REQUESTS_JITTER", "10000")),
+        "ACCESS_LOG": environ.get("ACTFN_ACCESS_LOG", "-") or None,  # empty: no access log
+        "LOG_LEVEL": environ.get("ACTFN_LOG_LEVEL", "info"),
+        # json lines for access and error logs; "text" keeps gunicorn's and Python's formats.
+        "LOG_FORMAT": environ.get("ACTFN_LOG_FORMAT", "json"),
         # Compile the common programs when the worker starts (gunicorn's post_worker_init),
         # so /readyz turns 200 only once the first requests will not pay for compilation.
-        "WARMUP": environ.get("ACTFN_WARMUP", "1") not in ("0", "false", "no"),
+        "WARMUP": as_bool(environ.get("ACTFN_WARMUP"), True),
+        # gunicorn's master answers GET /healthz here ("host:port"; empty: off).
+        "HEALTH_BIND": environ.get("ACTFN_HEALTH_BIND", "").strip(),
+        # A worker above this resident memory after a request is replaced (0: never).
+        "WORKER_MEMORY_MB": float(environ.get("ACTFN_WORKER_MEMORY_MB", "") or 1024),
+        # Seconds a sync worker waits for a whole request before answering 408 (0: forever).
+        "REQUEST_READ_TIMEOUT": float(environ.get("ACTFN_REQUEST_READ_TIMEOUT", "") or 20),
+    }
+
+
+def load(override: dict | None = None, environ=os.environ) -> dict:
+    """The Flask config mapping for one app instance."""
+    from .core.limits import Limits  # here, not at the top: server() must not import JAX
+
+    limits = Limits.from_env(environ)
+    config = {
+        **server(environ),
+        "LIMITS": limits,
+        "MAX_CONTENT_LENGTH": limits.max_body_bytes,
         "EVALUATE_CACHE_SECONDS": int(environ.get("ACTFN_EVALUATE_CACHE_SECONDS", "3600")),
         "PLOT_CACHE_SECONDS": int(environ.get("ACTFN_PLOT_CACHE_SECONDS", "86400")),
         # "production" (the Docker image's default) refuses to start without a private quiz
@@ -36,10 +82,12 @@ def load(override: dict | None = None, environ=os.environ) -> dict:
         "RATE_LIMIT": environ.get("ACTFN_RATE_LIMIT", "600 per minute"),
         "COMPUTE_LIMIT_SECONDS": float(environ.get("ACTFN_COMPUTE_LIMIT", "30")),
         "RATE_LIMIT_STORAGE": environ.get("ACTFN_RATE_LIMIT_STORAGE", "memory://"),
-        "RATE_LIMIT_ENABLED": environ.get("ACTFN_RATE_LIMIT_ENABLED", "1") not in ("0", "false", "no"),
+        "RATE_LIMIT_ENABLED": as_bool(environ.get("ACTFN_RATE_LIMIT_ENABLED"), True),
+        # X-RateLimit-* headers on every limited answer.
+        "RATE_LIMIT_HEADERS": as_bool(environ.get("ACTFN_RATE_LIMIT_HEADERS"), True),
         # Browser origins allowed by CORS (comma-separated; empty: no CORS headers).
         "CORS_ORIGINS": [o.strip() for o in environ.get("ACTFN_CORS_ORIGINS", "").split(",") if o.strip()],
-        "CORS_CREDENTIALS": environ.get("ACTFN_CORS_CREDENTIALS", "0") in ("1", "true", "yes"),
+        "CORS_CREDENTIALS": as_bool(environ.get("ACTFN_CORS_CREDENTIALS"), False),
         # Proxies in front of the service that set X-Forwarded-For (0: trust none).
         "PROXY_COUNT": int(environ.get("ACTFN_PROXY_COUNT", "0")),
         "API_TITLE": "actfn",

@@ -35,6 +35,8 @@ from gunicorn import glogging, util
 from gunicorn.http.errors import ParseException as BodyParseError  # noqa: F401 (the app maps it to 400)
 from gunicorn.workers import base, sync
 
+from . import config
+
 try:  # gthread is there on every platform gunicorn supports; guard the import all the same
     from gunicorn.workers.gthread import ThreadWorker as _ThreadWorker
 except ImportError:  # pragma: no cover
@@ -62,9 +64,7 @@ SLUGS = {
 }
 
 
-def _env_float(name: str, default: float) -> float:
-    raw = os.environ.get(name, "")
-    return float(raw) if raw.strip() else default
+SETTINGS = config.server()
 
 
 # ----- logs ---------------------------------------------------------------------------
@@ -82,23 +82,49 @@ def _status(resp) -> int | None:
         return None
 
 
+def timestamp(seconds: float) -> str:
+    """UTC, ISO 8601, milliseconds: the ``ts`` of every log line."""
+    return datetime.datetime.fromtimestamp(seconds, datetime.UTC).isoformat(timespec="milliseconds")
+
+
+class JsonLines(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, pid, exception, and what
+    :meth:`fields` adds (the app's formatter adds the request id)."""
+
+    def fields(self, record: logging.LogRecord) -> dict:
+        return {}
+
+    def format(self, record: logging.LogRecord) -> str:
+        out = {
+            "ts": timestamp(record.created),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+            "pid": record.process,
+            **self.fields(record),
+        }
+        if record.exc_info:
+            out["exception"] = self.formatException(record.exc_info)
+        return json.dumps(out, ensure_ascii=False)
+
+
 class JsonLogger(glogging.Logger):
     """gunicorn's logger writing JSON lines (``ACTFN_LOG_FORMAT=text`` keeps gunicorn's own).
     Logging never raises: a request gunicorn refuses must not take the worker down."""
 
     def setup(self, cfg):
         super().setup(cfg)
-        if os.environ.get("ACTFN_LOG_FORMAT", "json") == "json":
+        if SETTINGS["LOG_FORMAT"] == "json":
             for handler in self.error_log.handlers:
-                handler.setFormatter(ErrorFormatter())
+                handler.setFormatter(JsonLines())
 
     def access(self, resp, req, environ, request_time):
         try:
-            if not self.access_log_enabled or os.environ.get("ACTFN_LOG_FORMAT", "json") != "json":
+            if not self.access_log_enabled or SETTINGS["LOG_FORMAT"] != "json":
                 return super().access(resp, req, environ, request_time)
             headers = {str(k).lower(): v for k, v in (getattr(resp, "headers", None) or [])}
             record = {
-                "ts": datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds"),
+                "ts": timestamp(time.time()),
                 "level": "info",
                 "logger": "gunicorn.access",
                 "request_id": headers.get("x-request-id"),
@@ -115,20 +141,6 @@ class JsonLogger(glogging.Logger):
             self.access_log.info(json.dumps(record, ensure_ascii=False, default=str))
         except Exception:  # noqa: BLE001 (a log line is never worth a worker)
             self.error_log.debug("access log line failed", exc_info=True)
-
-
-class ErrorFormatter(logging.Formatter):
-    def format(self, record):
-        out = {
-            "ts": datetime.datetime.fromtimestamp(record.created, datetime.UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "message": record.getMessage(),
-            "pid": record.process,
-        }
-        if record.exc_info:
-            out["exception"] = self.formatException(record.exc_info)
-        return json.dumps(out, ensure_ascii=False)
 
 
 # ----- workers ------------------------------------------------------------------------
@@ -186,7 +198,7 @@ def _send(sock, data: bytes) -> None:
         pass
 
 
-READ_TIMEOUT = _env_float("ACTFN_REQUEST_READ_TIMEOUT", 20.0)
+READ_TIMEOUT = SETTINGS["REQUEST_READ_TIMEOUT"]
 
 
 class ReadTimeout(Exception):
@@ -276,7 +288,7 @@ def worker_class(threads: int) -> str:
 
 # ----- memory budget ------------------------------------------------------------------
 
-MEMORY_BUDGET_MB = _env_float("ACTFN_WORKER_MEMORY_MB", 1024.0)
+MEMORY_BUDGET_MB = SETTINGS["WORKER_MEMORY_MB"]
 
 
 def rss_mb(pid: int | str = "self") -> float:

@@ -19,8 +19,18 @@ if os.environ.get("CI"):
 
 
 @pytest.fixture(scope="session")
-def app():
-    return create_app({"TESTING": True})
+def make_app():
+    """A fresh app with test settings: ``make_app(LIMITS=Limits(max_points=100))``."""
+
+    def make(**settings):
+        return create_app({"TESTING": True, **settings})
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def app(make_app):
+    return make_app()
 
 
 @pytest.fixture()

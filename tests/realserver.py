@@ -93,21 +93,30 @@ class Server:
             stdout=self._log,
             stderr=subprocess.STDOUT,
         )
-        self.wait_ready(workers)
+        try:
+            self.wait_ready(workers)
+        except BaseException:
+            self.stop()
+            raise
 
     def wait_ready(self, workers: int, timeout: float = 120) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(self.log_path.read_text())
-            if len(self.workers()) == workers:
+            pids = self.workers()
+            if len(pids) == workers and pids <= self.warm_workers():
                 try:
-                    if all(request(self.base + "/readyz", timeout=10)[0] == 200 for _ in range(2 * workers)):
+                    if request(self.base + "/readyz", timeout=10)[0] == 200:
                         return
                 except OSError:
                     pass
-            time.sleep(0.2)
+            time.sleep(0.05)
         raise RuntimeError("gunicorn did not become ready:\n" + self.log_path.read_text())
+
+    def warm_workers(self) -> set[int]:
+        """Workers that have logged the end of their warm-up (gunicorn.conf.py post_worker_init)."""
+        return {int(pid) for pid in re.findall(r"worker (\d+) warm in", self.log())}
 
     def workers(self) -> set[int]:
         try:
@@ -117,7 +126,6 @@ class Server:
         return {int(c) for c in children}
 
     def log(self) -> str:
-        self._log.flush()
         return self.log_path.read_text()
 
     def stop(self) -> None:

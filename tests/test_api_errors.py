@@ -3,7 +3,6 @@ and the app keeps serving afterwards."""
 
 import pytest
 
-from service import create_app
 from service.core import Limits
 
 PROBLEM = "application/problem+json"
@@ -117,8 +116,8 @@ def test_wrong_content_type_is_415(client, content_type):
     assert_problem(r, 415, "Content-Type")
 
 
-def test_too_many_points_is_422_naming_the_cap():
-    app = create_app({"TESTING": True, "LIMITS": Limits(max_points=100)})
+def test_too_many_points_is_422_naming_the_cap(make_app):
+    app = make_app(LIMITS=Limits(max_points=100))
     client = app.test_client()
     body = assert_problem(client.post("/v1/evaluate", json={"activation": "relu", "x": [0.0] * 101}), 422, "x")
     assert "max_points=100" in body["detail"]
@@ -130,8 +129,8 @@ def test_too_many_points_is_422_naming_the_cap():
     assert "max_points=100" in body["detail"]
 
 
-def test_vector_caps_are_422_naming_the_cap():
-    app = create_app({"TESTING": True, "LIMITS": Limits(max_vector_length=8, max_hessian_entries=100)})
+def test_vector_caps_are_422_naming_the_cap(make_app):
+    app = make_app(LIMITS=Limits(max_vector_length=8, max_hessian_entries=100))
     client = app.test_client()
     body = assert_problem(client.post("/v1/evaluate", json={"activation": "softmax", "x": [0.0] * 9}), 422, "x")
     assert "max_vector_length=8" in body["detail"]
@@ -141,8 +140,8 @@ def test_vector_caps_are_422_naming_the_cap():
     assert "max_hessian_entries=100" in body["detail"]
 
 
-def test_body_too_large_is_413():
-    app = create_app({"TESTING": True, "LIMITS": Limits(max_body_bytes=1000)})
+def test_body_too_large_is_413(make_app):
+    app = make_app(LIMITS=Limits(max_body_bytes=1000))
     r = app.test_client().post("/v1/evaluate", json={"activation": "relu", "x": [0.123456789] * 200})
     body = assert_problem(r, 413)
     assert "max_body_bytes=1000" in body["detail"]
@@ -192,8 +191,8 @@ def test_get_evaluate_bad_query_is_422_naming_the_field(client, query, field):
     assert_problem(client.get(f"/v1/activations/leaky_relu/evaluate?{query}"), 422, field)
 
 
-def test_get_evaluate_caps_points():
-    app = create_app({"TESTING": True, "LIMITS": Limits(max_query_points=3)})
+def test_get_evaluate_caps_points(make_app):
+    app = make_app(LIMITS=Limits(max_query_points=3))
     body = assert_problem(app.test_client().get("/v1/activations/relu/evaluate?x=1,2,3,4"), 422, "x")
     assert "max_query_points=3" in body["detail"]
 

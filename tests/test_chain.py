@@ -8,7 +8,6 @@ import pytest
 from reference import kink_sides
 from scipy.special import expit
 
-from service import create_app
 from service.core import CATALOG, ELEMENTWISE, Limits
 from service.core.chain import chain, product
 
@@ -176,8 +175,8 @@ def test_bad_chain_requests_are_422_naming_the_field(client, body, field):
     assert field in r.get_json()["errors"], r.get_json()
 
 
-def test_chain_caps_come_from_the_limits():
-    app = create_app({"TESTING": True, "LIMITS": Limits(max_chain_depth=50)})
+def test_chain_caps_come_from_the_limits(make_app):
+    app = make_app(LIMITS=Limits(max_chain_depth=50))
     r = app.test_client().post("/v1/chain", json={"activation": "relu", "depth": 51, "z": 1})
     assert r.status_code == 422 and "max_chain_depth=50" in r.get_json()["detail"]
     assert app.test_client().get("/v1/limits").get_json()["max_chain_depth"] == 50

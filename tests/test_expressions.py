@@ -9,7 +9,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from service import create_app
 from service.core import CATALOG, Limits, evaluate
 from service.core.expressions import ExpressionCache, ExpressionError, compile_expression
 
@@ -250,15 +249,14 @@ def _expr(children):
 
 
 VALID = st.recursive(LEAVES, _expr, max_leaves=12)
-_app = create_app({"TESTING": True})
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(VALID)
-def test_random_valid_formulas_compile_and_evaluate(text):
+def test_random_valid_formulas_compile_and_evaluate(app, text):
     params = {"a": 0.7} if re.search(r"\ba\b", text) else {}
     try:
-        activation, bound = compile_expression(text, params, _app.extensions["actfn_expressions"], Limits())
+        activation, bound = compile_expression(text, params, app.extensions["actfn_expressions"], Limits())
     except ExpressionError as e:
         assert "max_expression" in e.message, e.message  # only the documented caps may refuse it
         return
@@ -271,8 +269,8 @@ GARBAGE = st.text(alphabet=string.printable + "λ∂√€\x00", max_size=200)
 
 @settings(max_examples=300, deadline=None)
 @given(GARBAGE)
-def test_random_garbage_is_always_a_422_problem_and_fast(text):
-    client = _app.test_client()
+def test_random_garbage_is_always_a_422_problem_and_fast(app, text):
+    client = app.test_client()
     start = time.perf_counter()
     r = client.post("/v1/evaluate", json={"activation": {"expression": text}, "x": [0.5]})
     assert time.perf_counter() - start < 5.0
@@ -289,8 +287,8 @@ def test_random_garbage_is_always_a_422_problem_and_fast(text):
         max_size=60,
     )
 )
-def test_random_token_soup_never_escapes_as_an_exception(tokens):
+def test_random_token_soup_never_escapes_as_an_exception(app, tokens):
     text = "".join(tokens)
-    client = _app.test_client()
+    client = app.test_client()
     r = client.post("/v1/evaluate", json={"activation": {"expression": text}, "x": [0.5]})
     assert r.status_code in (200, 422), (text, r.status_code, r.get_data(as_text=True)[:200])

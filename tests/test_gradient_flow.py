@@ -2,7 +2,6 @@
 
 import pytest
 
-from service import create_app
 from service.core import Limits
 
 
@@ -37,9 +36,9 @@ def test_same_seed_gives_identical_json_and_another_seed_does_not(client):
     assert a == b and a != c
 
 
-def test_same_seed_gives_identical_numbers_in_a_second_app_instance(client):
+def test_same_seed_gives_identical_numbers_in_a_second_app_instance(client, make_app):
     req = {"activation": "gelu", "depth": 4, "width": 16, "batch": 8, "seed": 7, "init": "lecun_uniform"}
-    other = create_app({"TESTING": True}).test_client()
+    other = make_app().test_client()
     assert client.post("/v1/gradient-flow", json=req).get_data() == other.post("/v1/gradient-flow", json=req).get_data()
 
 
@@ -91,7 +90,7 @@ def test_bad_flow_requests_are_422_naming_the_field(client, body, field):
     assert field in r.get_json()["errors"], r.get_json()
 
 
-def test_flow_caps_come_from_the_limits():
-    app = create_app({"TESTING": True, "LIMITS": Limits(max_flow_width=16)})
+def test_flow_caps_come_from_the_limits(make_app):
+    app = make_app(LIMITS=Limits(max_flow_width=16))
     r = app.test_client().post("/v1/gradient-flow", json={"activation": "relu", "depth": 2, "width": 17})
     assert r.status_code == 422 and "max_flow_width=16" in r.get_json()["detail"]

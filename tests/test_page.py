@@ -11,8 +11,6 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from service.app import create_app
-
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "build" / "e2e"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -33,8 +31,8 @@ def test_page_and_assets_are_served(client):
 
 
 @pytest.fixture(scope="module")
-def server():
-    app = create_app({"TESTING": True})
+def server(make_app):
+    app = make_app()
     httpd = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()

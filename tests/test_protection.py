@@ -36,29 +36,26 @@ def test_metrics_endpoint(client):
     assert "/wp-admin" not in client.get("/metrics").get_data(as_text=True)
 
 
-def test_cors_only_for_listed_origins():
-    app = create_app({"TESTING": True, "CORS_ORIGINS": ["https://lesson.example"], "CORS_CREDENTIALS": True})
+def test_cors_only_for_listed_origins(make_app):
+    app = make_app(CORS_ORIGINS=["https://lesson.example"], CORS_CREDENTIALS=True)
     c = app.test_client()
     ok = c.get("/v1/limits", headers={"Origin": "https://lesson.example"})
     assert ok.headers["Access-Control-Allow-Origin"] == "https://lesson.example"
     assert ok.headers["Access-Control-Allow-Credentials"] == "true"
     assert "X-Request-ID" in ok.headers["Access-Control-Expose-Headers"]
     assert "Access-Control-Allow-Origin" not in c.get("/v1/limits", headers={"Origin": "https://evil.example"}).headers
-    wildcard = create_app({"TESTING": True, "CORS_ORIGINS": ["*"], "CORS_CREDENTIALS": True}).test_client()
+    wildcard = make_app(CORS_ORIGINS=["*"], CORS_CREDENTIALS=True).test_client()
     r = wildcard.get("/v1/limits", headers={"Origin": "https://any.example"})
     assert r.headers["Access-Control-Allow-Origin"] == "*"
     assert "Access-Control-Allow-Credentials" not in r.headers  # never * with credentials
     assert (
         "Access-Control-Allow-Origin"
-        not in create_app({"TESTING": True})
-        .test_client()
-        .get("/v1/limits", headers={"Origin": "https://lesson.example"})
-        .headers
+        not in make_app().test_client().get("/v1/limits", headers={"Origin": "https://lesson.example"}).headers
     )
 
 
-def test_cors_patterns_are_anchored_and_other_entries_refused():
-    app = create_app({"TESTING": True, "CORS_ORIGINS": ["https://*.example.org", "http://localhost:3000"]})
+def test_cors_patterns_are_anchored_and_other_entries_refused(make_app):
+    app = make_app(CORS_ORIGINS=["https://*.example.org", "http://localhost:3000"])
     c = app.test_client()
     for origin, allowed in (
         ("https://lesson.example.org", True),
@@ -77,7 +74,7 @@ def test_cors_patterns_are_anchored_and_other_entries_refused():
         assert (got == origin) is allowed, origin
     for bad in ("https://exa(mple).org", "https://a.*.org", ".*", "ftp://x.org", "https://*"):
         with pytest.raises(ValueError, match="ACTFN_CORS_ORIGINS"):
-            create_app({"TESTING": True, "CORS_ORIGINS": [bad]})
+            make_app(CORS_ORIGINS=[bad])
 
 
 def test_production_needs_a_private_quiz_secret():
@@ -92,8 +89,8 @@ def test_production_needs_a_private_quiz_secret():
     assert create_app({"ENVIRONMENT": "production", "QUIZ_SECRET": "0123456789abcdef0123456789abcdef"})
 
 
-def test_rate_limit_problem_json():
-    app = create_app({"TESTING": True, "RATE_LIMIT_ENABLED": True, "RATE_LIMIT": "2 per minute"})
+def test_rate_limit_problem_json(make_app):
+    app = make_app(RATE_LIMIT_ENABLED=True, RATE_LIMIT="2 per minute")
     c = app.test_client()
     assert [c.get("/v1/limits").status_code for _ in range(2)] == [200, 200]
     r = c.get("/v1/limits")
@@ -103,10 +100,10 @@ def test_rate_limit_problem_json():
     assert c.options("/v1/limits").status_code != 429
 
 
-def test_error_logs_are_json_with_the_request_id(client, capsys):
+def test_error_logs_are_json_with_the_request_id(client, capsys, make_app):
     from service.api.observability import JsonFormatter
 
-    app = create_app({"TESTING": True})
+    app = make_app()
 
     @app.route("/boom")
     def boom():

@@ -1,64 +1,19 @@
 """The production entry point: gunicorn with gunicorn.conf.py, on loopback, for real."""
 
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from realserver import Server
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    port = _free_port()
-    log_path = tmp_path_factory.mktemp("gunicorn") / "log.txt"
-    log = open(log_path, "w")
-    env = {**os.environ, "ACTFN_BIND": f"127.0.0.1:{port}", "ACTFN_WORKERS": "2", "ACTFN_ACCESS_LOG": ""}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "service:create_app()"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{base}/readyz", timeout=2) as r:
-                if r.status == 200:
-                    break
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            if proc.poll() is not None:
-                log.close()
-                raise RuntimeError(log_path.read_text()) from None
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        proc.wait()
-        log.close()
-        raise RuntimeError("gunicorn did not become ready in 90 s")
-    yield base, proc, log_path
-    proc.terminate()
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-    log.close()
+    s = Server(tmp_path_factory.mktemp("gunicorn"), workers=2, ACTFN_ACCESS_LOG="")
+    yield s.base, s.proc, s.log_path
+    s.stop()
 
 
 def _post(url, body, content_type="application/json"):

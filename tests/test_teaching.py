@@ -12,7 +12,6 @@ from xml.etree import ElementTree
 
 import pytest
 
-from service.app import create_app
 from service.core.limits import Limits
 from service.teaching.quiz import QuizError
 
@@ -137,8 +136,8 @@ def test_known_answers(client):
     assert seen  # the seed above does produce such questions
 
 
-def test_grading_is_stateless_across_app_instances(client):
-    other = create_app({"TESTING": True}).test_client()  # a second worker / replica
+def test_grading_is_stateless_across_app_instances(client, make_app):
+    other = make_app().test_client()  # a second worker / replica
     for q in _answer_key(client):
         graded = other.post("/v1/quiz/grade", json={"id": q["id"], "answer": q["answer"]}).get_json()
         assert graded["correct"] is True, q
@@ -190,7 +189,7 @@ def test_grading_over_http_reveals_only_when_asked(client):
     assert client.post("/v1/quiz/grade", json={"id": q["id"], "answer": off, "reveal": "yes"}).status_code == 422
 
 
-def test_tampered_and_foreign_ids_are_refused(client):
+def test_tampered_and_foreign_ids_are_refused(client, make_app):
     q = _answer_key(client, 1)[0]
     version, payload, signature = q["id"].split(".")
     forged_payload = payload[:-2] + ("A" if payload[-2] != "A" else "B") + payload[-1]
@@ -204,7 +203,7 @@ def test_tampered_and_foreign_ids_are_refused(client):
     ):
         r = client.post("/v1/quiz/grade", json={"id": bad, "answer": 1})
         assert r.status_code == 422 and "id" in r.get_json()["errors"], bad
-    elsewhere = create_app({"TESTING": True, "QUIZ_SECRET": "another"}).test_client()
+    elsewhere = make_app(QUIZ_SECRET="another").test_client()
     assert elsewhere.post("/v1/quiz/grade", json={"id": q["id"], "answer": q["answer"]}).status_code == 422
 
 

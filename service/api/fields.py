@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any
 
 import marshmallow as ma
 import numpy as np
-from flask import current_app
 
-from ..core import CATALOG, Activation, InvalidParams
-from ..core.expressions import ExpressionError, compile_expression
+from .binding import BoundActivation, bind, compile_formula
 
 _NUMBER_TYPES = (int, float)
 _MAX_LISTED = 10
@@ -106,46 +103,6 @@ class StrictBoolean(ma.fields.Boolean):
         if not isinstance(value, bool):
             raise self.make_error("invalid")
         return value
-
-
-@dataclass(frozen=True)
-class BoundActivation:
-    """A catalog activation (or a compiled formula) with its params validated and filled in."""
-
-    activation: Activation
-    params: dict
-    expression: str | None = None
-
-    def describe(self) -> dict:
-        if self.expression is not None:
-            return {"expression": self.expression, "params": self.params}
-        return {"name": self.activation.name, "params": self.params}
-
-
-def bind(name: Any, params: Any) -> BoundActivation:
-    """Resolve a name (404 if unknown) and validate params (422 naming the param)."""
-    activation = CATALOG.get(name)
-    if not isinstance(params, dict):
-        raise ma.ValidationError({"params": ["Must be an object mapping parameter names to values."]})
-    try:
-        return BoundActivation(activation, activation.bind(params))
-    except InvalidParams as e:
-        raise ma.ValidationError({"params": {e.field: [e.message]}}) from None
-
-
-def compile_formula(text: Any, params: Any) -> BoundActivation:
-    """Compile a custom formula with this app's caps and cache (422 naming what is wrong)."""
-    try:
-        activation, bound = compile_expression(
-            text, params, current_app.extensions["actfn_expressions"], current_app.config["LIMITS"]
-        )
-    except ExpressionError as e:
-        raise ma.ValidationError({"expression": [e.message]}) from None
-    except InvalidParams as e:
-        raise ma.ValidationError(
-            {"params": {e.field: [e.message]}} if e.field != "params" else {"params": [e.message]}
-        ) from None
-    return BoundActivation(activation, bound, expression=text)
 
 
 class ActivationRef(ma.fields.Field):

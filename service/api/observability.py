@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import re
@@ -20,6 +19,8 @@ import uuid
 import jax
 from flask import Flask, Response, g, has_request_context, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+
+from ..serving import JsonLines
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 
@@ -50,30 +51,22 @@ def request_id() -> str | None:
     return g.get("request_id") if has_request_context() else None
 
 
-class JsonFormatter(logging.Formatter):
-    """One JSON object per line: time, level, logger, message, request id, exception."""
+class JsonFormatter(JsonLines):
+    """gunicorn's JSON lines, with the request's id, method and path."""
 
-    def format(self, record: logging.LogRecord) -> str:
-        out = {
-            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "message": record.getMessage(),
-            "pid": record.process,
-        }
+    def fields(self, record: logging.LogRecord) -> dict:
+        out = {}
         rid = getattr(record, "request_id", None) or request_id()
         if rid:
             out["request_id"] = rid
         if has_request_context():
             out["method"], out["path"] = request.method, request.path
-        if record.exc_info:
-            out["exception"] = self.formatException(record.exc_info)
-        return json.dumps(out, ensure_ascii=False)
+        return out
 
 
 def configure_logging(app: Flask) -> None:
     """JSON lines on stderr for the service's loggers (``ACTFN_LOG_FORMAT=text`` to opt out)."""
-    if os.environ.get("ACTFN_LOG_FORMAT", "json") != "json":
+    if app.config["LOG_FORMAT"] != "json":
         return
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter())

@@ -98,7 +98,7 @@ def install(app: Flask) -> Limiter:
         app=app,
         application_limits=limits,
         storage_uri=cfg["RATE_LIMIT_STORAGE"],
-        headers_enabled=cfg.get("RATE_LIMIT_HEADERS", True),
+        headers_enabled=cfg["RATE_LIMIT_HEADERS"],
         enabled=cfg["RATE_LIMIT_ENABLED"],
         # A storage outage must not take the service down: serve unlimited and log it.
         swallow_errors=True,

@@ -22,7 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .errors import InvalidInput, LimitExceeded
-from .evaluate import DTYPE_MAX, DTYPES, bucket, check_formula, split_params
+from .evaluate import DTYPES, bucket, check_formula, check_range, padded, split_params
 from .limits import Limits
 from .programs import PROGRAMS, Program
 from .properties import SURVEY_EVALUATIONS, max_abs_derivative
@@ -77,11 +77,7 @@ def _check(activation: Activation, depth: int, n_inputs: int, limits: Limits) ->
 
 
 def _chain_program(activation: Activation, static: tuple, n_layers: int):
-    extra = dict(static)
-
-    def f(z, params):
-        return activation.fn(z, **params, **extra)
-
+    f = activation.with_choices(static)
     df = jax.grad(f)
 
     def composed(h0, weight, bias, depth, params):
@@ -105,10 +101,7 @@ def _chain_program(activation: Activation, static: tuple, n_layers: int):
 
 
 def _product_program(activation: Activation, static: tuple):
-    extra = dict(static)
-
-    def f(z, params):
-        return activation.fn(z, **params, **extra)
+    f = activation.with_choices(static)
 
     def program(z, params):
         return jax.vmap(f, in_axes=(0, None))(z, params), jax.vmap(jax.grad(f), in_axes=(0, None))(z, params)
@@ -160,10 +153,8 @@ def _float64_local_derivative(activation: Activation, traced: dict, static: tupl
     log-magnitude does not inherit float32 underflow of each factor."""
     flat = z.reshape(-1).astype(np.float64)
     n = flat.size
-    padded = np.zeros(bucket(n))
-    padded[:n] = flat
     params = {k: np.asarray(v, np.float64) for k, v in traced.items()}
-    _, d = product_program(activation, static, "float64", padded.size).run(padded, params)
+    _, d = product_program(activation, static, "float64", bucket(n)).run(padded(flat, bucket(n), np.float64), params)
     return np.asarray(d)[:n].reshape(z.shape)
 
 
@@ -227,15 +218,13 @@ def chain(
     _check(activation, depth, z.size, limits)
     np_dtype = DTYPES[dtype]
     for name, v in (("z", z), ("weight", np.array([weight])), ("bias", np.array([bias]))):
-        if (np.abs(v) > DTYPE_MAX[dtype]).any():
-            raise InvalidInput(f"outside the {dtype} range", name)
+        check_range(v, dtype, name)
     traced, static = split_params(activation, params)
     n = z.size
     _check_formula(activation, static, bucket(n) * bucket(depth), limits)
     sup = _sup(activation, params, static, with_bound, limits)
     program = chain_program(activation, static, dtype, bucket(n), bucket(depth))
-    z0 = np.zeros(bucket(n), dtype=np_dtype)
-    z0[:n] = z
+    z0 = padded(z, bucket(n), np_dtype)
     cast = {k: np.asarray(v, dtype=np_dtype) for k, v in traced.items()}
     g, (zs, hs, ds) = program.run(z0, np.asarray(weight, np_dtype), np.asarray(bias, np_dtype), np.int32(depth), cast)
     zs, hs, ds = (np.asarray(a)[:n, :depth] for a in (zs, hs, ds))
@@ -256,15 +245,12 @@ def product(
     depth = zs.shape[1]
     _check(activation, depth, 1, limits)
     np_dtype = DTYPES[dtype]
-    if (np.abs(zs) > DTYPE_MAX[dtype]).any():
-        raise InvalidInput(f"outside the {dtype} range", "pre_activations")
+    check_range(zs, dtype, "pre_activations")
     traced, static = split_params(activation, params)
     _check_formula(activation, static, bucket(depth), limits)
     sup = _sup(activation, params, static, with_bound, limits)
-    padded = np.zeros(bucket(depth), dtype=np_dtype)
-    padded[:depth] = zs[0]
     cast = {k: np.asarray(v, dtype=np_dtype) for k, v in traced.items()}
-    program = product_program(activation, static, dtype, padded.size)
-    h, d = (np.asarray(a)[:depth].reshape(1, -1) for a in program.run(padded, cast))
+    program = product_program(activation, static, dtype, bucket(depth))
+    h, d = (np.asarray(a)[:depth].reshape(1, -1) for a in program.run(padded(zs[0], bucket(depth), np_dtype), cast))
     gradient = np.prod(d, axis=1, dtype=d.dtype)
     return _assemble(activation, params, traced, static, 1.0, zs.astype(np_dtype), h, d, gradient, depth, sup)

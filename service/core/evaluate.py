@@ -92,6 +92,20 @@ def fine_bucket(n: int, minimum: int = MIN_VECTOR_BUCKET, steps: int = 4) -> int
     return -(-n // step) * step
 
 
+def padded(values: np.ndarray, size: int, dtype) -> np.ndarray:
+    """``values`` (1-D) followed by zeros up to ``size``, in ``dtype``."""
+    out = np.zeros(size, dtype=dtype)
+    out[: values.size] = values
+    return out
+
+
+def check_range(values: np.ndarray, dtype: str, field: str) -> None:
+    """Every value must be representable in ``dtype`` (InvalidInput naming the first that is not)."""
+    big = np.abs(values) > DTYPE_MAX[dtype]
+    if big.any():
+        raise InvalidInput(f"{values[big][0]:g} is outside the {dtype} range", field)
+
+
 def split_params(activation: Activation, bound: Mapping[str, Any]) -> tuple[dict, tuple]:
     """Float params (traced; null → +∞) and choice params (static, part of the cache key)."""
     traced, static = {}, []
@@ -112,11 +126,7 @@ def _positive_zeros(program):
 
 def _elementwise_program(activation: Activation, order: int, static: tuple):
     """(x, params) → (f, f′, f″)[: order + 1] at every point of x."""
-    extra = dict(static)
-
-    def f(x, params):
-        return activation.fn(x, **params, **extra)
-
+    f = activation.with_choices(static)
     df = jax.grad(f)
 
     def pointwise(x, params):
@@ -137,10 +147,10 @@ def _elementwise_program(activation: Activation, order: int, static: tuple):
 def _vector_program(activation: Activation, order: int, static: tuple):
     """(rows, mask, params) → (f, J, H)[: order + 1] of every row; ``mask`` marks the real
     entries of a padded vector (glu's halves are padded with zeros and ignore it)."""
-    extra = dict(static)
+    fixed = activation.with_choices(static)
 
     def f(x, mask, params):
-        return activation.fn(x, where=mask, **params, **extra)
+        return fixed(x, params, where=mask)
 
     derivs = [f, jax.jacrev(f), jax.hessian(f)][: order + 1]
 
@@ -313,9 +323,7 @@ def evaluate(
     x = np.asarray(x, dtype=np.float64)
     check_input(activation, x, order, limits)
     np_dtype = DTYPES[dtype]
-    big = np.abs(x) > DTYPE_MAX[dtype]
-    if big.any():
-        raise InvalidInput(f"{x[big][0]:g} is outside the {dtype} range", "x")
+    check_range(x, dtype, "x")
     xd = x.astype(np_dtype)
     target = devices.select(device)
     traced, static = split_params(activation, params)
@@ -324,15 +332,13 @@ def evaluate(
     if activation.kind == VECTOR:
         rows = xd.reshape(-1, xd.shape[-1])
         n = rows.shape[0]
-        padded, mask, where = _pad_vectors(activation, rows, np_dtype)
-        args = (padded, mask, cast)
+        rows_padded, mask, where = _pad_vectors(activation, rows, np_dtype)
+        args = (rows_padded, mask, cast)
     else:
         n = xd.shape[0]
         check_formula(activation, static, dtype=dtype, order=order, evaluations=bucket(n), limits=limits, field=field)
-        padded = np.zeros(bucket(n), dtype=np_dtype)
-        padded[:n] = xd
-        args = (padded, cast)
-    compiled = program(activation, order, static, dtype, padded.shape, target)
+        args = (padded(xd, bucket(n), np_dtype), cast)
+    compiled = program(activation, order, static, dtype, args[0].shape, target)
     if target != default_device():
         args = jax.device_put(args, target)  # NumPy inputs already run on the default device
     outs = [np.asarray(o)[:n] for o in compiled.run(*args)]

@@ -107,13 +107,9 @@ def shape_bucket(depth: int, width: int, batch: int) -> tuple[int, int, int]:
 
 
 def _program(activation: Activation, static: tuple, init: str, dtype: str, shape: tuple[int, int, int]):
-    extra = dict(static)
     n_layers, n_units, n_samples = shape
     np_dtype = DTYPES[dtype]
-
-    def f(a, params):
-        return activation.fn(a, **params, **extra)
-
+    f = activation.with_choices(static)
     df = jax.vmap(jax.grad(f), in_axes=(0, None))
     # The backward pass recomputes f from each layer's pre-activations instead of keeping
     # every intermediate of f for every layer: a fraction of the memory, for a cheap f.

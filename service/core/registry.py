@@ -109,6 +109,12 @@ class Activation:
     # A user's formula (service.core.expressions), measured before it is compiled.
     custom: bool = False
 
+    def with_choices(self, static: tuple) -> Callable:
+        """``f(x, params, **more)``: ``fn`` with its choice params fixed (they select code, so
+        they are part of a program, not traced arguments)."""
+        extra = dict(static)
+        return lambda x, params, **more: self.fn(x, **params, **more, **extra)
+
     def param(self, name: str) -> Param:
         for p in self.params:
             if p.name == name:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import current_app
 
-from ...core import CATALOG, VECTOR, InvalidParams, LimitExceeded
+from ...core import CATALOG, VECTOR, LimitExceeded
 from ...core.properties import properties
+from ..binding import bind_query, evaluation
 from ..blueprint import Blueprint
-from ..evaluate.routes import run
 from ..evaluate.schemas import EvaluationSchema
-from ..fields import BoundActivation
 from .schemas import CatalogQuerySchema, CatalogSchema, EntryQuerySchema, EntrySchema, EvaluateQuerySchema
 
 blp = Blueprint("activations", __name__, url_prefix="/v1/activations", description="The activation catalog")
@@ -46,32 +45,6 @@ def entry(query, name):
     return out
 
 
-def bind_query(activation) -> BoundActivation:
-    """The activation with the request's ``param.<name>`` query keys (422 naming the key)."""
-    given = {k[len("param.") :]: v for k, v in request.args.items() if k.startswith("param.")}
-    raw = {k: _parse_param(activation, k, v) for k, v in given.items()}
-    try:
-        return BoundActivation(activation, activation.bind(raw))
-    except InvalidParams as e:
-        raise InvalidParams(e.message, f"param.{e.field}") from None
-
-
-def _parse_param(activation, name: str, raw: str):
-    """Turn a query string into the param's type; the catalog checks the rest."""
-    try:
-        param = activation.param(name)
-    except KeyError:
-        return raw  # bind() rejects it with the list of known params
-    if param.type == "choice":
-        return raw
-    if param.nullable and raw.lower() in ("null", "none"):
-        return None
-    try:
-        return float(raw)
-    except ValueError:
-        raise InvalidParams(f"'{raw[:40]}' is not a number", f"param.{name}") from None
-
-
 @blp.route("/<name>/evaluate")
 @blp.arguments(EvaluateQuerySchema(), location="query")
 @blp.response(200, EvaluationSchema())
@@ -90,6 +63,6 @@ def evaluate_get(query, name):
             f"{query['x'].size} points exceed max_query_points={limits.max_query_points}; use POST /v1/evaluate", "x"
         )
     bound = bind_query(activation)
-    out = run(bound, query["x"], query["order"], query["dtype"], query["device"])
+    out = evaluation(bound, query["x"], query["order"], query["dtype"], query["device"])
     max_age = current_app.config["EVALUATE_CACHE_SECONDS"]
     return out, 200, {"Cache-Control": f"public, max-age={max_age}"}

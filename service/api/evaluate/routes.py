@@ -3,44 +3,14 @@
 from __future__ import annotations
 
 import numpy as np
-from flask import current_app, request
+from flask import current_app
 
 from ... import core
+from ..binding import evaluation
 from ..blueprint import BODY_ERRORS, Blueprint
-from ..observability import count_points
 from .schemas import EvaluateRequestSchema, EvaluationSchema
 
 blp = Blueprint("evaluate", __name__, url_prefix="/v1", description="Values and exact derivatives")
-
-
-def run(bound, x: np.ndarray, order: int, dtype: str, device: str) -> dict:
-    """Evaluate and shape the response (shared with the GET form)."""
-    activation = bound.activation
-    result = core.evaluate(
-        activation, bound.params, x, order=order, dtype=dtype, device=device, limits=current_app.config["LIMITS"]
-    )
-    count_points(request.endpoint or "evaluate", int(result.x.size))
-    vector = activation.kind == core.VECTOR
-    out = {
-        "activation": bound.describe(),
-        "kind": activation.kind,
-        "dtype": result.dtype,
-        "device": result.device,
-        "order": order,
-        "x": result.x,
-        "value": result.value,
-    }
-    if order >= 1:
-        out["jacobian" if vector else "derivative"] = result.derivative
-    if order >= 2:
-        out["hessian" if vector else "second_derivative"] = result.second_derivative
-    nonfinite = result.nonfinite()
-    if nonfinite:
-        out["nonfinite"] = {
-            {"derivative": "jacobian", "second_derivative": "hessian"}.get(k, k) if vector else k: v
-            for k, v in nonfinite.items()
-        }
-    return out
 
 
 @blp.route("/evaluate", methods=["POST"])
@@ -63,4 +33,4 @@ def evaluate(args):
         x = np.linspace(grid["start"], grid["stop"], grid["num"])
     else:
         x = args["x"]
-    return run(args["activation"], x, args["order"], args["dtype"], args["device"])
+    return evaluation(args["activation"], x, args["order"], args["dtype"], args["device"])

@@ -16,9 +16,8 @@ from flask import current_app, request
 from ... import plotting
 from ...core import CATALOG, VECTOR, InvalidInput, LimitExceeded
 from ...core.evaluate import bucket, check_formula, split_params
-from ..activations.routes import bind_query
+from ..binding import BoundActivation, bind_query, default
 from ..blueprint import BODY_ERRORS, Blueprint
-from ..fields import BoundActivation
 from .schemas import ChainPlotQuerySchema, EntryPlotQuerySchema, MultiPlotQuerySchema, PlotBodySchema
 
 log = logging.getLogger("actfn.plots")
@@ -138,10 +137,7 @@ def multi_plot(query):
     """Several catalog activations on one picture (default params):
     `activation=relu&activation=gelu` or `activation=relu,gelu`. For params or custom
     formulas, POST the same options with an `activations` list."""
-    bounds = [
-        _elementwise(BoundActivation(CATALOG.get(n), CATALOG.get(n).bind({})), "activation")
-        for n in dict.fromkeys(query["activation"])
-    ]
+    bounds = [_elementwise(default(n), "activation") for n in dict.fromkeys(query["activation"])]
     return _curves("multi", bounds, query)
 
 
@@ -165,10 +161,7 @@ def chain_plot(query):
     limits = current_app.config["LIMITS"]
     if query["depth"] > limits.max_plot_depth:
         raise LimitExceeded(f"depth {query['depth']} exceeds max_plot_depth={limits.max_plot_depth}", "depth")
-    bounds = [
-        _elementwise(BoundActivation(CATALOG.get(n), CATALOG.get(n).bind({})), "activation")
-        for n in dict.fromkeys(query["activation"])
-    ]
+    bounds = [_elementwise(default(n), "activation") for n in dict.fromkeys(query["activation"])]
     _check(query, len(bounds))
     curves = [plotting.Curve(b.activation, b.params, _label(b)) for b in bounds]
     drawing = {k: query[k] for k in ("depth", "z", "weight", "bias", "width", "height", "theme")}
