@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PIP := $(BIN)/python -m pip install --disable-pip-version-check -q
 
-.PHONY: run test lint install install-dev tools browser openapi docker clean bench
+.PHONY: run test test-fast lint install install-dev tools browser openapi docker clean bench
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -26,9 +26,15 @@ install-dev: $(VENV)/.installed-dev
 run: install
 	ACTFN_BIND=$(HOST):$(PORT) $(BIN)/gunicorn -c gunicorn.conf.py "service:create_app()"
 
-## test: install and run the whole test suite
+## test: install and run the whole test suite (on 2 processes; a file's tests stay together,
+## so a module's real server is started once)
 test: install-dev tools
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+## test-fast: the inner loop (under a minute): everything but the tests marked slow (real
+## servers, the browser, property-based runs, catalog-wide reference sweeps)
+test-fast: install-dev
+	$(BIN)/python -m pytest -n 2 -m "not slow"
 
 ## lint: ruff (lint and format) on the code, mypy on the service
 lint: install-dev

@@ -8,7 +8,9 @@ each kink as the side whose one-sided derivative the service must return.
 from __future__ import annotations
 
 import functools
+import json
 import math
+from pathlib import Path
 
 import mpmath as mp
 
@@ -189,3 +191,56 @@ def points(kinks=()) -> list[float]:
     pts = np.concatenate([np.linspace(-10, 10, 401), tail, -tail, [0.0, 1e3, -1e3, 1e4, -1e4], list(kinks)])
     pts = np.unique(pts.astype(np.float32).astype(np.float64))
     return [float(v) for v in pts if math.isfinite(v)]
+
+
+# ----- the committed table -------------------------------------------------------------
+# The references at every test point, computed once: 40-digit arithmetic out to |x| = 1e4
+# takes minutes (cloglog's e^(e^x) alone over a minute). `python tests/reference.py` writes
+# it again; tests/test_catalog_numerics.py checks it covers every case and, on a sample of
+# points including the extremes, that it still equals what the formulas above give.
+TABLE = Path(__file__).with_name("reference_table.npz")
+
+
+def table_key(name: str, params: tuple) -> str:
+    return f"{name}|{json.dumps(params)}"
+
+
+@functools.cache
+def load_table() -> dict:
+    """key → array of rows (x, f, f′, f″); empty when the file is missing."""
+    import numpy as np
+
+    if not TABLE.exists():
+        return {}
+    with np.load(TABLE) as data:
+        return {k: data[k] for k in data.files}
+
+
+def table_rows(name: str, params: tuple, xs: list[float]):
+    """(f, f′, f″) at ``xs`` from the table when it holds exactly these points, else computed."""
+    import numpy as np
+
+    rows = load_table().get(table_key(name, params))
+    if rows is not None and rows.shape[0] == len(xs) and np.array_equal(rows[:, 0], np.asarray(xs)):
+        return rows[:, 1:]
+    return np.array([reference(name, params, x) for x in xs])
+
+
+def write_table(cases) -> None:
+    """``cases``: (name, params tuple, points) for every table entry."""
+    import numpy as np
+
+    tables = {
+        table_key(name, params): np.array([(x, *reference(name, params, x)) for x in xs]) for name, params, xs in cases
+    }
+    np.savez_compressed(TABLE, **tables)
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from test_catalog_numerics import reference_cases
+
+    write_table(reference_cases())
+    print(f"written {TABLE}")

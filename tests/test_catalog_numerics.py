@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 import pytest
-from reference import ALT_PARAMS, REFERENCES, kink_sides, points, reference
+from reference import ALT_PARAMS, REFERENCES, kink_sides, load_table, points, reference, table_key, table_rows
 from scipy.special import expit
 
 from service.core import CATALOG, ELEMENTWISE, evaluate
@@ -36,12 +36,41 @@ CASES = [
 ]
 
 
+def reference_cases() -> list[tuple[str, tuple, list[float]]]:
+    """(name, params, points) of every reference case: what tests/reference_table.npz holds."""
+    out = []
+    for name in ELEMENTWISE_NAMES:
+        for params in param_sets(name):
+            out.append((name, tuple(sorted(params.items())), points(kink_sides(name, params))))
+    return out
+
+
 @functools.cache
 def reference_table(name, i):
     params = param_sets(name)[i]
     key = tuple(sorted(params.items()))
     pts = points(kink_sides(name, params))
-    return params, np.array(pts), np.array([reference(name, key, x) for x in pts])
+    return params, np.array(pts), table_rows(name, key, pts)
+
+
+def test_the_reference_table_covers_every_case():
+    table = load_table()
+    for name, key, pts in reference_cases():
+        rows = table.get(table_key(name, key))
+        assert rows is not None and np.array_equal(rows[:, 0], pts), (
+            f"{name} {key}: not in tests/reference_table.npz; run `python tests/reference.py`"
+        )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name,i", CASES)
+def test_the_reference_table_is_what_the_formulas_give(name, i):
+    """On the extremes and a spread of points, the committed table equals mpmath now."""
+    params, x, table = reference_table(name, i)
+    key = tuple(sorted(params.items()))
+    picks = sorted({0, len(x) - 1, *np.linspace(0, len(x) - 1, 12).astype(int).tolist(), int(np.argmin(np.abs(x)))})
+    for j in picks:
+        assert tuple(table[j]) == reference(name, key, float(x[j])), (name, x[j])
 
 
 def test_catalog_has_at_least_40_entries_and_every_elementwise_one_has_a_reference():
@@ -49,6 +78,7 @@ def test_catalog_has_at_least_40_entries_and_every_elementwise_one_has_a_referen
     assert sorted(set(ELEMENTWISE_NAMES) - set(REFERENCES)) == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("name,i", CASES)
 def test_value_and_derivatives_match_the_reference(name, i, dtype):
@@ -67,6 +97,7 @@ def test_value_and_derivatives_match_the_reference(name, i, dtype):
         )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ELEMENTWISE_NAMES)
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_extreme_inputs_stay_finite(name, dtype):

@@ -27,6 +27,7 @@ def _composed(activation, params, w, b, depth):
     return run
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ELEMENTWISE_NAMES)
 def test_gradient_is_the_product_of_local_factors_and_matches_finite_differences(name):
     rng = np.random.default_rng(zlib.crc32(name.encode()))  # same points in every run

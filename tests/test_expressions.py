@@ -251,6 +251,7 @@ def _expr(children):
 VALID = st.recursive(LEAVES, _expr, max_leaves=12)
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(VALID)
 def test_random_valid_formulas_compile_and_evaluate(app, text):

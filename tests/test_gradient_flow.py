@@ -42,6 +42,7 @@ def test_same_seed_gives_identical_numbers_in_a_second_app_instance(client, make
     assert client.post("/v1/gradient-flow", json=req).get_data() == other.post("/v1/gradient-flow", json=req).get_data()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "init", ["he_normal", "he_uniform", "xavier_normal", "xavier_uniform", "lecun_normal", "lecun_uniform", "normal"]
 )

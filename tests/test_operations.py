@@ -13,6 +13,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from realserver import Server, request
 
+pytestmark = pytest.mark.slow  # real gunicorn under load: `make test-fast` leaves it out
+
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):

@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
+pytestmark = pytest.mark.slow  # a real browser: `make test-fast` leaves it out
+
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "build" / "e2e"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

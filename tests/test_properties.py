@@ -93,6 +93,7 @@ def test_textbook_shapes():
     assert not get("threshold", threshold=1.0, value=3.0).monotonic  # jumps down at 1
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name, given", CASES)
 def test_against_reference_and_brute_force(name, given):
     activation = CATALOG.get(name)

@@ -17,7 +17,11 @@ with warnings.catch_warnings():
     import schemathesis
     from schemathesis.specs.openapi.checks import positive_data_acceptance
 
+import pytest
+
 from service.app import create_app
+
+pytestmark = pytest.mark.slow  # property-based runs of every operation: `make test-fast` leaves it out
 
 APP = create_app({"TESTING": True})
 schema = schemathesis.openapi.from_wsgi("/openapi.json", APP)

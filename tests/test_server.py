@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from realserver import Server
 
+pytestmark = pytest.mark.slow  # real gunicorn: `make test-fast` leaves it out
+
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):

@@ -66,6 +66,7 @@ def test_concepts_list_and_entries(client):
     assert values["0.25 ** 10"] == pytest.approx(0.25**10, rel=1e-12)
 
 
+@pytest.mark.slow
 def test_concept_numbers_are_what_their_requests_return(client):
     """Every illustration that names its response field is replayed through the API."""
     checked = 0

@@ -43,7 +43,7 @@ class _BodySwitches(ma.Schema):
     shade = _switch(True, "shade where |f′| < 0.01 (one activation only)", text=False)
 
 
-class CurveOptions(PictureOptions, _QuerySwitches):
+class CurveOptions(_QuerySwitches, PictureOptions):
     xmin = ma.fields.Float(load_default=-5.0, allow_nan=False)
     xmax = ma.fields.Float(load_default=5.0, allow_nan=False)
 
