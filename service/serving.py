@@ -34,13 +34,9 @@ import time
 from gunicorn import glogging, util
 from gunicorn.http.errors import ParseException as BodyParseError  # noqa: F401 (the app maps it to 400)
 from gunicorn.workers import base, sync
+from gunicorn.workers.gthread import ThreadWorker as _ThreadWorker
 
 from . import config
-
-try:  # gthread is there on every platform gunicorn supports; guard the import all the same
-    from gunicorn.workers.gthread import ThreadWorker as _ThreadWorker
-except ImportError:  # pragma: no cover
-    _ThreadWorker = None
 
 PROBLEM = "application/problem+json"
 REASONS = {
@@ -54,13 +50,21 @@ REASONS = {
     500: "Internal Server Error",
     501: "Not Implemented",
 }
+# The ``type`` of every problem, here and in the app (service.api.problems): /problems/<slug>.
 SLUGS = {
     400: "malformed-request",
+    404: "not-found",
+    405: "method-not-allowed",
     408: "request-timeout",
     413: "body-too-large",
     414: "uri-too-long",
+    415: "unsupported-media-type",
+    422: "validation-error",
+    429: "rate-limited",
     431: "headers-too-large",
+    500: "internal-error",
     501: "not-implemented",
+    503: "unavailable",
 }
 
 
@@ -276,10 +280,8 @@ class SyncWorker(_Errors, sync.SyncWorker):
         return super().handle_request(listener, req, getattr(client, "_sock", client), addr)
 
 
-if _ThreadWorker is not None:
-
-    class ThreadWorker(_Errors, _ThreadWorker):
-        """gunicorn's gthread worker with problem+json protocol errors."""
+class ThreadWorker(_Errors, _ThreadWorker):
+    """gunicorn's gthread worker with problem+json protocol errors."""
 
 
 def worker_class(threads: int) -> str:

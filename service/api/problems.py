@@ -10,6 +10,7 @@ from flask import Response, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from ..core import errors as core_errors
+from ..serving import SLUGS
 from .jsonprovider import dumps_bytes
 
 MEDIA_TYPE = "application/problem+json"
@@ -22,19 +23,6 @@ CORE_STATUS = {
     core_errors.InvalidInput: 422,
     core_errors.LimitExceeded: 422,
     core_errors.DeviceUnavailable: 503,
-}
-
-SLUGS = {
-    400: "malformed-request",
-    404: "not-found",
-    408: "request-timeout",
-    405: "method-not-allowed",
-    413: "body-too-large",
-    415: "unsupported-media-type",
-    422: "validation-error",
-    429: "rate-limited",
-    500: "internal-error",
-    503: "unavailable",
 }
 
 TITLES = {

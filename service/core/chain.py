@@ -116,24 +116,26 @@ def _params_spec(activation: Activation, np_dtype) -> dict:
 def chain_program(activation: Activation, static: tuple, dtype: str, n_inputs: int, n_layers: int) -> Program:
     """The compiled chain for a bucket of starting points and of layers."""
     np_dtype = DTYPES[dtype]
-    scalar = jax.ShapeDtypeStruct((), np_dtype)
-    args = (
-        jax.ShapeDtypeStruct((n_inputs,), np_dtype),
-        scalar,
-        scalar,
-        jax.ShapeDtypeStruct((), np.int32),
-        _params_spec(activation, np_dtype),
-    )
+
+    def specs() -> tuple:
+        scalar = jax.ShapeDtypeStruct((), np_dtype)
+        depth = jax.ShapeDtypeStruct((), np.int32)
+        z0 = jax.ShapeDtypeStruct((n_inputs,), np_dtype)
+        return z0, scalar, scalar, depth, _params_spec(activation, np_dtype)
+
     key = ("chain", activation, static, dtype, n_inputs, n_layers)
-    return PROGRAMS.get(key, functools.partial(_chain_program, activation, static, n_layers), args)
+    return PROGRAMS.get(key, functools.partial(_chain_program, activation, static, n_layers), specs)
 
 
 def product_program(activation: Activation, static: tuple, dtype: str, n: int) -> Program:
     """f and f′ at a bucket of points (the pre-activation form, and float64 re-evaluation)."""
     np_dtype = DTYPES[dtype]
-    args = (jax.ShapeDtypeStruct((n,), np_dtype), _params_spec(activation, np_dtype))
+
+    def specs() -> tuple:
+        return jax.ShapeDtypeStruct((n,), np_dtype), _params_spec(activation, np_dtype)
+
     key = ("product", activation, static, dtype, n)
-    return PROGRAMS.get(key, functools.partial(_product_program, activation, static), args)
+    return PROGRAMS.get(key, functools.partial(_product_program, activation, static), specs)
 
 
 def _check_formula(activation: Activation, static: tuple, cells: int, limits: Limits) -> None:

@@ -168,17 +168,17 @@ def program(activation: Activation, order: int, static: tuple, dtype: str, shape
     """The compiled program for inputs of the padded ``shape`` (from the program cache)."""
     device = device or default_device()
     np_dtype = DTYPES[dtype]
-    names = tuple(p.name for p in activation.params if p.type != "choice")
-    params = {n: _spec((), np_dtype, device) for n in names}
-    args: tuple
-    if activation.kind == VECTOR:
-        args = (_spec(shape, np_dtype, device), _spec(shape[1:], np.bool_, device), params)
-        build = functools.partial(_vector_program, activation, order, static)
-    else:
-        args = (_spec(shape, np_dtype, device), params)
-        build = functools.partial(_elementwise_program, activation, order, static)
+    vector = activation.kind == VECTOR
+
+    def specs() -> tuple:
+        params = {p.name: _spec((), np_dtype, device) for p in activation.params if p.type != "choice"}
+        if vector:
+            return _spec(shape, np_dtype, device), _spec(shape[1:], np.bool_, device), params
+        return _spec(shape, np_dtype, device), params
+
+    build = functools.partial(_vector_program if vector else _elementwise_program, activation, order, static)
     key = ("evaluate", activation, order, static, dtype, shape, devices.label(device))
-    return PROGRAMS.get(key, build, args)
+    return PROGRAMS.get(key, build, specs)
 
 
 _SIZES = SizeCache()

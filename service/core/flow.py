@@ -178,12 +178,15 @@ def _program(activation: Activation, static: tuple, init: str, dtype: str, shape
 
 def flow_program(activation: Activation, static: tuple, init: str, dtype: str, shape: tuple[int, int, int]) -> Program:
     np_dtype = DTYPES[dtype]
-    scalar = jax.ShapeDtypeStruct((), np_dtype)
-    count = jax.ShapeDtypeStruct((), np.int32)
-    params = {p.name: scalar for p in activation.params if p.type != "choice"}
-    args = (jax.ShapeDtypeStruct((), np.uint32), scalar, scalar, params, count, count, count)
+
+    def specs() -> tuple:
+        scalar = jax.ShapeDtypeStruct((), np_dtype)
+        count = jax.ShapeDtypeStruct((), np.int32)
+        params = {p.name: scalar for p in activation.params if p.type != "choice"}
+        return jax.ShapeDtypeStruct((), np.uint32), scalar, scalar, params, count, count, count
+
     key = ("flow", activation, static, init, dtype, shape)
-    return PROGRAMS.get(key, functools.partial(_program, activation, static, init, dtype, shape), args)
+    return PROGRAMS.get(key, functools.partial(_program, activation, static, init, dtype, shape), specs)
 
 
 def gradient_flow(

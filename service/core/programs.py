@@ -85,16 +85,17 @@ class ProgramCache:
         self,
         key: Hashable,
         build: Callable[[], Any],
-        args: tuple,
+        specs: Callable[[], tuple],
     ) -> Program:
         """The program for ``key``, compiled on first use from ``build()`` (a ``jax.jit``
-        function) for ``args`` (shapes and dtypes)."""
+        function) for the arguments ``specs()`` describes (shapes, dtypes, device). Neither is
+        called when the program is cached: a request's path does not build them."""
         with self._lock:
             program = self._entries.get(key)
             if program is not None:
                 self._entries.move_to_end(key)
                 return program
-        lowered = build().trace(*args).lower()
+        lowered = build().trace(*specs()).lower()
         size = hlo_size(lowered)
         program = Program(lowered.compile(), size, estimated_mb(size))
         with self._lock:
