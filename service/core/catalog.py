@@ -1,9 +1,12 @@
-"""The activation catalog: every activation the service knows, one entry each.
+"""The activation catalog: every activation the service knows, each in one place.
 
-To add an activation, add one ``Activation`` to ``CATALOG`` below: a JAX function of ``x``
-and its params, the params with defaults and bounds, the LaTeX formula, its kinks and the
-derivative convention there. Tests are parametrized over this registry, so a new entry is
-checked (against the float64 references in ``tests/reference.py``) the moment it exists.
+An entry is its JAX function, written once, with the registration above it (LaTeX formula,
+one-line summary, params with defaults and bounds, kinks and the derivative convention there)
+and the maths in its docstring; closed-form derivative rules, where autodiff of the plain
+formula would lose digits, sit on the function too (``@nm.derivatives``). Entries register in
+the order they are defined here, which is the catalog's order. Tests are parametrized over
+this registry, so a new entry is checked (against the references in ``tests/reference.py``)
+the moment it exists.
 
 Conventions, in one place:
 - Exact mathematics by default (GELU is the erf form, softplus never switches to linear).
@@ -24,20 +27,15 @@ from jax.scipy.special import erfc
 
 from . import numerics as nm
 from .errors import InvalidParams
-from .registry import VECTOR, Activation, Param, Registry
+from .registry import VECTOR, Param, Registry
 
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
 SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 LOG_2 = math.log(2.0)
 
-
-def _zero(x):
-    return jnp.zeros_like(x)
-
-
-def _one(x):
-    return jnp.ones_like(x)
+CATALOG = Registry()
+activation = CATALOG.entry
 
 
 def _ordered(low: str, high: str, strict: bool):
@@ -60,153 +58,603 @@ def _kink(default: str, other: str, what: str) -> Param:
     )
 
 
-# ----- element-wise functions ------------------------------------------------------------
+_LAMBD = Param("lambd", 0.5, "half-width λ of the zeroed band [−λ, λ]", minimum=0.0, maximum=1e6)
 
 
+# ----- the ReLU family ----------------------------------------------------------------------
+
+
+@activation(
+    r"f(x) = x",
+    "Passes the input through; a network made only of it collapses to one linear map.",
+    aliases=("linear",),
+)
 def identity(x):
+    """f(x) = x; f′ = 1."""
     return x
 
 
+@activation(
+    r"f(x) = \max(0, x)",
+    "Zero for negative inputs, the input itself otherwise: cheap, non-saturating on the right, can die on the left.",
+    params=(_kink("left", "right", "'left' gives f'(0) = 0 (PyTorch and JAX), 'right' gives 1"),),
+    aliases=("rectifier",),
+    kinks=lambda p: (0.0,),
+    convention="f'(0) = 0 by default (both PyTorch and JAX); kink='right' gives 1.",
+)
 def relu(x, kink="left"):
+    """max(0, x); f′ = 1 for x > 0, 0 for x < 0, and f′(0) = 0 ('left') or 1 ('right')."""
     return jnp.where(x >= 0, x, 0.0) if kink == "right" else jnp.where(x > 0, x, 0.0)
 
 
+@activation(
+    r"f(x) = \min(\max(0, x), 6)",
+    "ReLU capped at 6, popular in mobile networks for its bounded range.",
+    kinks=lambda p: (0.0, 6.0),
+    convention="f'(0) = 0 and f'(6) = 0 (PyTorch and JAX agree).",
+)
 def relu6(x):
+    """min(max(0, x), 6); f′ = 1 on (0, 6), 0 elsewhere (also at both kinks)."""
     return jnp.where(x <= 0, 0.0, jnp.where(x >= 6, 6.0, x))
 
 
+@activation(
+    r"f(x) = \begin{cases} x & x > 0 \\ a x & x \le 0 \end{cases}",
+    "ReLU with a small slope a for negative inputs so units never stop passing gradient.",
+    params=(
+        Param("negative_slope", 0.01, "slope a for x < 0", minimum=0.0, maximum=1.0),
+        _kink("left", "right", "'left' gives f'(0) = a (PyTorch), 'right' gives 1 (JAX)"),
+    ),
+    aliases=("leakyrelu", "lrelu"),
+    kinks=lambda p: (0.0,) if p["negative_slope"] != 1.0 else (),
+    convention="f'(0) = negative_slope by default (PyTorch); kink='right' gives 1 (JAX).",
+)
 def leaky_relu(x, negative_slope, kink="left"):
+    """x for x > 0, a·x below; f′(0) = a ('left') or 1 ('right')."""
     pos = x >= 0 if kink == "right" else x > 0
     return jnp.where(pos, x, negative_slope * x)
 
 
+@activation(
+    r"f(x) = \begin{cases} x & x > 0 \\ w x & x \le 0 \end{cases}",
+    "Parametric ReLU: the negative slope w is learned; here one shared w is given.",
+    params=(
+        Param(
+            "weight",
+            0.25,
+            "the (learned) negative slope w; PyTorch initialises it to 0.25",
+            minimum=-10.0,
+            maximum=10.0,
+        ),
+        _kink("left", "right", "'left' gives f'(0) = w (PyTorch), 'right' gives 1"),
+    ),
+    kinks=lambda p: (0.0,) if p["weight"] != 1.0 else (),
+    convention="f'(0) = weight by default (PyTorch); kink='right' gives 1.",
+)
 def prelu(x, weight, kink="left"):
+    """leaky_relu with slope w (which may be negative)."""
     return leaky_relu(x, weight, kink)
 
 
+@activation(
+    r"f(x) = \begin{cases} x & x > 0 \\ \frac{l + u}{2} x & x \le 0 \end{cases}",
+    "Randomized leaky ReLU in evaluation mode: the negative slope is the mean of its training range [l, u].",
+    params=(
+        Param("lower", 1.0 / 8.0, "lower bound l of the training-time slope", minimum=0.0, maximum=1.0),
+        Param("upper", 1.0 / 3.0, "upper bound u of the training-time slope", minimum=0.0, maximum=1.0),
+        _kink("left", "right", "'left' gives f'(0) = (l+u)/2 (PyTorch), 'right' gives 1"),
+    ),
+    kinks=lambda p: (0.0,) if p["lower"] + p["upper"] != 2.0 else (),
+    convention="f'(0) = (lower+upper)/2 by default (PyTorch); kink='right' gives 1.",
+    constraints=_ordered("lower", "upper", strict=False),
+)
 def rrelu(x, lower, upper, kink="left"):
+    """leaky_relu with slope (l + u)/2, the expected slope of training mode."""
     return leaky_relu(x, 0.5 * (lower + upper), kink)
 
 
+@activation(
+    r"f(x) = \begin{cases} x & x > 0 \\ \alpha (e^{x} - 1) & x \le 0 \end{cases}",
+    "Exponential linear unit: smooth negative branch saturating at −α pushes mean activations toward zero.",
+    params=(Param("alpha", 1.0, "α: the negative branch saturates at −α", minimum=0.0, maximum=1e3),),
+    kinks=lambda p: (0.0,) if p["alpha"] != 1.0 else (),
+    convention="f'(0) = α (the left branch, PyTorch and JAX); continuous derivative when α = 1, where f''(0) = 1 from the left branch.",
+)
 def elu(x, alpha):
+    """x for x > 0, α(eˣ − 1) below; f′ = αeˣ on the left (f′(0) = α)."""
     xn = nm.safe_where(x > 0, 0.0, x)
     return jnp.where(x > 0, x, alpha * nm.expm1(xn))
 
 
+@activation(
+    r"f(x) = \lambda \begin{cases} x & x > 0 \\ \alpha (e^{x} - 1) & x \le 0 \end{cases}",
+    "Scaled ELU with constants chosen so activations self-normalise to zero mean and unit variance.",
+    kinks=lambda p: (0.0,),
+    convention="f'(0) = λα ≈ 1.7581 (the left branch, PyTorch and JAX).",
+)
 def selu(x):
+    """λ·elu(x, α) with λ ≈ 1.0507 and α ≈ 1.6733 (Klambauer et al. 2017)."""
     return SELU_SCALE * elu(x, SELU_ALPHA)
 
 
+@activation(
+    r"f(x) = \begin{cases} x & x > 0 \\ \alpha (e^{x/\alpha} - 1) & x \le 0 \end{cases}",
+    "Continuously differentiable ELU: the negative branch is rescaled so f'(0) = 1 for every α.",
+    params=(
+        Param(
+            "alpha",
+            1.0,
+            "α > 0: the negative branch saturates at −α",
+            minimum=0.0,
+            exclusive_minimum=True,
+            maximum=1e3,
+        ),
+    ),
+    convention="f is C¹; f''(0) = 1/α from the left branch.",
+)
 def celu(x, alpha):
+    """x for x > 0, α(e^{x/α} − 1) below; f′ = e^{x/α} on the left, f″ = e^{x/α}/α."""
     xn = nm.safe_where(x > 0, 0.0, x)
     return jnp.where(x > 0, x, alpha * nm.expm1(xn / alpha))
 
 
+# ----- smooth gates: GELU, SiLU, Mish -------------------------------------------------------
+
+
+@activation(
+    r"f(x) = x \, \Phi(x) = \tfrac{x}{2} \left(1 + \operatorname{erf}(x/\sqrt{2})\right)",
+    "Gaussian error linear unit: weights the input by the probability a standard normal falls below it.",
+    params=(
+        Param(
+            "approximate",
+            "none",
+            "'none' = exact erf form (PyTorch's default), 'tanh' = the tanh approximation (JAX's default)",
+            type="choice",
+            choices=("none", "tanh"),
+        ),
+    ),
+    convention="Smooth everywhere. Default is the exact form; the tanh approximation differs by up to ≈4.7e-4.",
+)
 def gelu(x, approximate="none"):
-    # Beyond |x| = 50, GELU is 0 or x to every float's precision (1 − Φ(50) ≈ 1e-545).
+    """x·Φ(x) = (x/2)·erfc(−x/√2); 'tanh': x·σ(2√(2/π)(x + 0.044715x³)), which is
+    (x/2)(1 + tanh u) without the cancellation of 1 + tanh u for negative x.
+
+    Beyond |x| = 50 GELU is 0 or x to every float's precision (1 − Φ(50) ≈ 1e-545).
+    """
     if approximate == "tanh":
-        # ½(1 + tanh u) = σ(2u): no cancellation of 1 + tanh u for negative x.
         return nm.linear_tail(
             x, lambda t: t * nm.sigmoid(2.0 * SQRT_2_OVER_PI * (t + 0.044715 * t * t * t)), -50.0, 50.0
         )
     return nm.linear_tail(x, lambda t: t * 0.5 * erfc(-t / math.sqrt(2.0)), -50.0, 50.0)
 
 
+@activation(
+    r"f(x) = x \, \sigma(\beta x)",
+    "Sigmoid-weighted linear unit (swish): smooth, non-monotonic just below zero, unbounded above.",
+    params=(Param("beta", 1.0, "β scales the sigmoid's input; β = 1 is SiLU", minimum=0.0, maximum=100.0),),
+    aliases=("swish",),
+)
 def silu(x, beta):
-    # Beyond |βx| = 750 the gate σ(βx) is exactly 0 or 1 even in float64: clipping its
-    # argument there changes no value, and keeps an overflowing β·x (x near the float max,
-    # β > 1) from turning a derivative into ∞·0 (the clip's derivative is 0 out there).
+    """x·σ(βx); f′ = σ(βx) + βx·σ′(βx).
+
+    Beyond |βx| = 750 the gate σ(βx) is exactly 0 or 1 even in float64: clipping its argument
+    there changes no value, and keeps an overflowing β·x (x near the float max, β > 1) from
+    turning a derivative into ∞·0 (the clip's derivative is 0 out there).
+    """
     return x * nm.sigmoid(jnp.clip(beta * x, -750.0, 750.0))
 
 
+@activation(
+    r"f(x) = x \, \sigma(1.702 x)",
+    "The sigmoid approximation of GELU used in CLIP-style models.",
+    aliases=("gelu_quick",),
+)
 def quick_gelu(x):
+    """silu(x, β = 1.702): x·σ(1.702x) ≈ x·Φ(x)."""
     return silu(x, 1.702)
 
 
+@activation(
+    r"f(x) = x \tanh(\operatorname{softplus}(x))",
+    "Smooth, non-monotonic self-gated activation close to SiLU with a slightly deeper negative dip.",
+)
 def mish(x):
-    # tanh(softplus(50)) is 1 in float64 and x·e^x underflows below −750.
+    """x·tanh(softplus(x)); tanh(softplus(50)) is 1 in float64 and x·eˣ underflows below −750,
+    so the tails are exactly x and 0."""
     return nm.linear_tail(x, lambda t: t * nm.tanh(nm.softplus(t)), -750.0, 50.0)
 
 
+# ----- squashing functions ------------------------------------------------------------------
+
+activation(
+    r"f(x) = \frac{1}{1 + e^{-x}}",
+    "Squashes any input into (0, 1); its slope is at most 1/4, which is why deep sigmoid stacks stop learning.",
+    name="sigmoid",
+    aliases=("logistic",),
+)(nm.sigmoid)  # σ(x) = 1/(1 + e^{−x}), σ′ = σ(x)σ(−x): a building block of the gates above
+
+
+@activation(
+    r"f(x) = \min(\max(0, x/6 + 1/2), 1)",
+    "Piecewise-linear sigmoid: ReLU6(x + 3)/6.",
+    aliases=("hardsigmoid",),
+    kinks=lambda p: (-3.0, 3.0),
+    convention="f'(−3) = f'(3) = 0 (PyTorch and JAX agree).",
+)
 def hard_sigmoid(x):
+    """relu6(x + 3)/6; f′ = 1/6 on (−3, 3), 0 elsewhere (also at ±3)."""
     return jnp.where(x <= -3, 0.0, jnp.where(x >= 3, 1.0, x / 6.0 + 0.5))
 
 
+@activation(
+    r"f(x) = \log \sigma(x) = -\operatorname{softplus}(-x)",
+    "Logarithm of the sigmoid, computed without forming σ: what a binary cross-entropy adds up.",
+    aliases=("logsigmoid",),
+)
+def log_sigmoid(x):
+    """log σ(x) = −softplus(−x); f′ = σ(−x), f″ = −σ′(x)."""
+    return -nm.softplus(-x)
+
+
+activation(
+    r"f(x) = \tanh(x) = \frac{e^{x} - e^{-x}}{e^{x} + e^{-x}}",
+    "Zero-centred squashing into (−1, 1) with slope 1 at the origin; saturates on both sides.",
+    name="tanh",
+    aliases=("hyperbolic_tangent",),
+)(nm.tanh)  # tanh′ = sech²x without the cancellation of 1 − tanh²x: a building block too
+
+
+@activation(
+    r"f(x) = \min(\max(x, a), b)",
+    "Clips the input to [a, b]: a piecewise-linear tanh.",
+    params=(
+        Param("min_val", -1.0, "lower clip value a (must be < b)", minimum=-1e6, maximum=1e6),
+        Param("max_val", 1.0, "upper clip value b", minimum=-1e6, maximum=1e6),
+        _kink("outer", "inner", "'outer' gives f' = 0 at a and b (PyTorch), 'inner' gives 1 (JAX)"),
+    ),
+    aliases=("hardtanh",),
+    kinks=lambda p: (p["min_val"], p["max_val"]),
+    constraints=_ordered("min_val", "max_val", strict=True),
+    convention="f'(a) = f'(b) = 0 by default (PyTorch); kink='inner' gives 1 (JAX).",
+)
 def hard_tanh(x, min_val, max_val, kink="outer"):
+    """min(max(x, a), b); f′ = 1 on (a, b), 0 outside, and at a and b 0 ('outer') or 1 ('inner')."""
     if kink == "inner":
         return jnp.where(x < min_val, min_val, jnp.where(x > max_val, max_val, x))
     return jnp.where(x <= min_val, min_val, jnp.where(x >= max_val, max_val, x))
 
 
+@activation(
+    r"f(x) = x \cdot \min(\max(0, x + 3), 6) / 6",
+    "Piecewise-quadratic SiLU used in MobileNetV3: x · hard_sigmoid(x).",
+    params=(
+        _kink("inner", "outer", "'inner' gives f'(−3) = −0.5, f'(3) = 1.5 (PyTorch), 'outer' gives 0 and 1 (JAX)"),
+    ),
+    aliases=("hard_swish", "hardswish"),
+    kinks=lambda p: (-3.0, 3.0),
+    convention="f'(−3) = −0.5 and f'(3) = 1.5 by default (PyTorch, the middle piece); kink='outer' gives 0 and 1 (JAX).",
+)
 def hard_silu(x, kink="inner"):
-    mid = (x * x + 3.0 * x) / 6.0  # derivative (2x + 3)/6: exactly 0 at −1.5
+    """0 below −3, (x² + 3x)/6 on [−3, 3], x above; the middle piece's f′ = (2x + 3)/6 is
+    exactly 0 at −1.5, and the kinks take it ('inner') or the outer pieces ('outer')."""
+    mid = (x * x + 3.0 * x) / 6.0
     if kink == "outer":
         return jnp.where(x <= -3, 0.0, jnp.where(x >= 3, x, mid))
     return jnp.where(x < -3, 0.0, jnp.where(x > 3, x, mid))
 
 
+# ----- smooth ReLUs -------------------------------------------------------------------------
+
+
+@activation(
+    r"f(x) = \frac{1}{\beta} \log(1 + e^{\beta x})",
+    "Smooth ReLU whose derivative is the sigmoid; always positive.",
+    params=(
+        Param("beta", 1.0, "sharpness β > 0", minimum=0.0, exclusive_minimum=True, maximum=100.0),
+        Param(
+            "threshold",
+            None,
+            "return x where βx > threshold (PyTorch uses 20); null = never, the exact function (JAX)",
+            minimum=0.0,
+            maximum=1e6,
+            nullable=True,
+        ),
+    ),
+    kinks=lambda p: (p["threshold"] / p["beta"],) if p["threshold"] is not None else (),
+    convention="Smooth with the default threshold (null). With a threshold t the function switches to x for βx > t; at βx = t the smooth branch is used.",
+)
 def softplus(x, beta, threshold):
-    # threshold = +inf (the default, null in the API) never switches to the linear branch.
+    """log(1 + e^{βx})/β, and x where βx > threshold (+∞, never, for null); f′ = σ(βx)."""
     return jnp.where(beta * x > threshold, x, nm.softplus(beta * x) / beta)
 
 
+@activation(
+    r"f(x) = \log(1 + e^{x}) - \log 2",
+    "Softplus moved down so f(0) = 0, as used in SchNet.",
+    aliases=("ssp",),
+)
 def shifted_softplus(x):
-    # log((1 + eˣ)/2) = log1p(expm1(x)/2): no cancellation of softplus(0) − log 2 near 0.
+    """softplus(x) − log 2, as log1p(expm1(x)/2) below 1: no cancellation near 0."""
     small = x < 1.0
     xs = nm.safe_where(small, x, 0.0)
     xb = nm.safe_where(small, 1.0, x)
     return jnp.where(small, jnp.log1p(0.5 * nm.expm1(xs)), nm.softplus(xb) - LOG_2)
 
 
+@activation(
+    r"f(x) = \frac{x}{1 + |x|}",
+    "Squashes into (−1, 1) like tanh but approaches the bounds polynomially, not exponentially.",
+    aliases=("softsign",),
+    convention="f is C¹; f''(0) is reported as 0, the mean of the one-sided values ±2.",
+)
+@nm.derivatives(
+    lambda x: (1.0 + jnp.abs(x)) ** -2,
+    lambda x: -2.0 * jnp.sign(x) * (1.0 + jnp.abs(x)) ** -3,  # 0 at the f″ kink x = 0
+)
+def soft_sign(x):
+    """x/(1 + |x|); f′ = (1 + |x|)⁻², f″ = −2 sign(x)(1 + |x|)⁻³ (closed forms: no quotient rule)."""
+    return x / (1.0 + jnp.abs(x))
+
+
+def _squareplus(x, b):
+    # x ≥ 0: (x + r)/2; x < 0: b / (2(r − x)), the same value without cancellation.
+    pos = x >= 0
+    xp = nm.safe_where(pos, x, 1.0)
+    xn = nm.safe_where(pos, -1.0, x)
+    return jnp.where(pos, 0.5 * (xp + nm.sqrt_x2_plus(xp, b)), 0.5 * b / (nm.sqrt_x2_plus(xn, b) - xn))
+
+
+@activation(
+    r"f(x) = \frac{x + \sqrt{x^2 + b}}{2}",
+    "Algebraic smooth ReLU needing only a square root; b sets how round the corner is.",
+    params=(Param("b", 4.0, "b > 0 controls the curvature at 0", minimum=0.0, exclusive_minimum=True, maximum=1e6),),
+)
+@nm.derivatives(
+    lambda x, b: _squareplus(x, b) / nm.sqrt_x2_plus(x, b),
+    lambda x, b: 0.5 * b * nm.sqrt_x2_plus(x, b) ** -3,
+)
+def squareplus(x, b):
+    """(x + r)/2 with r = √(x² + b) (b/(2(r − x)) for x < 0); f′ = f/r, f″ = b/(2r³)."""
+    return _squareplus(x, b)
+
+
+@activation(
+    r"f(x) = \begin{cases} 0 & x \le -1 \\ \frac{(x+1)^2}{4} & -1 < x < 1 \\ x & x \ge 1 \end{cases}",
+    "Piecewise-quadratic smooth ReLU whose derivative is sparse_sigmoid.",
+    convention="f is C¹; f'' jumps at ±1 and is reported as 0 there (the outer pieces).",
+)
 def sparse_plus(x):
+    """0 below −1, (x + 1)²/4 on (−1, 1), x above; f′ = sparse_sigmoid(x)."""
     xm = nm.safe_where(jnp.abs(x) < 1, x, 0.0)
     return jnp.where(x <= -1, 0.0, jnp.where(x >= 1, x, 0.25 * (xm + 1.0) ** 2))
 
 
+@activation(
+    r"f(x) = \min(\max(0, (x + 1)/2), 1)",
+    "Piecewise-linear sigmoid reaching exactly 0 and 1, the derivative of sparse_plus.",
+    kinks=lambda p: (-1.0, 1.0),
+    convention="f'(±1) = 0 (the outer pieces); jax.nn.sparse_sigmoid's clip splits ties and gives 0.25.",
+)
 def sparse_sigmoid(x):
+    """clip((x + 1)/2, 0, 1); f′ = 1/2 on (−1, 1), 0 elsewhere (also at ±1)."""
     return jnp.where(x <= -1, 0.0, jnp.where(x >= 1, 1.0, 0.5 * (x + 1.0)))
 
 
+# ----- shrinkage and thresholds -------------------------------------------------------------
+
+
+@activation(
+    r"f(x) = \begin{cases} x & |x| > \lambda \\ 0 & |x| \le \lambda \end{cases}",
+    "Zeroes inputs in [−λ, λ] and passes the rest unchanged (discontinuous at ±λ).",
+    params=(_LAMBD,),
+    aliases=("hard_shrink",),
+    kinks=lambda p: (-p["lambd"], p["lambd"]) if p["lambd"] > 0 else (),
+    convention="f(±λ) = 0 and f'(±λ) = 0 (PyTorch).",
+)
 def hardshrink(x, lambd):
+    """x where |x| > λ, else 0; f′ = 1 outside [−λ, λ], 0 on it (also at ±λ)."""
     return jnp.where(jnp.abs(x) > lambd, x, 0.0)
 
 
+@activation(
+    r"f(x) = \operatorname{sign}(x) \max(|x| - \lambda, 0)",
+    "Soft thresholding: shrinks every input toward zero by λ, the proximal map of the L1 norm.",
+    params=(_LAMBD,),
+    aliases=("soft_shrink",),
+    kinks=lambda p: (-p["lambd"], p["lambd"]),
+    convention="f'(±λ) = 0 (PyTorch).",
+)
 def softshrink(x, lambd):
+    """x − λ above λ, x + λ below −λ, 0 between; f′ = 1 outside [−λ, λ], 0 on it."""
     return jnp.where(x > lambd, x - lambd, jnp.where(x < -lambd, x + lambd, 0.0))
 
 
+# x − tanh x = Σ c_k x^{2k+1}; c_k = (−1)^k 2^{2k}(2^{2k} − 1)|B_{2k}|/(2k)! from k = 2 (sign flipped).
+_TANHSHRINK_SERIES = (
+    1.0 / 3.0,
+    -2.0 / 15.0,
+    17.0 / 315.0,
+    -62.0 / 2835.0,
+    1382.0 / 155925.0,
+    -21844.0 / 6081075.0,
+    929569.0 / 638512875.0,
+    -6404582.0 / 10854718875.0,
+    443861162.0 / 1856156927625.0,
+)
+
+
+@activation(
+    r"f(x) = x - \tanh(x)",
+    "The input minus its tanh: nearly flat (cubic) around zero, linear far away.",
+    aliases=("tanh_shrink",),
+)
+def tanhshrink(x):
+    """x − tanh(x); a Taylor series for |x| < 0.25, where the difference cancels
+    (f′ = tanh²x, f″ = 2 tanh x · sech²x by autodiff of either branch)."""
+    small = jnp.abs(x) < 0.25
+    xs = nm.safe_where(small, x, 0.0)
+    xb = nm.safe_where(small, 1.0, x)
+    return jnp.where(small, nm.horner(_TANHSHRINK_SERIES, xs * xs) * xs**3, xb - nm.tanh(xb))
+
+
+@activation(
+    r"f(x) = \begin{cases} x & x > t \\ v & x \le t \end{cases}",
+    "Passes inputs above t and replaces the rest with a constant v (PyTorch's Threshold).",
+    params=(
+        Param("threshold", 0.0, "threshold t", minimum=-1e6, maximum=1e6),
+        Param("value", 0.0, "replacement value v", minimum=-1e6, maximum=1e6),
+    ),
+    kinks=lambda p: (p["threshold"],),
+    convention="f(t) = v and f'(t) = 0 (PyTorch).",
+)
 def threshold(x, threshold, value):
+    """x above t, v at and below; f′ = 1 above t, 0 at and below."""
     return jnp.where(x > threshold, x, value)
 
 
+@activation(
+    r"f(x) = \max(0, x)^2",
+    "ReLU squared, as in Primer: smooth at 0 to first order, grows quadratically.",
+    aliases=("relu_squared", "relu2"),
+    convention="f is C¹; f''(0) = 0 (the left piece).",
+)
 def squared_relu(x):
+    """max(0, x)²; f′ = 2·max(0, x), f″ = 2 for x > 0 and 0 at and below 0."""
     xp = jnp.where(x > 0, x, 0.0)
     return xp * xp
 
 
+@activation(
+    r"f(x) = \begin{cases} 1 & x \ge 0 \\ 0 & x < 0 \end{cases}",
+    "The Heaviside step of the original perceptron: its zero derivative is why it cannot be trained by gradients.",
+    aliases=("heaviside", "step"),
+    kinks=lambda p: (0.0,),
+    convention="f(0) = 1; f' = 0 everywhere, also at 0 (the Dirac delta there is not a number).",
+)
 def binary_step(x):
-    return jnp.where(x >= 0, _one(x), _zero(x))
+    """H(x): 1 for x ≥ 0, 0 below; f′ = 0 everywhere."""
+    return jnp.where(x >= 0, jnp.ones_like(x), jnp.zeros_like(x))
 
 
+# ----- periodic, radial and algebraic functions ---------------------------------------------
+
+activation(
+    r"f(x) = \arctan(x)",
+    "Inverse tangent: squashes into (−π/2, π/2) with polynomially decaying slope.",
+    name="arctan",
+    aliases=("atan",),
+)(nm.arctan)  # arctan′ = 1/(1 + x²) without overflow: shared with user formulas
+
+
+@activation(
+    r"f(x) = e^{-x^2}",
+    "Bell curve: a radial-basis activation that peaks at 0 and vanishes on both sides.",
+)
 def gaussian(x):
-    xc = jnp.clip(x, -50.0, 50.0)  # e^{−2500} is 0 in float64: nothing is lost
+    """e^{−x²}; f′ = −2x·e^{−x²}. Clipped at |x| = 50, where e^{−2500} is 0 even in float64."""
+    xc = jnp.clip(x, -50.0, 50.0)
     return jnp.exp(-xc * xc)
 
 
+activation(
+    r"f(x) = \sin(x)",
+    "Periodic activation used by SIREN networks for representing signals.",
+    name="sine",
+    aliases=("sin", "siren"),
+)(jnp.sin)  # sin′ = cos, exact by autodiff
+
+
+# sin(x)/x = Σ (−1)^k x^{2k}/(2k+1)!, k = 0..11: below 1e-17 relative for |x| < 1.
+_SINC_SERIES = tuple((-1.0) ** k / math.factorial(2 * k + 1) for k in range(12))
+
+
+@activation(
+    r"f(x) = \begin{cases} \sin(x)/x & x \ne 0 \\ 1 & x = 0 \end{cases}",
+    "The unnormalised cardinal sine: a damped oscillation, smooth at 0.",
+)
+def sinc(x):
+    """sin(x)/x with sinc(0) = 1; a Taylor series for |x| < 1, where the quotient's
+    derivatives cancel."""
+    small = jnp.abs(x) < 1.0
+    xs = nm.safe_where(small, x, 0.0)
+    xb = nm.safe_where(small, 1.0, x)
+    return jnp.where(small, nm.horner(_SINC_SERIES, xs * xs), jnp.sin(xb) / xb)
+
+
+def _bent_identity(x):
+    big = jnp.abs(x) > 1.0
+    xs = nm.safe_where(big, 0.0, x)
+    small_part = xs * xs / (2.0 * (jnp.sqrt(xs * xs + 1.0) + 1.0))  # (r − 1)/2 without cancellation
+    big_part = 0.5 * (nm.sqrt_x2_plus(x, 1.0) - 1.0)
+    return jnp.where(big, big_part, small_part) + x
+
+
+@activation(
+    r"f(x) = \frac{\sqrt{x^2 + 1} - 1}{2} + x",
+    "Smooth, unbounded, always increasing: bends the identity upward on both sides.",
+)
+@nm.derivatives(
+    lambda x: 1.0 + 0.5 * x / nm.sqrt_x2_plus(x, 1.0),
+    lambda x: 0.5 * nm.sqrt_x2_plus(x, 1.0) ** -3,
+)
+def bent_identity(x):
+    """(r − 1)/2 + x with r = √(x² + 1) (x²/(2(r + 1)) + x near 0); f′ = 1 + x/(2r), f″ = 1/(2r³)."""
+    return _bent_identity(x)
+
+
+def _isru_r(x, alpha):
+    return jnp.sqrt(alpha) * nm.sqrt_x2_plus(x, 1.0 / alpha)  # r = √(1 + αx²)
+
+
+def _isru(x, alpha):
+    return x / _isru_r(x, alpha)
+
+
+@activation(
+    r"f(x) = \frac{x}{\sqrt{1 + \alpha x^2}}",
+    "Inverse square root unit: a cheap tanh-like squashing into (−1/√α, 1/√α).",
+    params=(Param("alpha", 1.0, "α > 0 sets the bounds ±1/√α", minimum=0.0, exclusive_minimum=True, maximum=1e6),),
+)
+@nm.derivatives(
+    lambda x, alpha: _isru_r(x, alpha) ** -3,
+    # −3αx·r⁻⁵ as −3α·(x/r)·r⁻⁴, so 3αx cannot overflow before r⁻⁵ vanishes
+    lambda x, alpha: -3.0 * alpha * _isru(x, alpha) * _isru_r(x, alpha) ** -4,
+)
 def isru(x, alpha):
-    return nm.isru(x, alpha)
+    """x/r with r = √(1 + αx²); f′ = r⁻³ = (1 + αx²)^{−3/2}, f″ = −3αx(1 + αx²)^{−5/2}."""
+    return _isru(x, alpha)
 
 
+@activation(
+    r"f(x) = \begin{cases} x & x \ge 0 \\ \frac{x}{\sqrt{1 + \alpha x^2}} & x < 0 \end{cases}",
+    "Inverse square root linear unit: identity on the right, ISRU on the left (an ELU-like shape).",
+    params=(Param("alpha", 1.0, "α > 0 sets the left bound −1/√α", minimum=0.0, exclusive_minimum=True, maximum=1e6),),
+    convention="f is C² at 0 (f'(0) = 1, f''(0) = 0).",
+)
 def isrlu(x, alpha):
-    return jnp.where(x >= 0, x, nm.isru(x, alpha))
+    """x for x ≥ 0, isru(x, α) below."""
+    return jnp.where(x >= 0, x, isru(x, alpha))
 
 
+@activation(
+    r"f(x) = 1 - e^{-e^{x}}",
+    "Complementary log-log: an asymmetric sigmoid-like squashing into (0, 1).",
+    aliases=("complementary_log_log",),
+)
 def cloglog(x):
-    xc = jnp.minimum(x, 40.0)  # beyond 40, e^{−e^x} is 0 even in float64
+    """1 − e^{−eˣ} = −expm1(−eˣ); f′ = eˣ·e^{−eˣ}. Beyond x = 40, e^{−eˣ} is 0 even in float64."""
+    xc = jnp.minimum(x, 40.0)
     return -nm.expm1(-jnp.exp(xc))
 
 
+@activation(
+    r"f(x) = \begin{cases} x\,\sigma(x) & x \ge 0 \\ (e^{x} - 1)\,\sigma(x) & x < 0 \end{cases}",
+    "Exponential linear sigmoid squashing: SiLU on the right, ELU times a sigmoid on the left.",
+    convention="f is C¹ (f'(0) = 1/2); f''(0) = 1/2 from the right piece.",
+)
 def elish(x):
+    """x·σ(x) for x ≥ 0, (eˣ − 1)·σ(x) below; exactly x and 0 beyond |x| = 750."""
+
     def body(t):
         neg = t < 0
         tn = nm.safe_where(neg, t, 0.0)
@@ -215,450 +663,82 @@ def elish(x):
     return nm.linear_tail(x, body, -750.0, 750.0)
 
 
-# ----- vector functions (x is one 1-D vector) -----------------------------------------
+def _snake_phase(x, a):
+    # a·x overflows only where sin(ax) is meaningless anyway (|x| near the largest float),
+    # and there sin²(ax)/a ≤ 1/a is far below the spacing of x: use 0 to stay finite.
+    u = a * x
+    return nm.safe_where(jnp.isfinite(u), u, 0.0)
 
 
-# Vector entries: ``where`` marks the real entries of a vector padded to a bucket (the padding
-# takes no share of the sum and gets 0); glu is padded half by half with zeros and ignores it.
+def _snake_prime(x, a):
+    u = _snake_phase(x, a)
+    return (jnp.sin(u) + jnp.cos(u)) ** 2  # 1 + sin 2ax, which cancels where sin 2ax ≈ −1
 
 
+def _snake_second(x, a):
+    u = _snake_phase(x, a)
+    s, c = jnp.sin(u), jnp.cos(u)
+    return 2.0 * a * (c - s) * (c + s)  # 2a·cos 2ax without forming 2ax
+
+
+@activation(
+    r"f(x) = x + \frac{\sin^2(a x)}{a}",
+    "Periodic activation with a linear trend, for learning periodic functions.",
+    params=(Param("a", 1.0, "frequency a > 0", minimum=0.0, exclusive_minimum=True, maximum=1e3),),
+)
+@nm.derivatives(_snake_prime, _snake_second)
+def snake(x, a):
+    """x + sin²(ax)/a; f′ = (sin ax + cos ax)² = 1 + sin 2ax (the square does not cancel where
+    sin 2ax ≈ −1), f″ = 2a·cos 2ax = 2a(cos ax − sin ax)(cos ax + sin ax)."""
+    s = jnp.sin(_snake_phase(x, a))
+    return x + s * s / a
+
+
+# ----- vector functions (x is one 1-D vector) -----------------------------------------------
+
+# ``where`` marks the real entries of a vector padded to a bucket (the padding takes no share of
+# the sum and gets 0); glu is padded half by half with zeros and ignores it.
+
+
+@activation(
+    r"f(x)_i = \frac{e^{x_i}}{\sum_j e^{x_j}}",
+    "Turns a vector of scores into a categorical distribution; the output layer for multi-class problems.",
+    kind=VECTOR,
+)
 def softmax(x, where=None):
+    """s_i = e^{x_i}/Σ_j e^{x_j}; ∂s_i/∂x_j = s_i(δ_ij − s_j)."""
     return jax.nn.softmax(x, where=where)
 
 
+@activation(
+    r"f(x)_i = x_i - \log \sum_j e^{x_j}",
+    "Log-probabilities of the softmax, computed stably; what a categorical cross-entropy adds up.",
+    kind=VECTOR,
+    aliases=("logsoftmax",),
+)
 def log_softmax(x, where=None):
+    """x_i − log Σ_j e^{x_j}; ∂f_i/∂x_j = δ_ij − s_j."""
     return jax.nn.log_softmax(x, where=where)
 
 
+@activation(
+    r"f(x)_i = \frac{e^{-x_i}}{\sum_j e^{-x_j}}",
+    "Softmax of the negated vector: puts the mass on the smallest entries.",
+    kind=VECTOR,
+)
 def softmin(x, where=None):
+    """softmax(−x)."""
     return jax.nn.softmax(-x, where=where)
 
 
+@activation(
+    r"f(a \Vert b) = a \odot \sigma(b)",
+    "Gated linear unit: splits the vector in halves and gates the first with the sigmoid of the second.",
+    kind=VECTOR,
+    halves=True,
+    convention="The input length must be even; the output has half the length, so the Jacobian is (n/2)×n.",
+)
 def glu(x, where=None):
+    """a ⊙ σ(b) for x = a ‖ b; ∂f_i/∂a_i = σ(b_i), ∂f_i/∂b_i = a_i σ′(b_i)."""
     a, b = jnp.split(x, 2)
     return a * nm.sigmoid(b)
-
-
-# ----- the registry ------------------------------------------------------------------------
-
-_LAMBD = Param("lambd", 0.5, "half-width λ of the zeroed band [−λ, λ]", minimum=0.0, maximum=1e6)
-_ALPHA_ELU = Param("alpha", 1.0, "α: the negative branch saturates at −α", minimum=0.0, maximum=1e3)
-
-CATALOG = Registry()
-for _a in (
-    Activation(
-        "identity",
-        identity,
-        r"f(x) = x",
-        "Passes the input through; a network made only of it collapses to one linear map.",
-        aliases=("linear",),
-    ),
-    Activation(
-        "relu",
-        relu,
-        r"f(x) = \max(0, x)",
-        "Zero for negative inputs, the input itself otherwise: cheap, non-saturating on the right, can die on the left.",
-        params=(_kink("left", "right", "'left' gives f'(0) = 0 (PyTorch and JAX), 'right' gives 1"),),
-        aliases=("rectifier",),
-        kinks=lambda p: (0.0,),
-        convention="f'(0) = 0 by default (both PyTorch and JAX); kink='right' gives 1.",
-    ),
-    Activation(
-        "relu6",
-        relu6,
-        r"f(x) = \min(\max(0, x), 6)",
-        "ReLU capped at 6, popular in mobile networks for its bounded range.",
-        kinks=lambda p: (0.0, 6.0),
-        convention="f'(0) = 0 and f'(6) = 0 (PyTorch and JAX agree).",
-    ),
-    Activation(
-        "leaky_relu",
-        leaky_relu,
-        r"f(x) = \begin{cases} x & x > 0 \\ a x & x \le 0 \end{cases}",
-        "ReLU with a small slope a for negative inputs so units never stop passing gradient.",
-        params=(
-            Param("negative_slope", 0.01, "slope a for x < 0", minimum=0.0, maximum=1.0),
-            _kink("left", "right", "'left' gives f'(0) = a (PyTorch), 'right' gives 1 (JAX)"),
-        ),
-        aliases=("leakyrelu", "lrelu"),
-        kinks=lambda p: (0.0,) if p["negative_slope"] != 1.0 else (),
-        convention="f'(0) = negative_slope by default (PyTorch); kink='right' gives 1 (JAX).",
-    ),
-    Activation(
-        "prelu",
-        prelu,
-        r"f(x) = \begin{cases} x & x > 0 \\ w x & x \le 0 \end{cases}",
-        "Parametric ReLU: the negative slope w is learned; here one shared w is given.",
-        params=(
-            Param(
-                "weight",
-                0.25,
-                "the (learned) negative slope w; PyTorch initialises it to 0.25",
-                minimum=-10.0,
-                maximum=10.0,
-            ),
-            _kink("left", "right", "'left' gives f'(0) = w (PyTorch), 'right' gives 1"),
-        ),
-        kinks=lambda p: (0.0,) if p["weight"] != 1.0 else (),
-        convention="f'(0) = weight by default (PyTorch); kink='right' gives 1.",
-    ),
-    Activation(
-        "rrelu",
-        rrelu,
-        r"f(x) = \begin{cases} x & x > 0 \\ \frac{l + u}{2} x & x \le 0 \end{cases}",
-        "Randomized leaky ReLU in evaluation mode: the negative slope is the mean of its training range [l, u].",
-        params=(
-            Param("lower", 1.0 / 8.0, "lower bound l of the training-time slope", minimum=0.0, maximum=1.0),
-            Param("upper", 1.0 / 3.0, "upper bound u of the training-time slope", minimum=0.0, maximum=1.0),
-            _kink("left", "right", "'left' gives f'(0) = (l+u)/2 (PyTorch), 'right' gives 1"),
-        ),
-        kinks=lambda p: (0.0,) if p["lower"] + p["upper"] != 2.0 else (),
-        convention="f'(0) = (lower+upper)/2 by default (PyTorch); kink='right' gives 1.",
-        constraints=_ordered("lower", "upper", strict=False),
-    ),
-    Activation(
-        "elu",
-        elu,
-        r"f(x) = \begin{cases} x & x > 0 \\ \alpha (e^{x} - 1) & x \le 0 \end{cases}",
-        "Exponential linear unit: smooth negative branch saturating at −α pushes mean activations toward zero.",
-        params=(_ALPHA_ELU,),
-        kinks=lambda p: (0.0,) if p["alpha"] != 1.0 else (),
-        convention="f'(0) = α (the left branch, PyTorch and JAX); continuous derivative when α = 1, where f''(0) = 1 from the left branch.",
-    ),
-    Activation(
-        "selu",
-        selu,
-        r"f(x) = \lambda \begin{cases} x & x > 0 \\ \alpha (e^{x} - 1) & x \le 0 \end{cases}",
-        "Scaled ELU with constants chosen so activations self-normalise to zero mean and unit variance.",
-        kinks=lambda p: (0.0,),
-        convention="f'(0) = λα ≈ 1.7581 (the left branch, PyTorch and JAX).",
-    ),
-    Activation(
-        "celu",
-        celu,
-        r"f(x) = \begin{cases} x & x > 0 \\ \alpha (e^{x/\alpha} - 1) & x \le 0 \end{cases}",
-        "Continuously differentiable ELU: the negative branch is rescaled so f'(0) = 1 for every α.",
-        params=(
-            Param(
-                "alpha",
-                1.0,
-                "α > 0: the negative branch saturates at −α",
-                minimum=0.0,
-                exclusive_minimum=True,
-                maximum=1e3,
-            ),
-        ),
-        convention="f is C¹; f''(0) = 1/α from the left branch.",
-    ),
-    Activation(
-        "gelu",
-        gelu,
-        r"f(x) = x \, \Phi(x) = \tfrac{x}{2} \left(1 + \operatorname{erf}(x/\sqrt{2})\right)",
-        "Gaussian error linear unit: weights the input by the probability a standard normal falls below it.",
-        params=(
-            Param(
-                "approximate",
-                "none",
-                "'none' = exact erf form (PyTorch's default), 'tanh' = the tanh approximation (JAX's default)",
-                type="choice",
-                choices=("none", "tanh"),
-            ),
-        ),
-        convention="Smooth everywhere. Default is the exact form; the tanh approximation differs by up to ≈4.7e-4.",
-    ),
-    Activation(
-        "silu",
-        silu,
-        r"f(x) = x \, \sigma(\beta x)",
-        "Sigmoid-weighted linear unit (swish): smooth, non-monotonic just below zero, unbounded above.",
-        params=(Param("beta", 1.0, "β scales the sigmoid's input; β = 1 is SiLU", minimum=0.0, maximum=100.0),),
-        aliases=("swish",),
-    ),
-    Activation(
-        "quick_gelu",
-        quick_gelu,
-        r"f(x) = x \, \sigma(1.702 x)",
-        "The sigmoid approximation of GELU used in CLIP-style models.",
-        aliases=("gelu_quick",),
-    ),
-    Activation(
-        "mish",
-        mish,
-        r"f(x) = x \tanh(\operatorname{softplus}(x))",
-        "Smooth, non-monotonic self-gated activation close to SiLU with a slightly deeper negative dip.",
-    ),
-    Activation(
-        "sigmoid",
-        nm.sigmoid,
-        r"f(x) = \frac{1}{1 + e^{-x}}",
-        "Squashes any input into (0, 1); its slope is at most 1/4, which is why deep sigmoid stacks stop learning.",
-        aliases=("logistic",),
-    ),
-    Activation(
-        "hard_sigmoid",
-        hard_sigmoid,
-        r"f(x) = \min(\max(0, x/6 + 1/2), 1)",
-        "Piecewise-linear sigmoid: ReLU6(x + 3)/6.",
-        aliases=("hardsigmoid",),
-        kinks=lambda p: (-3.0, 3.0),
-        convention="f'(−3) = f'(3) = 0 (PyTorch and JAX agree).",
-    ),
-    Activation(
-        "log_sigmoid",
-        nm.log_sigmoid,
-        r"f(x) = \log \sigma(x) = -\operatorname{softplus}(-x)",
-        "Logarithm of the sigmoid, computed without forming σ: what a binary cross-entropy adds up.",
-        aliases=("logsigmoid",),
-    ),
-    Activation(
-        "tanh",
-        nm.tanh,
-        r"f(x) = \tanh(x) = \frac{e^{x} - e^{-x}}{e^{x} + e^{-x}}",
-        "Zero-centred squashing into (−1, 1) with slope 1 at the origin; saturates on both sides.",
-        aliases=("hyperbolic_tangent",),
-    ),
-    Activation(
-        "hard_tanh",
-        hard_tanh,
-        r"f(x) = \min(\max(x, a), b)",
-        "Clips the input to [a, b]: a piecewise-linear tanh.",
-        params=(
-            Param("min_val", -1.0, "lower clip value a (must be < b)", minimum=-1e6, maximum=1e6),
-            Param("max_val", 1.0, "upper clip value b", minimum=-1e6, maximum=1e6),
-            _kink("outer", "inner", "'outer' gives f' = 0 at a and b (PyTorch), 'inner' gives 1 (JAX)"),
-        ),
-        aliases=("hardtanh",),
-        kinks=lambda p: (p["min_val"], p["max_val"]),
-        constraints=_ordered("min_val", "max_val", strict=True),
-        convention="f'(a) = f'(b) = 0 by default (PyTorch); kink='inner' gives 1 (JAX).",
-    ),
-    Activation(
-        "hard_silu",
-        hard_silu,
-        r"f(x) = x \cdot \min(\max(0, x + 3), 6) / 6",
-        "Piecewise-quadratic SiLU used in MobileNetV3: x · hard_sigmoid(x).",
-        params=(
-            _kink("inner", "outer", "'inner' gives f'(−3) = −0.5, f'(3) = 1.5 (PyTorch), 'outer' gives 0 and 1 (JAX)"),
-        ),
-        aliases=("hard_swish", "hardswish"),
-        kinks=lambda p: (-3.0, 3.0),
-        convention="f'(−3) = −0.5 and f'(3) = 1.5 by default (PyTorch, the middle piece); kink='outer' gives 0 and 1 (JAX).",
-    ),
-    Activation(
-        "softplus",
-        softplus,
-        r"f(x) = \frac{1}{\beta} \log(1 + e^{\beta x})",
-        "Smooth ReLU whose derivative is the sigmoid; always positive.",
-        params=(
-            Param("beta", 1.0, "sharpness β > 0", minimum=0.0, exclusive_minimum=True, maximum=100.0),
-            Param(
-                "threshold",
-                None,
-                "return x where βx > threshold (PyTorch uses 20); null = never, the exact function (JAX)",
-                minimum=0.0,
-                maximum=1e6,
-                nullable=True,
-            ),
-        ),
-        kinks=lambda p: (p["threshold"] / p["beta"],) if p["threshold"] is not None else (),
-        convention="Smooth with the default threshold (null). With a threshold t the function switches to x for βx > t; at βx = t the smooth branch is used.",
-    ),
-    Activation(
-        "shifted_softplus",
-        shifted_softplus,
-        r"f(x) = \log(1 + e^{x}) - \log 2",
-        "Softplus moved down so f(0) = 0, as used in SchNet.",
-        aliases=("ssp",),
-    ),
-    Activation(
-        "soft_sign",
-        nm.soft_sign,
-        r"f(x) = \frac{x}{1 + |x|}",
-        "Squashes into (−1, 1) like tanh but approaches the bounds polynomially, not exponentially.",
-        aliases=("softsign",),
-        convention="f is C¹; f''(0) is reported as 0, the mean of the one-sided values ±2.",
-    ),
-    Activation(
-        "squareplus",
-        nm.squareplus,
-        r"f(x) = \frac{x + \sqrt{x^2 + b}}{2}",
-        "Algebraic smooth ReLU needing only a square root; b sets how round the corner is.",
-        params=(
-            Param("b", 4.0, "b > 0 controls the curvature at 0", minimum=0.0, exclusive_minimum=True, maximum=1e6),
-        ),
-    ),
-    Activation(
-        "sparse_plus",
-        sparse_plus,
-        r"f(x) = \begin{cases} 0 & x \le -1 \\ \frac{(x+1)^2}{4} & -1 < x < 1 \\ x & x \ge 1 \end{cases}",
-        "Piecewise-quadratic smooth ReLU whose derivative is sparse_sigmoid.",
-        convention="f is C¹; f'' jumps at ±1 and is reported as 0 there (the outer pieces).",
-    ),
-    Activation(
-        "sparse_sigmoid",
-        sparse_sigmoid,
-        r"f(x) = \min(\max(0, (x + 1)/2), 1)",
-        "Piecewise-linear sigmoid reaching exactly 0 and 1, the derivative of sparse_plus.",
-        kinks=lambda p: (-1.0, 1.0),
-        convention="f'(±1) = 0 (the outer pieces); jax.nn.sparse_sigmoid's clip splits ties and gives 0.25.",
-    ),
-    Activation(
-        "hardshrink",
-        hardshrink,
-        r"f(x) = \begin{cases} x & |x| > \lambda \\ 0 & |x| \le \lambda \end{cases}",
-        "Zeroes inputs in [−λ, λ] and passes the rest unchanged (discontinuous at ±λ).",
-        params=(_LAMBD,),
-        aliases=("hard_shrink",),
-        kinks=lambda p: (-p["lambd"], p["lambd"]) if p["lambd"] > 0 else (),
-        convention="f(±λ) = 0 and f'(±λ) = 0 (PyTorch).",
-    ),
-    Activation(
-        "softshrink",
-        softshrink,
-        r"f(x) = \operatorname{sign}(x) \max(|x| - \lambda, 0)",
-        "Soft thresholding: shrinks every input toward zero by λ, the proximal map of the L1 norm.",
-        params=(_LAMBD,),
-        aliases=("soft_shrink",),
-        kinks=lambda p: (-p["lambd"], p["lambd"]),
-        convention="f'(±λ) = 0 (PyTorch).",
-    ),
-    Activation(
-        "tanhshrink",
-        nm.tanhshrink,
-        r"f(x) = x - \tanh(x)",
-        "The input minus its tanh: nearly flat (cubic) around zero, linear far away.",
-        aliases=("tanh_shrink",),
-    ),
-    Activation(
-        "threshold",
-        threshold,
-        r"f(x) = \begin{cases} x & x > t \\ v & x \le t \end{cases}",
-        "Passes inputs above t and replaces the rest with a constant v (PyTorch's Threshold).",
-        params=(
-            Param("threshold", 0.0, "threshold t", minimum=-1e6, maximum=1e6),
-            Param("value", 0.0, "replacement value v", minimum=-1e6, maximum=1e6),
-        ),
-        kinks=lambda p: (p["threshold"],),
-        convention="f(t) = v and f'(t) = 0 (PyTorch).",
-    ),
-    Activation(
-        "squared_relu",
-        squared_relu,
-        r"f(x) = \max(0, x)^2",
-        "ReLU squared, as in Primer: smooth at 0 to first order, grows quadratically.",
-        aliases=("relu_squared", "relu2"),
-        convention="f is C¹; f''(0) = 0 (the left piece).",
-    ),
-    Activation(
-        "binary_step",
-        binary_step,
-        r"f(x) = \begin{cases} 1 & x \ge 0 \\ 0 & x < 0 \end{cases}",
-        "The Heaviside step of the original perceptron: its zero derivative is why it cannot be trained by gradients.",
-        aliases=("heaviside", "step"),
-        kinks=lambda p: (0.0,),
-        convention="f(0) = 1; f' = 0 everywhere, also at 0 (the Dirac delta there is not a number).",
-    ),
-    Activation(
-        "arctan",
-        nm.arctan,
-        r"f(x) = \arctan(x)",
-        "Inverse tangent: squashes into (−π/2, π/2) with polynomially decaying slope.",
-        aliases=("atan",),
-    ),
-    Activation(
-        "gaussian",
-        gaussian,
-        r"f(x) = e^{-x^2}",
-        "Bell curve: a radial-basis activation that peaks at 0 and vanishes on both sides.",
-    ),
-    Activation(
-        "sine",
-        jnp.sin,
-        r"f(x) = \sin(x)",
-        "Periodic activation used by SIREN networks for representing signals.",
-        aliases=("sin", "siren"),
-    ),
-    Activation(
-        "sinc",
-        nm.sinc,
-        r"f(x) = \begin{cases} \sin(x)/x & x \ne 0 \\ 1 & x = 0 \end{cases}",
-        "The unnormalised cardinal sine: a damped oscillation, smooth at 0.",
-    ),
-    Activation(
-        "bent_identity",
-        nm.bent_identity,
-        r"f(x) = \frac{\sqrt{x^2 + 1} - 1}{2} + x",
-        "Smooth, unbounded, always increasing: bends the identity upward on both sides.",
-    ),
-    Activation(
-        "isru",
-        isru,
-        r"f(x) = \frac{x}{\sqrt{1 + \alpha x^2}}",
-        "Inverse square root unit: a cheap tanh-like squashing into (−1/√α, 1/√α).",
-        params=(Param("alpha", 1.0, "α > 0 sets the bounds ±1/√α", minimum=0.0, exclusive_minimum=True, maximum=1e6),),
-    ),
-    Activation(
-        "isrlu",
-        isrlu,
-        r"f(x) = \begin{cases} x & x \ge 0 \\ \frac{x}{\sqrt{1 + \alpha x^2}} & x < 0 \end{cases}",
-        "Inverse square root linear unit: identity on the right, ISRU on the left (an ELU-like shape).",
-        params=(
-            Param("alpha", 1.0, "α > 0 sets the left bound −1/√α", minimum=0.0, exclusive_minimum=True, maximum=1e6),
-        ),
-        convention="f is C² at 0 (f'(0) = 1, f''(0) = 0).",
-    ),
-    Activation(
-        "cloglog",
-        cloglog,
-        r"f(x) = 1 - e^{-e^{x}}",
-        "Complementary log-log: an asymmetric sigmoid-like squashing into (0, 1).",
-        aliases=("complementary_log_log",),
-    ),
-    Activation(
-        "elish",
-        elish,
-        r"f(x) = \begin{cases} x\,\sigma(x) & x \ge 0 \\ (e^{x} - 1)\,\sigma(x) & x < 0 \end{cases}",
-        "Exponential linear sigmoid squashing: SiLU on the right, ELU times a sigmoid on the left.",
-        convention="f is C¹ (f'(0) = 1/2); f''(0) = 1/2 from the right piece.",
-    ),
-    Activation(
-        "snake",
-        nm.snake,
-        r"f(x) = x + \frac{\sin^2(a x)}{a}",
-        "Periodic activation with a linear trend, for learning periodic functions.",
-        params=(Param("a", 1.0, "frequency a > 0", minimum=0.0, exclusive_minimum=True, maximum=1e3),),
-    ),
-    Activation(
-        "softmax",
-        softmax,
-        r"f(x)_i = \frac{e^{x_i}}{\sum_j e^{x_j}}",
-        "Turns a vector of scores into a categorical distribution; the output layer for multi-class problems.",
-        kind=VECTOR,
-    ),
-    Activation(
-        "log_softmax",
-        log_softmax,
-        r"f(x)_i = x_i - \log \sum_j e^{x_j}",
-        "Log-probabilities of the softmax, computed stably; what a categorical cross-entropy adds up.",
-        kind=VECTOR,
-        aliases=("logsoftmax",),
-    ),
-    Activation(
-        "softmin",
-        softmin,
-        r"f(x)_i = \frac{e^{-x_i}}{\sum_j e^{-x_j}}",
-        "Softmax of the negated vector: puts the mass on the smallest entries.",
-        kind=VECTOR,
-    ),
-    Activation(
-        "glu",
-        glu,
-        r"f(a \Vert b) = a \odot \sigma(b)",
-        "Gated linear unit: splits the vector in halves and gates the first with the sigmoid of the second.",
-        kind=VECTOR,
-        halves=True,
-        convention="The input length must be even; the output has half the length, so the Jacobian is (n/2)×n.",
-    ),
-):
-    CATALOG.add(_a)
-del _a

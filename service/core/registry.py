@@ -171,6 +171,16 @@ class Registry:
         self.entries[activation.name] = activation
         return activation
 
+    def entry(self, formula: str, summary: str, *, name: str | None = None, **fields: Any) -> Callable:
+        """Decorator: register the function below as an activation (named after it unless
+        ``name`` is given; ``fields`` as :class:`Activation`'s) and return it unchanged."""
+
+        def register(fn: Callable) -> Callable:
+            self.add(Activation(name or fn.__name__, fn, formula, summary, **fields))
+            return fn
+
+        return register
+
     def get(self, name: str) -> Activation:
         try:
             return self.entries[self._lookup[self._key(name)]]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import flask
@@ -18,57 +19,22 @@ blp = Blueprint("meta", __name__, description="Caps, health and the API descript
 files = flask.Blueprint("meta_files", __name__)
 
 
-class LimitsSchema(ma.Schema):
-    max_points = ma.fields.Integer(metadata={"description": "element-wise points per request (x length or grid.num)"})
-    max_vector_length = ma.fields.Integer(metadata={"description": "entries in one vector (vector activations)"})
-    max_vectors = ma.fields.Integer(metadata={"description": "vectors per request"})
-    max_jacobian_entries = ma.fields.Integer(metadata={"description": "vectors × outputs × inputs when order ≥ 1"})
-    max_hessian_entries = ma.fields.Integer(metadata={"description": "vectors × outputs × inputs² when order = 2"})
-    max_query_points = ma.fields.Integer(metadata={"description": "points in x on GET …/evaluate"})
-    max_body_bytes = ma.fields.Integer(metadata={"description": "request body size (413 above)"})
-    max_body_containers = ma.fields.Integer(
-        metadata={"description": "arrays and objects in one JSON body (checked before parsing)"}
-    )
-    max_body_values = ma.fields.Integer(
-        metadata={"description": "values in one JSON body, counted by separators before parsing"}
-    )
-    max_order = ma.fields.Integer(metadata={"description": "highest derivative order"})
-    max_response_numbers = ma.fields.Integer(
-        metadata={"description": "numbers in one evaluate answer (x, values, derivatives, Jacobians, Hessians)"}
-    )
-    max_chain_depth = ma.fields.Integer(metadata={"description": "layers of POST /v1/chain"})
-    max_chain_inputs = ma.fields.Integer(metadata={"description": "starting points z per chain"})
-    max_chain_cells = ma.fields.Integer(metadata={"description": "inputs × depth per chain"})
-    max_flow_depth = ma.fields.Integer(metadata={"description": "hidden layers of POST /v1/gradient-flow"})
-    max_flow_width = ma.fields.Integer(metadata={"description": "units per hidden layer"})
-    max_flow_batch = ma.fields.Integer(metadata={"description": "samples per batch"})
-    max_flow_cells = ma.fields.Integer(metadata={"description": "depth × width × batch"})
-    max_flow_weights = ma.fields.Integer(metadata={"description": "depth × width²"})
-    max_flow_work = ma.fields.Integer(metadata={"description": "depth × width² × batch"})
-    max_expression_length = ma.fields.Integer(metadata={"description": "characters of a custom formula"})
-    max_expression_nodes = ma.fields.Integer(metadata={"description": "syntax-tree nodes of a formula"})
-    max_expression_depth = ma.fields.Integer(metadata={"description": "nesting depth of a formula"})
-    max_expression_params = ma.fields.Integer(metadata={"description": "named params of a formula"})
-    max_expression_literal = ma.fields.Float(metadata={"description": "|numeric literal| and |param value|"})
-    max_expression_exponent = ma.fields.Float(metadata={"description": "|constant exponent| of **"})
-    expression_cache_size = ma.fields.Integer(metadata={"description": "parsed formulas kept per worker (LRU)"})
-    max_formula_size = ma.fields.Integer(
-        metadata={"description": "operations of a formula's program at the order asked for (bounds its compile time)"}
-    )
-    max_formula_work = ma.fields.Integer(
-        metadata={"description": "formula size × element-wise evaluations a request needs (bounds its run time)"}
-    )
-    max_compiled_mb = ma.fields.Integer(
-        metadata={"description": "estimated memory of the compiled programs kept per worker, of every kind (LRU)"}
-    )
-    max_quiz_questions = ma.fields.Integer(metadata={"description": "questions per quiz or export"})
-    max_plot_width = ma.fields.Integer(metadata={"description": "pixels of a picture's width"})
-    max_plot_height = ma.fields.Integer(metadata={"description": "pixels of a picture's height"})
-    max_plot_curves = ma.fields.Integer(metadata={"description": "activations on one picture"})
-    max_plot_depth = ma.fields.Integer(metadata={"description": "layers on a chain picture"})
-    max_plot_abs_x = ma.fields.Float(metadata={"description": "|xmin|, |xmax| of a picture"})
-    dtypes = ma.fields.List(ma.fields.String())
-    devices = ma.fields.Dict(metadata={"description": "default device, devices available, whether a GPU is present"})
+# Generated from the Limits dataclass, so a new cap is reported (and documented) the moment it exists.
+LimitsSchema = ma.Schema.from_dict(
+    {
+        **{
+            f.name: (ma.fields.Float if isinstance(f.default, float) else ma.fields.Integer)(
+                metadata={"description": f.metadata["description"]}
+            )
+            for f in dataclasses.fields(core.Limits)
+        },
+        "dtypes": ma.fields.List(ma.fields.String()),
+        "devices": ma.fields.Dict(
+            metadata={"description": "default device, devices available, whether a GPU is present"}
+        ),
+    },
+    name="LimitsSchema",
+)
 
 
 class StatusSchema(ma.Schema):
