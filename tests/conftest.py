@@ -1,6 +1,9 @@
 """Fixtures: an app per test session (compiled programs are process-wide anyway) and a client."""
 
+import atexit
 import os
+import shutil
+import tempfile
 
 import pytest
 from hypothesis import settings
@@ -8,6 +11,16 @@ from hypothesis import settings
 # Rate limits count per client address, and every test client is 127.0.0.1: they are off
 # for the suite (servers started by tests inherit this) except where a test turns them on.
 os.environ.setdefault("ACTFN_RATE_LIMIT_ENABLED", "0")
+
+# One JAX compilation cache on disk for the run: the test processes and every gunicorn worker
+# the tests start compile the same programs (warm-up, the catalog), and read them back from
+# it instead. A fresh folder per run (removed at exit), so a run never sees an older build's
+# programs; set JAX_COMPILATION_CACHE_DIR to keep one between runs.
+if "JAX_COMPILATION_CACHE_DIR" not in os.environ:
+    _cache = tempfile.mkdtemp(prefix="actfn-jax-cache-")
+    os.environ["JAX_COMPILATION_CACHE_DIR"] = _cache
+    os.environ["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] = "0"
+    atexit.register(shutil.rmtree, _cache, ignore_errors=True)
 
 from service import create_app
 

@@ -64,6 +64,29 @@ def rss_mb(pid: int) -> float:
     return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
+def distinct_program(i: int) -> tuple[str, dict]:
+    """(path, body) of the i-th of a stream of requests that each compile a program no other
+    one does: formulas, sizes, dtypes, orders, vector lengths, chain depths and gradient-flow
+    shapes (every 200th a heavy ~10 MB gradient-flow program)."""
+    dtype = ("float32", "float64")[i % 2]
+    if i % 10 == 7:
+        return "/v1/evaluate", {"activation": "softmax", "x": [[0.5] * (1 + i % 97)] * (1 + i % 5), "dtype": dtype}
+    if i % 200 == 13:
+        return "/v1/gradient-flow", {"activation": "tanh", "depth": 1 + i // 200, "width": 8 + i // 200, "dtype": dtype}
+    if i % 10 == 3:
+        return "/v1/chain", {
+            "activation": {"expression": f"tanh({1 + i * 1e-4} * x)"},
+            "z": [0.1] * (1 + i % 20),
+            "depth": 1 + i % 64,
+        }
+    return "/v1/evaluate", {
+        "activation": {"expression": f"x * sigmoid({1 + i * 1e-4} * x) + {i}"},
+        "x": [0.5] * (1 + i % 40),
+        "order": i % 2,
+        "dtype": dtype,
+    }
+
+
 class Server:
     """gunicorn -c gunicorn.conf.py "service:create_app()" on a free loopback port."""
 

@@ -106,7 +106,7 @@ def shape_bucket(depth: int, width: int, batch: int) -> tuple[int, int, int]:
     return fine_bucket(depth, 4, 4), fine_bucket(width, 8, 8), fine_bucket(batch, 8, 8)
 
 
-def _program(activation: Activation, static: tuple, init: str, dtype: str, shape: tuple[int, int, int]):
+def _program(activation: Activation, static: tuple, uniform: bool, dtype: str, shape: tuple[int, int, int]):
     n_layers, n_units, n_samples = shape
     np_dtype = DTYPES[dtype]
     f = activation.with_choices(static)
@@ -118,7 +118,7 @@ def _program(activation: Activation, static: tuple, init: str, dtype: str, shape
     def sample(seed, std, units):
         kw, kx, kv, kt = jax.random.split(jax.random.PRNGKey(seed), 4)
         full = (n_layers, n_units, n_units)
-        if init.endswith("uniform"):
+        if uniform:
             limit = math.sqrt(3.0) * std
             w = jax.random.uniform(kw, full, np_dtype, -limit, limit)
         else:
@@ -176,7 +176,11 @@ def _program(activation: Activation, static: tuple, init: str, dtype: str, shape
     return jax.jit(program)
 
 
-def flow_program(activation: Activation, static: tuple, init: str, dtype: str, shape: tuple[int, int, int]) -> Program:
+def flow_program(
+    activation: Activation, static: tuple, uniform: bool, dtype: str, shape: tuple[int, int, int]
+) -> Program:
+    """The compiled program for one shape bucket; schemes differ only in their traced std and
+    in normal vs uniform sampling, so the seven share two programs."""
     np_dtype = DTYPES[dtype]
 
     def specs() -> tuple:
@@ -185,8 +189,8 @@ def flow_program(activation: Activation, static: tuple, init: str, dtype: str, s
         params = {p.name: scalar for p in activation.params if p.type != "choice"}
         return jax.ShapeDtypeStruct((), np.uint32), scalar, scalar, params, count, count, count
 
-    key = ("flow", activation, static, init, dtype, shape)
-    return PROGRAMS.get(key, functools.partial(_program, activation, static, init, dtype, shape), specs)
+    key = ("flow", activation, static, uniform, dtype, shape)
+    return PROGRAMS.get(key, functools.partial(_program, activation, static, uniform, dtype, shape), specs)
 
 
 def gradient_flow(
@@ -215,7 +219,7 @@ def gradient_flow(
     # f forward, f′ backward and f′ again for the statistics, at every unit of every layer; the
     # program differentiates through the loop of layers, about the size of f″'s (order 2).
     check_formula(activation, static, dtype=dtype, order=2, evaluations=3 * math.prod(shape), limits=limits)
-    program = flow_program(activation, static, init, dtype, shape)
+    program = flow_program(activation, static, init.endswith("uniform"), dtype, shape)
     loss, stats = program.run(
         np.uint32(seed),
         np.asarray(init_std(init, width, width, std), np_dtype),
