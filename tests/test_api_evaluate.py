@@ -126,10 +126,21 @@ def test_health_and_readiness(client):
 
 
 def test_docs_page_and_its_assets_are_served_locally(client):
-    page = client.get("/docs").get_data(as_text=True)
-    assert "/docs/assets/swagger-ui-bundle.js" in page and "http" not in page.split("<script")[1][:80]
+    with client.get("/docs") as page:
+        assert page.status_code == 200 and page.mimetype == "text/html"
+        html = page.get_data(as_text=True)
+    assert "http://" not in html and "https://" not in html  # no CDN, no external validator
+    for asset in ("swagger-ui.css", "swagger-ui-bundle.js", "favicon-32x32.png"):
+        assert f"/docs/assets/{asset}" in html
+        with client.get(f"/docs/assets/{asset}") as r:
+            assert r.status_code == 200 and r.content_length > 0
     with client.get("/docs/assets/swagger-ui-bundle.js") as r:
-        assert r.status_code == 200
+        assert b'PACKAGE_VERSION:"5.' in r.get_data()  # Swagger UI 5: the first to read OpenAPI 3.1
+    for other in ("swagger-editor-bundle.js", "../core.py", "LICENSE.txt"):
+        with client.get(f"/docs/assets/{other}") as r:
+            assert r.status_code == 404, other
+    with client.get("/docs/assets/LICENSE") as r:
+        assert r.status_code == 200 and b"Apache License" in r.get_data()
 
 
 def test_nonfinite_outputs_are_null_and_reported(client, app):

@@ -4,19 +4,10 @@ missing. Screenshots go to build/e2e/."""
 
 from __future__ import annotations
 
-import shutil
-import threading
-from pathlib import Path
-
 import pytest
-from werkzeug.serving import make_server
+from browser import SHOTS, chromium, live, wait
 
 pytestmark = pytest.mark.slow  # a real browser: `make test-fast` leaves it out
-
-ROOT = Path(__file__).resolve().parent.parent
-SHOTS = ROOT / "build" / "e2e"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-DRIVER = shutil.which("chromedriver")
 
 
 def test_page_and_assets_are_served(client):
@@ -35,40 +26,14 @@ def test_page_and_assets_are_served(client):
 @pytest.fixture(scope="module")
 def server(make_app):
     app = make_app()
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield app, f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
+    with live(app) as url:
+        yield app, url
 
 
 @pytest.fixture(scope="module")
 def browser():
-    if not (CHROMIUM and DRIVER):
-        pytest.skip("Chromium is not installed here (apt-get install chromium chromium-driver; .ci/run does)")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for arg in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--window-size=1200,1700",
-    ):
-        options.add_argument(arg)
-    driver = webdriver.Chrome(service=Service(executable_path=DRIVER), options=options)
-    driver.set_page_load_timeout(60)
-    yield driver
-    driver.quit()
-
-
-def _wait(driver, predicate, timeout=60):
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    return WebDriverWait(driver, timeout, poll_frequency=0.1).until(lambda d: predicate(d))
+    with chromium() as driver:
+        yield driver
 
 
 _SNAPSHOT = """
@@ -92,12 +57,12 @@ def test_pick_sigmoid_and_move_the_depth_slider(server, browser):
     app, url = server
     api = app.test_client()
     browser.get(url + "/")
-    _wait(browser, lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready") == "true")
+    wait(browser, lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready") == "true")
 
     # Pick sigmoid, drop the default relu.
     browser.find_element(By.ID, "act-sigmoid").click()
     browser.find_element(By.ID, "act-relu").click()
-    _wait(browser, lambda d: [r["activation"] for r in _rows(d, "readout")] == ["sigmoid"])
+    wait(browser, lambda d: [r["activation"] for r in _rows(d, "readout")] == ["sigmoid"])
 
     # The readout shows exactly what /v1/evaluate answers at that x.
     (row,) = _rows(browser, "readout")
@@ -109,7 +74,7 @@ def test_pick_sigmoid_and_move_the_depth_slider(server, browser):
     # Move the depth slider with the keyboard: 10 → 15.
     slider = browser.find_element(By.ID, "depth")
     slider.send_keys(*[Keys.ARROW_RIGHT] * 5)
-    _wait(
+    wait(
         browser,
         lambda d: [(r["activation"], r["depth"]) for r in _rows(d, "chain-result")] == [("sigmoid", "15")],
     )
@@ -122,7 +87,7 @@ def test_pick_sigmoid_and_move_the_depth_slider(server, browser):
     box = browser.find_element(By.ID, "expression")
     box.clear()
     box.send_keys("x * sigmoid(x)", Keys.ENTER)
-    _wait(browser, lambda d: len(_rows(d, "chain-result")) == 2)
+    wait(browser, lambda d: len(_rows(d, "chain-result")) == 2)
     assert browser.find_element(By.ID, "errors").text == ""
 
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -135,11 +100,11 @@ def test_a_bad_formula_shows_the_problem(server, browser):
 
     _, url = server
     browser.get(url + "/")
-    _wait(browser, lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready") == "true")
+    wait(browser, lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready") == "true")
     box = browser.find_element(By.ID, "expression")
     box.clear()
     box.send_keys("x + import(os)", Keys.ENTER)
-    _wait(browser, lambda d: "expression" in d.find_element(By.ID, "errors").text)
+    wait(browser, lambda d: "expression" in d.find_element(By.ID, "errors").text)
 
 
 def test_fits_a_phone(server, browser):
@@ -149,7 +114,7 @@ def test_fits_a_phone(server, browser):
     browser.set_window_size(375, 900)
     try:
         browser.get(url + "/")
-        _wait(browser, lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready") == "true")
+        wait(browser, lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready") == "true")
         width = browser.execute_script("return document.documentElement.scrollWidth")
         inner = browser.execute_script("return window.innerWidth")
         assert width <= inner, f"page is {width}px wide in a {inner}px window"

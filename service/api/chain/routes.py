@@ -57,7 +57,7 @@ def shape(bound, result: chains.ChainResult, scalar: bool, depth: int) -> dict:
 
 
 @blp.route("/chain", methods=["POST"])
-@blp.arguments(ChainRequestSchema())
+@blp.arguments(ChainRequestSchema(), example={"activation": "sigmoid", "depth": 10, "z": 0.5})
 @blp.response(200, ChainResponseSchema())
 @blp.errors(*BODY_ERRORS)
 def chain(args):

@@ -14,7 +14,9 @@ blp = Blueprint("evaluate", __name__, url_prefix="/v1", description="Values and 
 
 
 @blp.route("/evaluate", methods=["POST"])
-@blp.arguments(EvaluateRequestSchema())
+@blp.arguments(
+    EvaluateRequestSchema(), example={"activation": "gelu", "x": [-2, -1, 0, 1, 2], "order": 1, "dtype": "float64"}
+)
 @blp.response(200, EvaluationSchema())
 @blp.errors(*BODY_ERRORS, 503)
 def evaluate(args):

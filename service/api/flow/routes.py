@@ -19,7 +19,7 @@ def _json_number(v):
 
 
 @blp.route("/gradient-flow", methods=["POST"])
-@blp.arguments(FlowRequestSchema())
+@blp.arguments(FlowRequestSchema(), example={"activation": "tanh", "depth": 20, "width": 64, "init": "xavier_normal"})
 @blp.response(200, FlowResponseSchema())
 @blp.errors(*BODY_ERRORS)
 def gradient_flow(args):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 from pathlib import Path
 
 import flask
@@ -79,15 +80,37 @@ def openapi_yaml():
     return Response(text, mimetype="application/yaml")
 
 
+STATIC = Path(__file__).resolve().parent.parent.parent / "static"
+
+
+# Swagger UI 5 from the swagger-ui-py wheel (its static folder only; the package's framework
+# glue is never imported): the files the docs page loads, and the licence.
+def _package_dir(name: str) -> Path:
+    """Where an installed package's files are, without importing it."""
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError(f"{name} is not installed (requirements.txt)")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+SWAGGER_UI = _package_dir("swagger_ui") / "static"
+SWAGGER_UI_FILES = frozenset(
+    {"swagger-ui-bundle.js", "swagger-ui.css", "favicon-32x32.png", "favicon-16x16.png", "LICENSE"}
+)
+
+
+@files.route("/docs")
+def docs():
+    """The API reference: Swagger UI on /openapi.json, every file served by this service."""
+    return send_from_directory(str(STATIC), "docs.html", max_age=300)
+
+
 @files.route("/docs/assets/<path:filename>")
 def docs_assets(filename):
     """Swagger UI's files, served locally so /docs works offline."""
-    from swagger_ui_bundle import swagger_ui_path
-
-    return send_from_directory(str(swagger_ui_path), filename, max_age=86400)
-
-
-STATIC = Path(__file__).resolve().parent.parent.parent / "static"
+    if filename not in SWAGGER_UI_FILES:
+        flask.abort(404)
+    return send_from_directory(str(SWAGGER_UI), filename, max_age=86400)
 
 
 @files.route("/")

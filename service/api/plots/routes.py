@@ -142,7 +142,9 @@ def multi_plot(query):
 
 
 @blp.route("/plot", methods=["POST"])
-@blp.arguments(PlotBodySchema())
+@blp.arguments(
+    PlotBodySchema(), example={"activations": ["gelu", {"expression": "x * sigmoid(1.702 * x)"}], "format": "svg"}
+)
 @_image_docs
 @blp.errors(*BODY_ERRORS)
 def body_plot(body):
