@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PIP := $(BIN)/python -m pip install --disable-pip-version-check -q
 
-.PHONY: run test test-fast lint install install-dev tools browser openapi docker clean bench
+.PHONY: run test test-fast lint install install-dev tools spec-linters browser openapi docker clean bench
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -54,11 +54,22 @@ tools:
 		|| echo "note: could not install$$missing; the tests that need them will skip"; \
 	else echo "note: missing$$missing (apt-get install$$missing as root); the tests that need them will skip"; fi
 
+## The spec linters of tests/test_spec_lint.py, from npm into build/npm (pinned; elsewhere the
+## test skips and says why).
+SPECTRAL := 6.16.3
+REDOCLY := 2.77.0
+NPM_BIN := build/npm/node_modules/.bin
+tools: spec-linters
+spec-linters:
+	@if [ "$$($(NPM_BIN)/spectral --version 2>/dev/null)" = $(SPECTRAL) ] && [ "$$($(NPM_BIN)/redocly --version 2>/dev/null)" = $(REDOCLY) ]; then :; \
+	elif command -v npm >/dev/null; then npm install --prefix build/npm --no-audit --no-fund --ignore-scripts --save-exact @stoplight/spectral-cli@$(SPECTRAL) @redocly/cli@$(REDOCLY) >/dev/null 2>&1 || echo "note: could not install the spec linters; tests/test_spec_lint.py will skip"; \
+	else echo "note: npm is missing; tests/test_spec_lint.py will skip"; fi
+
 browser: tools
 
 ## openapi: regenerate openapi.yaml from the schemas (a test fails when it drifts)
 openapi: install
-	FLASK_APP="service:create_app()" $(BIN)/flask openapi write --format=yaml openapi.yaml
+	$(BIN)/python -c 'import service; open("openapi.yaml", "w").write(service.create_app().extensions["actfn_api"].yaml())'
 
 docker:
 	docker build -t actfn:latest .

@@ -30,6 +30,8 @@ keepalive = 5
 # before it serves. Memory has its own budget (ACTFN_WORKER_MEMORY_MB, post_request below).
 max_requests = settings["MAX_REQUESTS"]
 max_requests_jitter = settings["MAX_REQUESTS_JITTER"]
+# gunicorn's largest bound (0 would be none at all). It holds GET …/evaluate with
+# max_query_points (300) numbers of up to 24 characters; past it, 414 problem+json.
 limit_request_line = 8190
 limit_request_fields = 100
 limit_request_field_size = 8190

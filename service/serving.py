@@ -151,7 +151,10 @@ class JsonLogger(glogging.Logger):
 
 
 def problem_bytes(status: int, detail: str) -> bytes:
-    """A complete HTTP/1.1 problem+json response that closes the connection."""
+    """A complete HTTP/1.1 problem+json response that closes the connection. Readable from any
+    origin: it is answered before the request (its Origin included) is read, and says nothing
+    but what was wrong with the request, so a cross-origin page sees the problem instead of
+    "Failed to fetch"."""
     body = json.dumps(
         {
             "type": f"/problems/{SLUGS.get(status, 'error')}",
@@ -162,7 +165,8 @@ def problem_bytes(status: int, detail: str) -> bytes:
     ).encode()
     head = (
         f"HTTP/1.1 {status} {REASONS.get(status, 'Error')}\r\nConnection: close\r\n"
-        f"Content-Type: {PROBLEM}\r\nContent-Length: {len(body)}\r\n\r\n"
+        f"Content-Type: {PROBLEM}\r\nContent-Length: {len(body)}\r\n"
+        "Access-Control-Allow-Origin: *\r\n\r\n"
     )
     return head.encode("latin-1") + body
 

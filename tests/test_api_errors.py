@@ -184,7 +184,9 @@ def test_unknown_path_and_wrong_method(client):
         ("x=1&param.nope=3", "param.nope"),
         ("x=1&params=3", "params"),
         ("x=1&colour=red", "colour"),
-        ("x=1&x=2", "x"),
+        ("x=1&order=1&order=2", "order"),
+        ("x=1&param.negative_slope=0.1&param.negative_slope=0.2", "param.negative_slope"),
+        ("x=1&param.nope=1&param.nope=2", "param.nope"),
     ],
 )
 def test_get_evaluate_bad_query_is_422_naming_the_field(client, query, field):
@@ -193,8 +195,28 @@ def test_get_evaluate_bad_query_is_422_naming_the_field(client, query, field):
 
 def test_get_evaluate_caps_points(make_app):
     app = make_app(LIMITS=Limits(max_query_points=3))
-    body = assert_problem(app.test_client().get("/v1/activations/relu/evaluate?x=1,2,3,4"), 422, "x")
-    assert "max_query_points=3" in body["detail"]
+    for query in ("x=1,2,3,4", "x=1&x=2&x=3&x=4", "x=1,2&x=3,4"):
+        body = assert_problem(app.test_client().get(f"/v1/activations/relu/evaluate?{query}"), 422, "x")
+        assert "max_query_points=3" in body["detail"]
+
+
+def test_every_query_list_takes_repeated_keys_and_commas_alike(client):
+    """One rule for list parameters: k=a&k=b, k=a,b and a mix of them mean the same list."""
+    for forms in (
+        ("x=1&x=2&x=3", "x=1,2,3", "x=1,2&x=3"),
+        ("activation=relu&activation=gelu", "activation=relu,gelu"),
+        ("topics=saturation&topics=values", "topics=saturation,values"),
+    ):
+        base = {
+            "x": "/v1/activations/tanh/evaluate?",
+            "activation": "/v1/plot?format=svg&",
+            "topics": "/v1/quiz/questions?count=3&seed=1&",
+        }[forms[0].split("=")[0]]
+        answers = [client.get(base + form) for form in forms]
+        assert {a.status_code for a in answers} == {200}, [a.get_json() for a in answers]
+        assert len({a.get_data() for a in answers if a.mimetype == "application/json"} or {0}) == 1
+        if answers[0].mimetype != "application/json":
+            assert len({a.get_data() for a in answers}) == 1
 
 
 def test_get_evaluate_unknown_activation_is_404(client):

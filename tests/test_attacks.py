@@ -304,9 +304,11 @@ def test_gradient_flow_overflow_is_a_typed_null_and_zero_std_is_allowed(target, 
 
 
 def test_switches_are_true_or_false_only(target):
-    for value in (1, 0, "yes", "true", None):
+    for value in (1, 0, "yes", "true"):
         status, _, raw_body = _post(target.base, "/v1/plot", {"activations": ["relu"], "derivative": value})
         assert status == 422 and "derivative" in json.loads(raw_body)["errors"], value
+    # null is "not given" (strict tool callers send it for every option they leave alone)
+    assert _post(target.base, "/v1/plot", {"activations": ["relu"], "derivative": None})[0] == 200
     for value in ("yes", "1", "on"):
         status, _, _ = request(target.base + f"/v1/activations/relu/plot?derivative={value}")
         assert status == 422, value
@@ -358,6 +360,34 @@ def test_work_is_refused_before_it_is_done_and_answers_are_bounded(target):
         target.base, "/v1/evaluate", {"activation": "softmax", "x": vectors, "order": 0, "dtype": "float64"}
     )
     assert status == 422 and "max_response_numbers" in json.loads(raw_body)["detail"]
+
+
+# ----- what a cross-origin page sees ----------------------------------------------------
+
+# max_query_points numbers as long as a float can be written (24 characters): the longest
+# GET …/evaluate the caps allow (~7.5 kB of request line).
+LONGEST = ",".join(f"-1.{i:016d}e-300" for i in range(300))
+
+
+def test_the_documented_query_cap_is_reachable_directly_and_through_the_proxy(target, compose):
+    assert json.loads(request(target.base + "/v1/limits")[2])["max_query_points"] == 300
+    for base in (target.base, compose[1].base):
+        status, _, body = request(f"{base}/v1/activations/tanh/evaluate?x={LONGEST}&dtype=float64")
+        assert status == 200, body[:300]
+        assert len(json.loads(body)["value"]) == 300
+
+
+def test_refusals_before_the_app_are_problem_json_a_page_can_read(target, compose):
+    """Past the request-line bound (8 kB in gunicorn and nginx) the answer comes from the
+    server, not the app: it must still be problem+json with CORS, or a page sees only "Failed
+    to fetch"."""
+    for port, size in ((target.port, 10_000), (compose[1].port, 10_000)):
+        line = f"GET /v1/activations/tanh/evaluate?x={'1,' * (size // 2)}1 HTTP/1.1\r\n"
+        response = raw(port, f"{line}Host: a\r\nOrigin: https://lesson.example\r\n\r\n".encode())
+        assert status_of(response) == 414, response[:300]
+        head = response.partition(b"\r\n\r\n")[0].lower()
+        assert b"access-control-allow-origin: *" in head, head
+        assert _problem(response)["status"] == 414
 
 
 # ----- trust and abuse -----------------------------------------------------------------

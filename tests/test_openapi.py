@@ -47,3 +47,60 @@ def test_contract_paths_are_documented(app):
 def test_error_responses_are_problem_json(app):
     responses = generated(app)["components"]["responses"]
     assert "application/problem+json" in responses["UNPROCESSABLE_ENTITY"]["content"]
+
+
+def test_the_readme_caps_table_is_the_limits_in_code():
+    """One source for every cap: the README's table lists each Limits field with its default."""
+    import re
+    from dataclasses import fields
+
+    from service.core import Limits
+
+    table = {}
+    readme = (COMMITTED.parent / "README.md").read_text()
+    section = readme.split("\n## Caps\n", 1)[1].split("\n## ", 1)[0]
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) >= 3 and cells[0].startswith("`"):
+            for name in re.findall(r"`(\w+)`", cells[0]):
+                table[name] = float(cells[1].replace(",", ""))
+    defaults = {f.name: f.default for f in fields(Limits)}
+    assert set(table) == set(defaults), set(table) ^ set(defaults)
+    assert {k: float(v) for k, v in defaults.items()} == table
+
+
+def test_caps_are_bounds_in_the_spec(app):
+    """Every cap on a request's size is a maximum/maxItems of the field it bounds."""
+    limits = app.config["LIMITS"]
+    spec = generated(app)
+    schemas = spec["components"]["schemas"]
+
+    def param(path, method, name):
+        return next(p for p in spec["paths"][path][method]["parameters"] if p["name"] == name)["schema"]
+
+    assert schemas["EvaluateRequest"]["properties"]["x"]["maxItems"] == limits.max_points
+    assert schemas["Grid"]["properties"]["num"]["maximum"] == limits.max_points
+    assert param("/v1/activations/{name}/evaluate", "get", "x")["maxItems"] == limits.max_query_points
+    assert schemas["ChainRequest"]["properties"]["depth"]["maximum"] == limits.max_chain_depth
+    z = schemas["ChainRequest"]["properties"]["z"]["anyOf"]
+    assert [o.get("maxItems") for o in z if o.get("type") == "array"] == [limits.max_chain_inputs]
+    flow = schemas["FlowRequest"]["properties"]
+    assert (flow["depth"]["maximum"], flow["width"]["maximum"], flow["batch"]["maximum"]) == (
+        limits.max_flow_depth,
+        limits.max_flow_width,
+        limits.max_flow_batch,
+    )
+    assert param("/v1/quiz/questions", "get", "count")["maximum"] == limits.max_quiz_questions
+    assert param("/v1/plot", "get", "width")["maximum"] == limits.max_plot_width
+    assert param("/v1/plot", "get", "xmin")["minimum"] == -limits.max_plot_abs_x
+    assert param("/v1/chain/plot", "get", "depth")["maximum"] == limits.max_plot_depth
+    assert schemas["PlotBody"]["properties"]["activations"]["maxItems"] == limits.max_plot_curves
+    small = app.config["LIMITS"].__class__(max_chain_depth=7)
+    from service import create_app
+
+    assert (
+        generated(create_app({"TESTING": True, "LIMITS": small}))["components"]["schemas"]["ChainRequest"][
+            "properties"
+        ]["depth"]["maximum"]
+        == 7
+    )

@@ -54,6 +54,33 @@ def test_cors_only_for_listed_origins(make_app):
     )
 
 
+def test_cors_answers_vary_on_origin_and_expose_what_pages_read(make_app):
+    c = make_app(CORS_ORIGINS=["https://lesson.example"]).test_client()
+    # Every answer, allowed origin or not, error or not: a shared cache must key on Origin.
+    for path, origin in (
+        ("/v1/limits", "https://lesson.example"),
+        ("/v1/limits", "https://evil.example"),
+        ("/v1/limits", None),
+        ("/v1/activations/nope", "https://lesson.example"),
+        ("/v1/activations/relu/evaluate?x=a", "https://lesson.example"),
+    ):
+        r = c.get(path, headers={"Origin": origin} if origin else {})
+        assert "Origin" in r.headers.get("Vary", ""), (path, origin, r.headers)
+    exposed = c.get("/v1/quiz/export?count=2&seed=1", headers={"Origin": "https://lesson.example"}).headers
+    names = {h.strip().lower() for h in exposed["Access-Control-Expose-Headers"].split(",")}
+    assert {"content-disposition", "x-quiz-seed", "x-request-id", "retry-after", "etag"} <= names
+
+
+def test_retry_after_only_on_refusals(make_app):
+    app = make_app(RATE_LIMIT_ENABLED=True, RATE_LIMIT="2 per minute", RATE_LIMIT_HEADERS=True)
+    c = app.test_client()
+    first = c.get("/v1/limits")
+    assert first.status_code == 200 and "Retry-After" not in first.headers and "X-RateLimit-Limit" in first.headers
+    c.get("/v1/activations")
+    refused = c.get("/v1/activations/relu")  # one budget per address, whatever the route
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+
+
 def test_cors_patterns_are_anchored_and_other_entries_refused(make_app):
     app = make_app(CORS_ORIGINS=["https://*.example.org", "http://localhost:3000"])
     c = app.test_client()

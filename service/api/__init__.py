@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Flask
+import json
+
+from flask import Flask, current_app, request
 from flask_smorest import Api as SmorestApi
 from werkzeug.exceptions import HTTPException
 
@@ -11,7 +13,7 @@ from ..core.expressions import ExpressionCache
 from ..core.programs import PROGRAMS
 from ..serving import BodyParseError, ReadTimeout
 from ..teaching.quiz import Quiz
-from . import observability, problems, protection
+from . import contract, observability, problems, protection
 from .activations.routes import blp as activations_blp
 from .chain.routes import blp as chain_blp
 from .concepts.routes import blp as concepts_blp
@@ -38,9 +40,33 @@ BLUEPRINTS = (
 
 
 class Api(SmorestApi):
-    """flask-smorest's Api with problem+json errors instead of its own error payload."""
+    """flask-smorest's Api with problem+json errors instead of its own error payload, and the
+    declarations of :mod:`.contract` (caps as bounds, 429, query lists)."""
 
     ERROR_SCHEMA = ProblemSchema
+
+    def __init__(self, app: Flask):
+        super().__init__(app, spec_kwargs={"extra_plugins": [contract.ContractPlugin()]})
+        self.ma_plugin.converter.add_attribute_function(contract.cap_bounds(app.config["LIMITS"]))
+        self.spec.components.response("TOO_MANY_REQUESTS", contract.TOO_MANY_REQUESTS)
+        # flask-smorest registers it for paginated views; this API has none.
+        self.spec.components.schemas.pop("PaginationMetadata", None)
+
+    def served_spec(self) -> dict:
+        """The spec as this server serves it: its own address first in ``servers``, so a
+        client that reads the spec from a deployment calls that deployment."""
+        spec = self.spec.to_dict()
+        here = {"url": request.url_root.rstrip("/"), "description": "this server (the one that served this document)"}
+        spec["servers"] = [here, *(s for s in spec.get("servers", []) if s["url"] != here["url"])]
+        return spec
+
+    def yaml(self) -> str:
+        """The committed form of the spec (openapi.yaml): in declaration order, not sorted, so
+        a client reads a response's media types in the order the operation declares them."""
+        return self.spec.to_yaml({"sort_keys": False, "allow_unicode": True})
+
+    def _openapi_json(self):
+        return current_app.response_class(json.dumps(self.served_spec()), mimetype="application/json")
 
     def handle_http_exception(self, error: HTTPException):
         return problems.handle_http_exception(error)

@@ -43,6 +43,10 @@ def bind(name: Any, params: Any) -> BoundActivation:
     activation = CATALOG.get(name)
     if not isinstance(params, dict):
         raise ma.ValidationError({"params": ["Must be an object mapping parameter names to values."]})
+    # null for a param that does not take null means its default, as null means absent for
+    # every optional field (softplus' threshold takes null: it is its default anyway).
+    defaults_on_null = {p.name for p in activation.params if not p.nullable}
+    params = {k: v for k, v in params.items() if not (v is None and k in defaults_on_null)}
     try:
         return BoundActivation(activation, activation.bind(params))
     except InvalidParams as e:

@@ -16,8 +16,32 @@ ERROR_RESPONSES = {
 BODY_ERRORS = (400, 404, 413, 415)
 
 
+PATH_PARAMETERS = {
+    "name": "a catalog name or alias, case-insensitive (GET /v1/activations lists them), e.g. gelu",
+    "concept_id": "a concept's id (GET /v1/concepts lists them), e.g. vanishing-gradients",
+}
+
+
 class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = PARSER
+
+    def route(self, rule, *, operation_id: str, **options):
+        """flask-smorest's route with the operation's ``operationId``, required: generated
+        clients and LLM tools are named after it (snake_case, unique in the spec). Path
+        parameters are described from :data:`PATH_PARAMETERS`."""
+        described = [
+            {"in": "path", "name": name, "description": text}
+            for name, text in PATH_PARAMETERS.items()
+            if f"<{name}>" in rule
+        ]
+        if described:
+            options["parameters"] = [*described, *options.get("parameters", ())]
+        register = super().route(rule, **options)
+
+        def decorator(view):
+            return register(self.doc(operationId=operation_id)(view))
+
+        return decorator
 
     def errors(self, *codes: int):
         """Document these problem+json responses on the operation."""

@@ -24,6 +24,25 @@ def _bad_number(v) -> str | None:
     return None if finite else "Must be a finite number (NaN and ±Infinity are not numbers here)."
 
 
+NUMBER_OR_NULL = {"type": ["number", "null"]}
+
+
+def nested_lists(ndims: tuple[int, ...], leaf: dict = NUMBER_OR_NULL) -> dict:
+    """JSON schema of ``leaf`` values in lists nested to each depth of ``ndims`` (one depth:
+    that array; several: anyOf them), with ``items`` at every level."""
+
+    def depth(n: int) -> dict:
+        return {"type": "array", "items": leaf if n == 1 else depth(n - 1)}
+
+    options = [depth(n) for n in ndims]
+    return options[0] if len(options) == 1 else {"anyOf": options}
+
+
+def scalar_or_list(leaf: dict) -> dict:
+    """JSON schema of one ``leaf`` value, or a list of them (the chain's per-input fields)."""
+    return {"anyOf": [leaf, {"type": "array", "items": leaf}]}
+
+
 class NumberArray(ma.fields.Field):
     """A list of finite numbers (``ndim=1``) or a list of equal-length lists (``ndim=2``),
     loaded into a float64 NumPy array in one call instead of one Python float at a time.
@@ -114,6 +133,9 @@ class ActivationRef(ma.fields.Field):
             return bind(value, {})
         if not isinstance(value, dict):
             raise ma.ValidationError("Must be an activation name or an object with 'name' and optional 'params'.")
+        # An explicit null means absent here too (strict tool callers send null for what they
+        # do not use): {"name": "gelu", "params": null, "expression": null} is plain gelu.
+        value = {k: v for k, v in value.items() if v is not None}
         unknown = set(value) - {"name", "params", "expression"}
         if unknown:
             raise ma.ValidationError({k: ["Unknown field."] for k in sorted(unknown)})

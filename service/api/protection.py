@@ -34,6 +34,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 # Probes, metrics, the page and the docs are never limited.
 EXEMPT_PREFIXES = ("/healthz", "/readyz", "/metrics", "/static/", "/docs", "/openapi.")
 EXPOSED_HEADERS = (
+    "Content-Disposition",
     "ETag",
     "X-Request-ID",
     "Retry-After",
@@ -93,6 +94,16 @@ def install(app: Flask) -> Limiter:
                 error_message=f"more than {cfg['COMPUTE_LIMIT_SECONDS']:g} s of compute per minute",
             )
         )
+
+    # Registered before the limiter, so it runs after the limiter's own header hook.
+    @app.after_request
+    def _retry_after_on_refusals_only(response):
+        # flask-limiter writes Retry-After on every answer when its headers are on; it means
+        # "wait before retrying" and belongs to 429 (and 503) alone.
+        if response.status_code not in (429, 503):
+            response.headers.pop("Retry-After", None)
+        return response
+
     limiter = Limiter(
         key_func=get_remote_address,
         app=app,
@@ -120,5 +131,14 @@ def install(app: Flask) -> Limiter:
             expose_headers=list(EXPOSED_HEADERS),
             max_age=600,
         )
+        if not anywhere:
+            # The CORS headers depend on the request's Origin: say so on every answer, so a
+            # shared cache never hands one origin's copy (or a copy without CORS headers) to
+            # another.
+            @app.after_request
+            def _vary_on_origin(response):
+                response.vary.add("Origin")
+                return response
+
     app.extensions["actfn_limiter"] = limiter
     return limiter

@@ -47,6 +47,18 @@ def device_field():
     )
 
 
+_NAME = {"type": "string", "description": "a catalog name or alias (GET /v1/activations)"}
+_EXPRESSION = {
+    "type": "string",
+    "description": "a formula in x, e.g. 'x * sigmoid(beta * x)' (GET /v1/expressions/functions)",
+}
+_PARAMS = {
+    "type": "object",
+    "description": "param values by name; defaults fill the rest (null for a param means its default)",
+    "additionalProperties": {"type": ["number", "string", "null"]},
+}
+
+
 def activation_ref_doc() -> dict:
     """OpenAPI description of an activation reference (a name or {name, params})."""
     return {
@@ -55,16 +67,18 @@ def activation_ref_doc() -> dict:
             "{'expression': 'x * sigmoid(beta * x)', 'params': {'beta': 1.702}} (GET /v1/expressions/functions)"
         ),
         "oneOf": [
-            {"type": "string"},
+            {"type": "string", "description": "a catalog name or alias at its default params"},
             {
                 "type": "object",
-                "properties": {"name": {"type": "string"}, "params": {"type": "object"}},
+                "properties": {"name": _NAME, "params": _PARAMS},
                 "required": ["name"],
+                "additionalProperties": False,
             },
             {
                 "type": "object",
-                "properties": {"expression": {"type": "string"}, "params": {"type": "object"}},
+                "properties": {"expression": _EXPRESSION, "params": _PARAMS},
                 "required": ["expression"],
+                "additionalProperties": False,
             },
         ],
     }

@@ -14,16 +14,20 @@ from .schemas import CatalogQuerySchema, CatalogSchema, EntryQuerySchema, EntryS
 blp = Blueprint("activations", __name__, url_prefix="/v1/activations", description="The activation catalog")
 
 
-@blp.route("")
+@blp.route("", operation_id="list_activations")
 @blp.arguments(CatalogQuerySchema(), location="query")
 @blp.response(200, CatalogSchema())
 def catalog(query):
-    """List every activation with its params, formula and kink conventions."""
+    """List every activation with its params, formula and kink conventions.
+
+    Each entry: name, aliases, kind (elementwise or vector), LaTeX formula, params (type,
+    default, bounds, choices), a one-line summary, the kinks at the default params and the
+    derivative convention there. `kind` filters."""
     entries = [a.describe() for a in CATALOG if query.get("kind") in (None, a.kind)]
     return {"count": len(entries), "activations": entries}
 
 
-@blp.route("/<name>")
+@blp.route("/<name>", operation_id="get_activation")
 @blp.arguments(EntryQuerySchema(), location="query")
 @blp.response(200, EntrySchema())
 @blp.errors(404)
@@ -45,7 +49,7 @@ def entry(query, name):
     return out
 
 
-@blp.route("/<name>/evaluate")
+@blp.route("/<name>/evaluate", operation_id="evaluate_at_points")
 @blp.arguments(EvaluateQuerySchema(), location="query")
 @blp.response(200, EvaluationSchema())
 @blp.errors(404, 503)

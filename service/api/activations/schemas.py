@@ -2,6 +2,7 @@
 
 import marshmallow as ma
 
+from ...core import CATALOG
 from ..fields import StrictBoolean
 from ..schemas import device_field, dtype_field, order_field
 
@@ -9,7 +10,9 @@ from ..schemas import device_field, dtype_field, order_field
 class ParamSchema(ma.Schema):
     name = ma.fields.String()
     type = ma.fields.String(metadata={"description": "'float' (any number in range) or 'choice' (one of choices)"})
-    default = ma.fields.Raw(metadata={"description": "value used when the param is omitted"})
+    default = ma.fields.Raw(
+        metadata={"description": "value used when the param is omitted", "type": ["number", "string", "null"]}
+    )
     minimum = ma.fields.Float()
     maximum = ma.fields.Float()
     exclusive_minimum = ma.fields.Boolean()
@@ -45,7 +48,9 @@ class CatalogQuerySchema(ma.Schema):
 
 
 class _Points(ma.fields.Field):
-    """Comma-separated numbers: ``0.5,1,2``."""
+    """Numbers as a query list: ``x=0.5&x=1&x=2`` or ``x=0.5,1,2`` (the parser joins repeats)."""
+
+    list_parameter = True
 
     def _deserialize(self, value, attr, data, **kwargs):
         import math
@@ -68,27 +73,56 @@ class _Points(ma.fields.Field):
 
 
 class ParamsQuerySchema(ma.Schema):
-    """A query whose activation params come as ``param.<name>=value`` keys: the view reads
-    those (their names depend on the activation); the schema checks everything else."""
+    """A query whose activation params come as ``param.<name>=value`` keys. The view reads
+    and checks those against the activation (binding.bind_query: which names are valid depends
+    on it); the schema checks everything else, and declares every ``param.<name>`` of the
+    catalog so the spec tells clients they exist."""
 
     @ma.pre_load
     def _set_params_aside(self, data, **kwargs):
-        out = {}
-        for key in data:
-            values = data.getlist(key) if hasattr(data, "getlist") else [data[key]]
-            if len(values) > 1:
-                raise ma.ValidationError("Give this query parameter once.", key)
-            if key == "params":
-                raise ma.ValidationError("Send each param as param.<name>=value.", "params")
-            if not key.startswith("param."):
-                out[key] = values[0]
-        return out
+        if "params" in data:
+            raise ma.ValidationError("Send each param as param.<name>=value.", "params")
+        return {key: value for key, value in data.items() if not key.startswith("param.")}
+
+
+def _catalog_params() -> dict[str, ma.fields.Field]:
+    """One optional query field ``param.<name>`` per param name in the catalog (documentation:
+    the view binds them)."""
+    uses: dict[str, list] = {}
+    for activation in CATALOG:
+        for param in activation.params:
+            uses.setdefault(param.name, []).append((activation.name, param))
+    out: dict[str, ma.fields.Field] = {}
+    for name, entries in sorted(uses.items()):
+        owners = "; ".join(f"{who}: {param.description}" for who, param in entries)
+        choices = sorted({c for _, param in entries for c in param.choices})
+        metadata: dict = {"description": f"activation param ({owners})"}
+        if choices:
+            field: ma.fields.Field = ma.fields.String(data_key=f"param.{name}", metadata={**metadata, "enum": choices})
+        else:
+            if any(param.nullable for _, param in entries):
+                metadata["description"] += "; 'null' where the param takes null"
+            field = ma.fields.Float(data_key=f"param.{name}", metadata=metadata)
+        out[f"param_{name}"] = field
+    return out
+
+
+# Declared before any subclass exists: marshmallow copies the declared fields into subclasses.
+ParamsQuerySchema._declared_fields.update(_catalog_params())
 
 
 class EvaluateQuerySchema(ParamsQuerySchema):
     """Query of GET /v1/activations/{name}/evaluate."""
 
-    x = _Points(required=True, metadata={"description": "comma-separated points, e.g. 0.5,1,2", "type": "string"})
+    x = _Points(
+        required=True,
+        metadata={
+            "description": "the points: x=0.5&x=1&x=2, or comma-separated x=0.5,1,2 (at most max_query_points)",
+            "type": "array",
+            "items": {"type": "number"},
+            "cap": "max_query_points",
+        },
+    )
     order = order_field(strict=False)
     dtype = dtype_field()
     device = device_field()
@@ -110,9 +144,14 @@ class ExtremumSchema(ma.Schema):
     )
 
 
-class SidesSchema(ma.Schema):
-    left = ma.fields.Raw(metadata={"description": "x → −∞"})
-    right = ma.fields.Raw(metadata={"description": "x → +∞"})
+class LimitsAtInfinitySchema(ma.Schema):
+    left = ma.fields.Float(allow_none=True, metadata={"description": "lim f as x → −∞"})
+    right = ma.fields.Float(allow_none=True, metadata={"description": "lim f as x → +∞"})
+
+
+class SaturationSchema(ma.Schema):
+    left = ma.fields.Boolean(metadata={"description": "f′ → 0 as x → −∞"})
+    right = ma.fields.Boolean(metadata={"description": "f′ → 0 as x → +∞"})
 
 
 class PropertiesSchema(ma.Schema):
@@ -127,7 +166,9 @@ class PropertiesSchema(ma.Schema):
     )
     minimum = ma.fields.Nested(ExtremumSchema, metadata={"description": "inf f and where"})
     maximum = ma.fields.Nested(ExtremumSchema, metadata={"description": "sup f and where"})
-    limits = ma.fields.Nested(SidesSchema, metadata={"description": "lim f at ∓∞; null when unbounded or oscillating"})
+    limits = ma.fields.Nested(
+        LimitsAtInfinitySchema, metadata={"description": "lim f at ∓∞; null when unbounded or oscillating"}
+    )
     max_abs_derivative = ma.fields.Float(allow_none=True, metadata={"description": "sup |f′|; null if unbounded"})
     argmax_abs_derivative = ma.fields.Float(
         allow_none=True, metadata={"description": "where sup |f′| is attained; null if only as x → ±∞"}
@@ -139,7 +180,7 @@ class PropertiesSchema(ma.Schema):
     zero_centered = ma.fields.Boolean(
         metadata={"description": "f(0) = 0 and the range is symmetric about 0 (both sides unbounded, or inf = −sup)"}
     )
-    saturates = ma.fields.Nested(SidesSchema, metadata={"description": "f′ → 0 as x → −∞ (left) / +∞ (right)"})
+    saturates = ma.fields.Nested(SaturationSchema, metadata={"description": "f′ → 0 as x → −∞ (left) / +∞ (right)"})
     non_differentiable_points = ma.fields.List(
         ma.fields.Float(), metadata={"description": "where f or f′ jumps (searched on [−1e6, 1e6])"}
     )

@@ -56,7 +56,7 @@ def shape(bound, result: chains.ChainResult, scalar: bool, depth: int) -> dict:
     }
 
 
-@blp.route("/chain", methods=["POST"])
+@blp.route("/chain", methods=["POST"], operation_id="chain")
 @blp.arguments(ChainRequestSchema(), example={"activation": "sigmoid", "depth": 10, "z": 0.5})
 @blp.response(200, ChainResponseSchema())
 @blp.errors(*BODY_ERRORS)

@@ -2,7 +2,7 @@
 
 import marshmallow as ma
 
-from ..fields import ActivationRef, NumberArray, StrictBoolean
+from ..fields import NUMBER_OR_NULL, ActivationRef, NumberArray, StrictBoolean, scalar_or_list
 from ..schemas import activation_ref_doc
 
 
@@ -24,12 +24,13 @@ class ChainRequestSchema(ma.Schema):
         required=True,
         strict=True,
         validate=ma.validate.Range(min=1),
-        metadata={"description": "number of layers L (at most max_chain_depth)"},
+        metadata={"description": "number of layers L (at most max_chain_depth)", "cap": "max_chain_depth"},
     )
     z = NumberOrList(
         metadata={
             "description": "starting point h₀, or a list of them (one vmapped call)",
-            "oneOf": [{"type": "number"}, {"type": "array", "items": {"type": "number"}}],
+            "anyOf": [{"type": "number"}, {"type": "array", "items": {"type": "number"}}],
+            "cap": "max_chain_inputs",
         }
     )
     weight = ma.fields.Float(allow_nan=False, metadata={"description": "w in z_l = w·h_{l−1} + b (default 1)"})
@@ -39,6 +40,7 @@ class ChainRequestSchema(ma.Schema):
             "description": "instead of z/weight/bias: the pre-activations z_1..z_L; the result is Π f′(z_l)",
             "type": "array",
             "items": {"type": "number"},
+            "cap": "max_chain_depth",
         }
     )
     bound = StrictBoolean(
@@ -74,19 +76,24 @@ class ChainRequestSchema(ma.Schema):
             raise ma.ValidationError("Give z (a starting point or a list of them) or pre_activations.", "z")
 
 
-_MAYBE_LIST = {"description": "a number, or a list over the inputs when z is a list"}
+# Per-input fields: one value for one z, a list over the inputs when z is a list.
+_NUMBERS = scalar_or_list(NUMBER_OR_NULL)
+_FLAGS = scalar_or_list({"type": "boolean"})
+_VERDICTS = scalar_or_list({"type": ["string", "null"], "enum": ["vanishing", "exploding", "stable", None]})
 
 
 class ChainLayerSchema(ma.Schema):
     layer = ma.fields.Integer()
-    pre_activation = ma.fields.Raw(metadata={"description": "z_l", **_MAYBE_LIST})
-    output = ma.fields.Raw(metadata={"description": "h_l = f(z_l)"})
-    local_derivative = ma.fields.Raw(metadata={"description": "f′(z_l)"})
+    pre_activation = ma.fields.Raw(
+        metadata={"description": "z_l (a list over the inputs when z is a list)", **_NUMBERS}
+    )
+    output = ma.fields.Raw(metadata={"description": "h_l = f(z_l)", **_NUMBERS})
+    local_derivative = ma.fields.Raw(metadata={"description": "f′(z_l)", **_NUMBERS})
     cumulative_gradient = ma.fields.Raw(
-        metadata={"description": "dh_l/dh₀ = Π_{k≤l} w·f′(z_k) (null if it overflowed)"}
+        metadata={"description": "dh_l/dh₀ = Π_{k≤l} w·f′(z_k) (null if it overflowed)", **_NUMBERS}
     )
     log10_abs_cumulative_gradient = ma.fields.Raw(
-        metadata={"description": "Σ_{k≤l} log10|w·f′(z_k)| in float64 (null for −∞: a zero factor)"}
+        metadata={"description": "Σ_{k≤l} log10|w·f′(z_k)| in float64 (null for −∞: a zero factor)", **_NUMBERS}
     )
 
 
@@ -96,26 +103,39 @@ class ChainResponseSchema(ma.Schema):
     depth = ma.fields.Integer()
     weight = ma.fields.Float()
     bias = ma.fields.Float()
-    z = ma.fields.Raw(metadata={"description": "the starting point(s) as given"})
+    z = ma.fields.Raw(
+        metadata={"description": "the starting point(s) as given (null with pre_activations)", **_NUMBERS}
+    )
     gradient = ma.fields.Raw(
-        metadata={"description": "dh_L/dh₀ from jax.grad of the composed function (0 when it underflowed)"}
+        metadata={
+            "description": "dh_L/dh₀ from jax.grad of the composed function (0 when it underflowed); "
+            "a list over the inputs when z is a list",
+            **_NUMBERS,
+        }
     )
     log10_abs_gradient = ma.fields.Raw(
-        metadata={"description": "log10|dh_L/dh₀| summed in log space; null when a factor is exactly 0"}
+        metadata={"description": "log10|dh_L/dh₀| summed in log space; null when a factor is exactly 0", **_NUMBERS}
     )
     verdict = ma.fields.Raw(
         metadata={
-            "description": "'vanishing' (|g| < 1e-3), 'exploding' (|g| > 1e3) or 'stable'; null if the gradient is NaN"
+            "description": "'vanishing' (|g| < 1e-3), 'exploding' (|g| > 1e3) or 'stable'; null if the gradient is NaN",
+            **_VERDICTS,
         }
     )
     underflowed = ma.fields.Raw(
-        metadata={"description": "the gradient is 0 in this dtype although its log magnitude is finite"}
+        metadata={"description": "the gradient is 0 in this dtype although its log magnitude is finite", **_FLAGS}
     )
     overflowed = ma.fields.Raw(
-        metadata={"description": "the gradient is ±∞ (null) in this dtype although its log magnitude is finite"}
+        metadata={
+            "description": "the gradient is ±∞ (null) in this dtype although its log magnitude is finite",
+            **_FLAGS,
+        }
     )
     zero_derivative = ma.fields.Raw(
-        metadata={"description": "some layer's local derivative is exactly 0 (dead): the gradient is exactly 0"}
+        metadata={
+            "description": "some layer's local derivative is exactly 0 (dead): the gradient is exactly 0",
+            **_FLAGS,
+        }
     )
     bound = ma.fields.Float(
         allow_none=True,

@@ -13,7 +13,15 @@ blp = Blueprint("concepts", __name__, url_prefix="/v1/concepts", description="Te
 
 class IllustrationSchema(ma.Schema):
     label = ma.fields.String()
-    value = ma.fields.Raw(metadata={"description": "the number (or list, or flag) the request returns"})
+    value = ma.fields.Raw(
+        metadata={
+            "description": "the number (or list, or flag) the request returns",
+            "anyOf": [
+                {"type": ["number", "string", "boolean", "null"]},
+                {"type": "array", "items": {"type": ["number", "null"]}},
+            ],
+        }
+    )
     request = ma.fields.Dict(metadata={"description": "method, path and (for POST) body that reproduce it"})
     field = ma.fields.String(metadata={"description": "the response field that holds value, where it is one"})
 
@@ -34,18 +42,24 @@ class ConceptListSchema(ma.Schema):
     concepts = ma.fields.List(ma.fields.Nested(ConceptSchema))
 
 
-@blp.route("")
+@blp.route("", operation_id="list_concepts")
 @blp.response(200, ConceptListSchema())
 def concept_list():
-    """Every concept: id, title, one-line summary and links."""
+    """Every concept: id, title, one-line summary and links.
+
+    The teaching topics (saturation, vanishing gradients, dying ReLU, output activations, …);
+    GET /v1/concepts/{concept_id} gives one in full."""
     return {"count": len(CONCEPTS), "concepts": [c.brief() for c in CONCEPTS.values()]}
 
 
-@blp.route("/<concept_id>")
+@blp.route("/<concept_id>", operation_id="get_concept")
 @blp.response(200, ConceptSchema())
 @blp.errors(404)
 def concept(concept_id):
-    """One concept with its explanation and illustrations computed by the compute core."""
+    """One concept with its explanation and illustrations computed by the compute core.
+
+    Each illustration names the request that reproduces its number (path and body) and, where
+    it is one, the response field that holds it."""
     if concept_id not in CONCEPTS:
         raise UnknownResource(f"no concept '{concept_id}' (known: {', '.join(CONCEPTS)})", "concept_id")
     return CONCEPTS[concept_id].full()

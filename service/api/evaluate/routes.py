@@ -13,7 +13,7 @@ from .schemas import EvaluateRequestSchema, EvaluationSchema
 blp = Blueprint("evaluate", __name__, url_prefix="/v1", description="Values and exact derivatives")
 
 
-@blp.route("/evaluate", methods=["POST"])
+@blp.route("/evaluate", methods=["POST"], operation_id="evaluate")
 @blp.arguments(
     EvaluateRequestSchema(), example={"activation": "gelu", "x": [-2, -1, 0, 1, 2], "order": 1, "dtype": "float64"}
 )

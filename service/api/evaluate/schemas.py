@@ -2,7 +2,7 @@
 
 import marshmallow as ma
 
-from ..fields import ActivationRef, NumberArray
+from ..fields import ActivationRef, NumberArray, nested_lists
 from ..schemas import activation_ref_doc, device_field, dtype_field, order_field
 
 
@@ -15,7 +15,7 @@ class GridSchema(ma.Schema):
         required=True,
         strict=True,
         validate=ma.validate.Range(min=1),
-        metadata={"description": "number of points (at most max_points, see /v1/limits)"},
+        metadata={"description": "number of points (at most max_points, see /v1/limits)", "cap": "max_points"},
     )
 
 
@@ -26,7 +26,8 @@ class EvaluateRequestSchema(ma.Schema):
         metadata={
             "description": "points; for a vector activation one vector or a list of vectors",
             "type": "array",
-            "items": {"oneOf": [{"type": "number"}, {"type": "array", "items": {"type": "number"}}]},
+            "items": {"anyOf": [{"type": "number"}, {"type": "array", "items": {"type": "number"}}]},
+            "cap": "max_points",
         },
     )
     grid = ma.fields.Nested(GridSchema, metadata={"description": "instead of x: evenly spaced points"})
@@ -41,25 +42,25 @@ class EvaluateRequestSchema(ma.Schema):
             raise ma.ValidationError(f"Give exactly one of 'x' or 'grid'; {which}.", "x")
 
 
-_NUMBERS = {"type": "array", "items": {"type": ["number", "null"]}}
-_ANY_ARRAY = {"type": "array", "description": "nested lists of numbers (null where not finite)"}
-
-
 class EvaluationSchema(ma.Schema):
     activation = ma.fields.Dict(metadata={"description": "name and all params, defaults filled in"})
     kind = ma.fields.String(metadata={"description": "'elementwise' or 'vector'"})
     dtype = ma.fields.String()
     device = ma.fields.String(metadata={"description": "the JAX device that computed, e.g. 'cpu:0'"})
     order = ma.fields.Integer()
-    x = NumberArray(ndims=(1, 2), metadata={"description": "the points, cast to dtype", **_ANY_ARRAY})
-    value = NumberArray(ndims=(1, 2), metadata={"description": "f(x)", **_ANY_ARRAY})
-    derivative = NumberArray(metadata={"description": "f′(x) (element-wise, order ≥ 1)", **_NUMBERS})
-    second_derivative = NumberArray(metadata={"description": "f″(x) (element-wise, order 2)", **_NUMBERS})
+    x = NumberArray(
+        ndims=(1, 2),
+        metadata={"description": "the points, cast to dtype", **nested_lists((1, 2), {"type": "number"})},
+    )
+    value = NumberArray(ndims=(1, 2), metadata={"description": "f(x) (null where not finite)", **nested_lists((1, 2))})
+    derivative = NumberArray(metadata={"description": "f′(x) (element-wise, order ≥ 1)", **nested_lists((1,))})
+    second_derivative = NumberArray(metadata={"description": "f″(x) (element-wise, order 2)", **nested_lists((1,))})
     jacobian = NumberArray(
-        ndims=(2, 3), metadata={"description": "∂f_i/∂x_j per vector (vector, order ≥ 1)", **_ANY_ARRAY}
+        ndims=(2, 3), metadata={"description": "∂f_i/∂x_j per vector (vector, order ≥ 1)", **nested_lists((2, 3))}
     )
     hessian = NumberArray(
-        ndims=(3, 4), metadata={"description": "∂²f_i/∂x_j∂x_k per vector (vector, order 2)", **_ANY_ARRAY}
+        ndims=(3, 4),
+        metadata={"description": "∂²f_i/∂x_j∂x_k per vector (vector, order 2)", **nested_lists((3, 4))},
     )
     nonfinite = ma.fields.Dict(
         keys=ma.fields.String(),

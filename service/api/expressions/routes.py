@@ -26,10 +26,14 @@ class LanguageSchema(ma.Schema):
     gradients = ma.fields.String(metadata={"description": "how derivatives behave at where() and comparisons"})
 
 
-@blp.route("/functions")
+@blp.route("/functions", operation_id="list_formula_functions")
 @blp.response(200, LanguageSchema())
 def functions():
-    """The expression language: variable, constants, operators, functions and caps."""
+    """The expression language: variable, constants, operators, functions and caps.
+
+    What `{"expression": ...}` accepts wherever an activation is expected: the variable `x`,
+    named params, `+ - * / **`, comparisons, `where`, the constants and every function listed
+    (each catalog activation among them), and the caps on a formula's size."""
     limits = current_app.config["LIMITS"].as_dict()
     return {
         "variable": expressions.VARIABLE,

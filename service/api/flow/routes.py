@@ -18,7 +18,7 @@ def _json_number(v):
     return v if v is None or math.isfinite(v) else None
 
 
-@blp.route("/gradient-flow", methods=["POST"])
+@blp.route("/gradient-flow", methods=["POST"], operation_id="gradient_flow")
 @blp.arguments(FlowRequestSchema(), example={"activation": "tanh", "depth": 20, "width": 64, "init": "xavier_normal"})
 @blp.response(200, FlowResponseSchema())
 @blp.errors(*BODY_ERRORS)

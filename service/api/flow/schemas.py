@@ -10,19 +10,25 @@ from ..schemas import activation_ref_doc
 class FlowRequestSchema(ma.Schema):
     activation = ActivationRef(required=True, metadata=activation_ref_doc())
     depth = ma.fields.Integer(
-        required=True, strict=True, validate=ma.validate.Range(min=1), metadata={"description": "hidden layers"}
+        required=True,
+        strict=True,
+        validate=ma.validate.Range(min=1),
+        metadata={"description": "hidden layers (at most max_flow_depth)", "cap": "max_flow_depth"},
     )
     width = ma.fields.Integer(
         required=True,
         strict=True,
         validate=ma.validate.Range(min=1),
-        metadata={"description": "units per hidden layer (also the input size)"},
+        metadata={
+            "description": "units per hidden layer, also the input size (at most max_flow_width)",
+            "cap": "max_flow_width",
+        },
     )
     batch = ma.fields.Integer(
         load_default=64,
         strict=True,
         validate=ma.validate.Range(min=1),
-        metadata={"description": "samples in the random input batch"},
+        metadata={"description": "samples in the random input batch (at most max_flow_batch)", "cap": "max_flow_batch"},
     )
     init = ma.fields.String(
         load_default="he_normal",
@@ -49,7 +55,11 @@ class FlowRequestSchema(ma.Schema):
         validate=ma.validate.Range(min=0, max=2**32 - 1),
         metadata={"description": "seed of the jax.random keys"},
     )
-    dtype = ma.fields.String(load_default="float32", validate=ma.validate.OneOf(("float32", "float64")))
+    dtype = ma.fields.String(
+        load_default="float32",
+        validate=ma.validate.OneOf(("float32", "float64")),
+        metadata={"description": "floating-point type of the network"},
+    )
 
 
 class FlowLayerSchema(ma.Schema):

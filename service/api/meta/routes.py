@@ -8,6 +8,7 @@ from pathlib import Path
 
 import flask
 import marshmallow as ma
+from apispec.yaml_utils import dict_to_yaml
 from flask import Response, current_app, send_from_directory
 
 from ... import core
@@ -42,25 +43,36 @@ class StatusSchema(ma.Schema):
     status = ma.fields.String()
 
 
-@blp.route("/v1/limits")
+@blp.route("/v1/limits", operation_id="get_limits")
 @blp.response(200, LimitsSchema())
 def limits():
-    """The caps in force on this server (exceeding one is a 422 that names it)."""
+    """The caps in force on this server (exceeding one is a 422 that names it).
+
+    Every cap of a request (points, vector sizes, chain depth, MLP size, formula size, picture
+    size, quiz questions, body size) with the dtypes and devices this server offers. The same
+    numbers appear as `maximum`/`maxItems` in this spec."""
     return {**current_app.config["LIMITS"].as_dict(), "dtypes": list(core.DTYPES), "devices": devices.describe()}
 
 
-@blp.route("/healthz")
+@blp.route("/healthz", operation_id="health")
 @blp.response(200, StatusSchema())
 def healthz():
-    """Liveness: the process answers HTTP."""
+    """Liveness: the process answers HTTP.
+
+    Cheap and never rate-limited; it says nothing about JAX (see /readyz). Under gunicorn the
+    master answers liveness on its own port too (ACTFN_HEALTH_BIND), so a busy worker never
+    fails it."""
     return {"status": "ok"}
 
 
-@blp.route("/readyz")
+@blp.route("/readyz", operation_id="readiness")
 @blp.response(200, StatusSchema())
 @blp.errors(503)
 def readyz():
-    """Readiness: JAX is initialised and the common programs are compiled in this worker."""
+    """Readiness: JAX is initialised and the common programs are compiled in this worker.
+
+    503 (problem+json) while a worker is still warming up or JAX failed to start; route
+    traffic only to instances that answer 200."""
     from ..warmup import warm
 
     try:
@@ -73,10 +85,9 @@ def readyz():
 
 @files.route("/openapi.yaml")
 def openapi_yaml():
-    """The OpenAPI document as YAML (the same as openapi.json and the committed openapi.yaml)."""
-    text = current_app.extensions.get("actfn_spec_yaml")
-    if text is None:  # the spec does not change while the app runs: render it once
-        text = current_app.extensions["actfn_spec_yaml"] = current_app.extensions["actfn_api"].spec.to_yaml()
+    """The OpenAPI document as YAML (openapi.json's content; the committed openapi.yaml but for
+    this server's address first in ``servers``)."""
+    text = dict_to_yaml(current_app.extensions["actfn_api"].served_spec(), {"sort_keys": False, "allow_unicode": True})
     return Response(text, mimetype="application/yaml")
 
 

@@ -25,9 +25,16 @@ blp = Blueprint("plots", __name__, url_prefix="/v1", description="Pictures (SVG 
 RENDERER_VERSION = "1"  # bump when the drawing changes: old ETags stop matching
 
 
+IMAGES = {  # generated clients read the first type: bytes, which serve both
+    "image/png": {"schema": {"type": "string", "format": "binary", "description": "PNG bytes (format=png)"}},
+    "image/svg+xml": {"schema": {"type": "string", "description": "SVG text (format=svg, the default)"}},
+}
+
+
 def _image_docs(view):
-    view = blp.response(200, description="the picture (format=svg)", content_type="image/svg+xml")(view)
-    return blp.alt_response(200, success=True, description="format=png", content_type="image/png")(view)
+    description = "the picture: SVG (format=svg) or PNG (format=png)"
+    view = blp.response(200, description=description)(view)
+    return blp.doc(responses={"200": {"description": description, "content": IMAGES}})(view)
 
 
 def _check(options: dict, n_curves: int) -> None:
@@ -115,7 +122,7 @@ def _curves(kind: str, bounds: list[BoundActivation], options: dict, title: str 
     return _picture(kind, bounds, options, render)
 
 
-@blp.route("/activations/<name>/plot")
+@blp.route("/activations/<name>/plot", operation_id="plot_activation")
 @blp.arguments(EntryPlotQuerySchema(), location="query")
 @_image_docs
 @blp.errors(404)
@@ -129,37 +136,43 @@ def entry_plot(query, name):
     return _curves("entry", [bound], query)
 
 
-@blp.route("/plot")
+@blp.route("/plot", operation_id="plot_activations")
 @blp.arguments(MultiPlotQuerySchema(), location="query")
 @_image_docs
 @blp.errors(404)
 def multi_plot(query):
-    """Several catalog activations on one picture (default params):
+    """Several catalog activations on one picture, at their default params.
+
     `activation=relu&activation=gelu` or `activation=relu,gelu`. For params or custom
     formulas, POST the same options with an `activations` list."""
     bounds = [_elementwise(default(n), "activation") for n in dict.fromkeys(query["activation"])]
     return _curves("multi", bounds, query)
 
 
-@blp.route("/plot", methods=["POST"])
+@blp.route("/plot", methods=["POST"], operation_id="plot_curves")
 @blp.arguments(
     PlotBodySchema(), example={"activations": ["gelu", {"expression": "x * sigmoid(1.702 * x)"}], "format": "svg"}
 )
 @_image_docs
 @blp.errors(*BODY_ERRORS)
 def body_plot(body):
-    """Several activations on one picture, each a name, {name, params} or {expression, params}."""
+    """Several activations on one picture, each a name, {name, params} or {expression, params}.
+
+    The same picture options as GET /v1/plot, as JSON; f solid, f′ dashed, f″ dotted (when
+    asked), each activation in its own colour with a legend."""
     bounds = [_elementwise(b, f"activations.{i}") for i, b in enumerate(body["activations"])]
     return _curves("body", bounds, body)
 
 
-@blp.route("/chain/plot")
+@blp.route("/chain/plot", operation_id="plot_chain")
 @blp.arguments(ChainPlotQuerySchema(), location="query")
 @_image_docs
 @blp.errors(404)
 def chain_plot(query):
-    """log10 |cumulative gradient| against layer for one or several activations: the
-    vanishing-gradient picture of POST /v1/chain (h_l = f(weight·h_(l−1) + bias), h_0 = z)."""
+    """log10 |cumulative gradient| against layer for one or several activations.
+
+    The vanishing-gradient picture of POST /v1/chain (h_l = f(weight·h_(l−1) + bias),
+    h_0 = z), one line per activation."""
     limits = current_app.config["LIMITS"]
     if query["depth"] > limits.max_plot_depth:
         raise LimitExceeded(f"depth {query['depth']} exceeds max_plot_depth={limits.max_plot_depth}", "depth")

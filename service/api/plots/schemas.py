@@ -13,7 +13,10 @@ def _size(default: int, what: str):
     return ma.fields.Integer(
         load_default=default,
         validate=ma.validate.Range(min=100),
-        metadata={"description": f"{what} in pixels (100 … max_plot_{what}, see /v1/limits)"},
+        metadata={
+            "description": f"{what} in pixels (100 … max_plot_{what}, see /v1/limits)",
+            "cap": f"max_plot_{what}",
+        },
     )
 
 
@@ -23,7 +26,9 @@ class PictureOptions(ma.Schema):
     )
     width = _size(600, "width")
     height = _size(400, "height")
-    theme = ma.fields.String(load_default="light", validate=ma.validate.OneOf(tuple(THEMES)))
+    theme = ma.fields.String(
+        load_default="light", validate=ma.validate.OneOf(tuple(THEMES)), metadata={"description": "colours"}
+    )
 
 
 def _switch(default: bool, what: str, text: bool) -> StrictBoolean:
@@ -44,8 +49,24 @@ class _BodySwitches(ma.Schema):
 
 
 class CurveOptions(_QuerySwitches, PictureOptions):
-    xmin = ma.fields.Float(load_default=-5.0, allow_nan=False)
-    xmax = ma.fields.Float(load_default=5.0, allow_nan=False)
+    xmin = ma.fields.Float(
+        load_default=-5.0,
+        allow_nan=False,
+        metadata={
+            "description": "left end of the x axis (|xmin| ≤ max_plot_abs_x)",
+            "cap": "max_plot_abs_x",
+            "symmetric": True,
+        },
+    )
+    xmax = ma.fields.Float(
+        load_default=5.0,
+        allow_nan=False,
+        metadata={
+            "description": "right end of the x axis (> xmin, |xmax| ≤ max_plot_abs_x)",
+            "cap": "max_plot_abs_x",
+            "symmetric": True,
+        },
+    )
 
     @ma.validates_schema
     def _ordered(self, data, **kwargs):
@@ -65,17 +86,11 @@ class _Activations(ma.Schema):
         ma.fields.String(validate=ma.validate.Length(min=1)),
         required=True,
         validate=ma.validate.Length(min=1),
-        metadata={"description": "catalog names, repeated (activation=relu&activation=gelu) or comma-separated"},
+        metadata={
+            "description": "catalog names, repeated (activation=relu&activation=gelu) or comma-separated",
+            "cap": "max_plot_curves",
+        },
     )
-
-    @ma.pre_load
-    def _join_repeated(self, data, **kwargs):
-        if hasattr(data, "getlist"):
-            out = {key: data.get(key) for key in data}
-            if len(data.getlist("activation")) > 1:
-                out["activation"] = ",".join(data.getlist("activation"))
-            return out
-        return data
 
 
 class MultiPlotQuerySchema(_Activations, CurveOptions):
@@ -87,12 +102,16 @@ class PlotBodySchema(_BodySwitches, CurveOptions):
         ActivationRef(metadata=activation_ref_doc()),
         required=True,
         validate=ma.validate.Length(min=1),
-        metadata={"description": "names, {name, params} or {expression, params}"},
+        metadata={"description": "names, {name, params} or {expression, params}", "cap": "max_plot_curves"},
     )
 
 
 class ChainPlotQuerySchema(_Activations, PictureOptions):
-    depth = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1))
-    z = ma.fields.Float(load_default=0.0, allow_nan=False)
-    weight = ma.fields.Float(load_default=1.0, allow_nan=False)
-    bias = ma.fields.Float(load_default=0.0, allow_nan=False)
+    depth = ma.fields.Integer(
+        required=True,
+        validate=ma.validate.Range(min=1),
+        metadata={"description": "layers drawn (at most max_plot_depth)", "cap": "max_plot_depth"},
+    )
+    z = ma.fields.Float(load_default=0.0, allow_nan=False, metadata={"description": "starting point h₀"})
+    weight = ma.fields.Float(load_default=1.0, allow_nan=False, metadata={"description": "w in z_l = w·h_{l−1} + b"})
+    bias = ma.fields.Float(load_default=0.0, allow_nan=False, metadata={"description": "b in z_l = w·h_{l−1} + b"})

@@ -30,7 +30,7 @@ def _generate(query):
     return questions, meta
 
 
-@blp.route("/questions")
+@blp.route("/questions", operation_id="quiz_questions")
 @blp.arguments(QuestionsQuerySchema(), location="query")
 @blp.response(200, QuizSchema())
 def questions(query):
@@ -44,30 +44,57 @@ def questions(query):
     return {**meta, "count": len(qs), "questions": [q.public(query["include_answers"]) for q in qs]}
 
 
-@blp.route("/grade", methods=["POST"])
+@blp.route("/grade", methods=["POST"], operation_id="grade_answer")
 @blp.arguments(GradeRequestSchema())
 @blp.response(200, GradeSchema())
 @blp.errors(*BODY_ERRORS)
 def grade(body):
-    """Grade one answer. Stateless: the signed id carries the question, so any worker of any
-    replica grades it; an altered or expired id is refused (422). `expected` and
-    `explanation` come back when the answer is right or `reveal` is true, so a wrong attempt
-    does not give the answer away."""
+    """Grade one answer.
+
+    Stateless: the signed id carries the question, so any worker of any replica grades it; an
+    altered or expired id is refused (422). `expected` and `explanation` come back when the
+    answer is right or `reveal` is true, so a wrong attempt does not give the answer away."""
     return _quiz().grade(body["id"], body["answer"], reveal=body["reveal"])
 
 
-@blp.route("/export")
+EXPORT_DESCRIPTION = "the quiz as a file (answers included); its name in Content-Disposition"
+
+
+@blp.route("/export", operation_id="export_quiz")
 @blp.arguments(ExportQuerySchema(), location="query")
-@blp.response(
-    200,
-    description="the quiz as a file (answers included)",
-    content_type="text/plain",
+@blp.response(200, description=EXPORT_DESCRIPTION)
+@blp.doc(
+    responses={
+        "200": {
+            "description": EXPORT_DESCRIPTION,
+            "content": {
+                # A file in every format: generated clients read the first type, so bytes first.
+                "application/zip": {
+                    "schema": {"type": "string", "format": "binary", "description": "format=qti (IMS package)"}
+                },
+                "text/plain": {"schema": {"type": "string", "description": "format=gift"}},
+                "text/markdown": {"schema": {"type": "string", "description": "format=markdown"}},
+                "application/json": {"schema": {"type": "object", "description": "format=json"}},
+            },
+            "headers": {
+                "Content-Disposition": {
+                    "description": 'attachment; filename="actfn-quiz-<seed>.<ext>"',
+                    "schema": {"type": "string"},
+                },
+                "X-Quiz-Seed": {
+                    "description": "the seed used (repeat it to get the same quiz)",
+                    "schema": {"type": "integer"},
+                },
+            },
+        }
+    }
 )
-@blp.alt_response(200, success=True, content_type="application/zip", description="format=qti")
 def export_quiz(query):
-    """Export a quiz for an LMS: `gift` (Moodle: numeric `{#value:tolerance}`, multiple choice
-    `{=right ~wrong}`, true/false), `qti` (QTI 2.1 items in an IMS content package zip),
-    `json`, or `markdown` (for chatbots). Answers and explanations are included."""
+    """Export a quiz for an LMS.
+
+    `gift` (Moodle: numeric `{#value:tolerance}`, multiple choice `{=right ~wrong}`,
+    true/false), `qti` (QTI 2.1 items in an IMS content package zip), `json`, or `markdown`
+    (for chatbots). Answers and explanations are included."""
     qs, meta = _generate(query)
     fmt = query["format"]
     if fmt == "gift":

@@ -12,7 +12,10 @@ class QuizQuerySchema(ma.Schema):
     count = ma.fields.Integer(
         load_default=10,
         validate=ma.validate.Range(min=1),
-        metadata={"description": "number of questions (at most max_quiz_questions, see /v1/limits)"},
+        metadata={
+            "description": "number of questions (at most max_quiz_questions, see /v1/limits)",
+            "cap": "max_quiz_questions",
+        },
     )
     seed = ma.fields.Integer(
         validate=ma.validate.Range(min=0, max=2**63 - 1),
@@ -20,9 +23,14 @@ class QuizQuerySchema(ma.Schema):
     )
     topics = DelimitedList(
         ma.fields.String(validate=ma.validate.OneOf(TOPICS)),
-        metadata={"description": f"comma-separated subset of: {', '.join(TOPICS)}"},
+        metadata={
+            "description": f"topics to draw from (all when omitted): {', '.join(TOPICS)}; repeat the key "
+            "(topics=a&topics=b) or separate with commas (topics=a,b)"
+        },
     )
-    difficulty = ma.fields.String(validate=ma.validate.OneOf(DIFFICULTIES))
+    difficulty = ma.fields.String(
+        validate=ma.validate.OneOf(DIFFICULTIES), metadata={"description": "only questions of this difficulty"}
+    )
 
 
 class QuestionsQuerySchema(QuizQuerySchema):
@@ -35,7 +43,7 @@ class ExportQuerySchema(QuizQuerySchema):
     count = ma.fields.Integer(
         load_default=50,
         validate=ma.validate.Range(min=1),
-        metadata={"description": "number of questions (at most max_quiz_questions)"},
+        metadata={"description": "number of questions (at most max_quiz_questions)", "cap": "max_quiz_questions"},
     )
     format = ma.fields.String(
         load_default="gift",

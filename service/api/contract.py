@@ -1,0 +1,62 @@
+"""What the spec declares beyond each schema, in one place: generated clients and LLM tools
+read the spec, so it must say everything a careful client needs.
+
+- Caps as bounds: a field or parameter with ``metadata={"cap": "max_…"}`` gets that cap of
+  the limits in force as its ``maximum`` (numbers; ``"symmetric": True`` adds ``minimum`` =
+  −cap) or ``maxItems`` (arrays, and the list option of a number-or-list): ``/v1/limits``, the
+  spec and the refusals all read the same :class:`~service.core.Limits`.
+- Every operation declares 429 (rate limits; problem+json with ``Retry-After``).
+- Query lists are written ``form`` + ``explode`` (``k=a&k=b``, what generated clients send);
+  the server also takes ``k=a,b`` (see :class:`~service.api.fields.QuerySchema`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from apispec import BasePlugin
+
+from ..core import Limits
+
+TOO_MANY_REQUESTS = {
+    "description": "Rate limit exceeded: retry after `Retry-After` seconds",
+    "headers": {
+        "Retry-After": {"description": "seconds until the limit resets", "schema": {"type": "integer", "minimum": 0}}
+    },
+    "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+}
+
+
+def cap_bounds(limits: Limits):
+    """An apispec attribute function (bound to the field converter): the ``cap`` a field
+    names, as its bound."""
+
+    def bounds(converter: Any, field: ma.fields.Field, ret: dict, **kwargs: Any) -> dict:
+        cap = field.metadata.get("cap")
+        if cap is None:
+            return {}
+        value = getattr(limits, cap)
+        if "anyOf" in ret:  # a number or a list of them: the cap counts the list
+            for option in ret["anyOf"]:
+                if option.get("type") == "array":
+                    option["maxItems"] = value
+            return {}
+        if ret.get("type") == "array":
+            return {"maxItems": value}
+        if field.metadata.get("symmetric"):  # |value| ≤ cap
+            return {"minimum": -value, "maximum": value}
+        return {"maximum": value}
+
+    return bounds
+
+
+class ContractPlugin(BasePlugin):
+    """Runs after flask-smorest's marshmallow plugin on every operation."""
+
+    def operation_helper(self, path=None, operations=None, **kwargs):
+        for operation in (operations or {}).values():
+            operation.setdefault("responses", {})["429"] = "TOO_MANY_REQUESTS"
+            for parameter in operation.get("parameters", []):
+                if isinstance(parameter, dict) and parameter.get("explode") is False:
+                    del parameter["explode"], parameter["style"]  # form + explode: the defaults
