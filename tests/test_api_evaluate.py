@@ -14,8 +14,11 @@ def test_catalog_lists_every_entry_with_the_contract_fields(client):
     body = r.get_json()
     assert body["count"] == len(body["activations"]) == len(CATALOG) >= 40
     for entry in body["activations"]:
-        assert {"name", "aliases", "kind", "formula", "params", "summary"} <= set(entry)
+        assert {"name", "aliases", "kind", "formula", "derivative_formula", "params", "summary"} <= set(entry)
         assert entry["kind"] in ("elementwise", "vector")
+        # f′ in LaTeX for the page and for bots; vector entries give the Jacobian's entries.
+        lead = "f'(x) = " if entry["kind"] == "elementwise" else "\\frac{\\partial f_i}{\\partial "
+        assert entry["derivative_formula"].startswith(lead), entry["name"]
         for p in entry["params"]:
             assert {"name", "type", "default", "description"} <= set(p)
 

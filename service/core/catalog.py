@@ -67,6 +67,7 @@ _LAMBD = Param("lambd", 0.5, "half-width λ of the zeroed band [−λ, λ]", min
 @activation(
     r"f(x) = x",
     "Passes the input through; a network made only of it collapses to one linear map.",
+    derivative_formula=r"f'(x) = 1",
     aliases=("linear",),
 )
 def identity(x):
@@ -77,6 +78,7 @@ def identity(x):
 @activation(
     r"f(x) = \max(0, x)",
     "Zero for negative inputs, the input itself otherwise: cheap, non-saturating on the right, can die on the left.",
+    derivative_formula=r"f'(x) = \begin{cases} 1 & x > 0 \\ 0 & x \le 0 \end{cases}",
     params=(_kink("left", "right", "'left' gives f'(0) = 0 (PyTorch and JAX), 'right' gives 1"),),
     aliases=("rectifier",),
     kinks=lambda p: (0.0,),
@@ -90,6 +92,7 @@ def relu(x, kink="left"):
 @activation(
     r"f(x) = \min(\max(0, x), 6)",
     "ReLU capped at 6, popular in mobile networks for its bounded range.",
+    derivative_formula=r"f'(x) = \begin{cases} 1 & 0 < x < 6 \\ 0 & \text{otherwise} \end{cases}",
     kinks=lambda p: (0.0, 6.0),
     convention="f'(0) = 0 and f'(6) = 0 (PyTorch and JAX agree).",
 )
@@ -101,6 +104,7 @@ def relu6(x):
 @activation(
     r"f(x) = \begin{cases} x & x > 0 \\ a x & x \le 0 \end{cases}",
     "ReLU with a small slope a for negative inputs so units never stop passing gradient.",
+    derivative_formula=r"f'(x) = \begin{cases} 1 & x > 0 \\ a & x \le 0 \end{cases}",
     params=(
         Param("negative_slope", 0.01, "slope a for x < 0", minimum=0.0, maximum=1.0),
         _kink("left", "right", "'left' gives f'(0) = a (PyTorch), 'right' gives 1 (JAX)"),
@@ -118,6 +122,7 @@ def leaky_relu(x, negative_slope, kink="left"):
 @activation(
     r"f(x) = \begin{cases} x & x > 0 \\ w x & x \le 0 \end{cases}",
     "Parametric ReLU: the negative slope w is learned; here one shared w is given.",
+    derivative_formula=r"f'(x) = \begin{cases} 1 & x > 0 \\ w & x \le 0 \end{cases}",
     params=(
         Param(
             "weight",
@@ -139,6 +144,7 @@ def prelu(x, weight, kink="left"):
 @activation(
     r"f(x) = \begin{cases} x & x > 0 \\ \frac{l + u}{2} x & x \le 0 \end{cases}",
     "Randomized leaky ReLU in evaluation mode: the negative slope is the mean of its training range [l, u].",
+    derivative_formula=r"f'(x) = \begin{cases} 1 & x > 0 \\ \frac{l + u}{2} & x \le 0 \end{cases}",
     params=(
         Param("lower", 1.0 / 8.0, "lower bound l of the training-time slope", minimum=0.0, maximum=1.0),
         Param("upper", 1.0 / 3.0, "upper bound u of the training-time slope", minimum=0.0, maximum=1.0),
@@ -156,6 +162,7 @@ def rrelu(x, lower, upper, kink="left"):
 @activation(
     r"f(x) = \begin{cases} x & x > 0 \\ \alpha (e^{x} - 1) & x \le 0 \end{cases}",
     "Exponential linear unit: smooth negative branch saturating at −α pushes mean activations toward zero.",
+    derivative_formula=r"f'(x) = \begin{cases} 1 & x > 0 \\ \alpha e^{x} & x \le 0 \end{cases}",
     params=(Param("alpha", 1.0, "α: the negative branch saturates at −α", minimum=0.0, maximum=1e3),),
     kinks=lambda p: (0.0,) if p["alpha"] != 1.0 else (),
     convention="f'(0) = α (the left branch, PyTorch and JAX); continuous derivative when α = 1, where f''(0) = 1 from the left branch.",
@@ -169,6 +176,7 @@ def elu(x, alpha):
 @activation(
     r"f(x) = \lambda \begin{cases} x & x > 0 \\ \alpha (e^{x} - 1) & x \le 0 \end{cases}",
     "Scaled ELU with constants chosen so activations self-normalise to zero mean and unit variance.",
+    derivative_formula=r"f'(x) = \lambda \begin{cases} 1 & x > 0 \\ \alpha e^{x} & x \le 0 \end{cases}",
     kinks=lambda p: (0.0,),
     convention="f'(0) = λα ≈ 1.7581 (the left branch, PyTorch and JAX).",
 )
@@ -180,6 +188,7 @@ def selu(x):
 @activation(
     r"f(x) = \begin{cases} x & x > 0 \\ \alpha (e^{x/\alpha} - 1) & x \le 0 \end{cases}",
     "Continuously differentiable ELU: the negative branch is rescaled so f'(0) = 1 for every α.",
+    derivative_formula=r"f'(x) = \begin{cases} 1 & x > 0 \\ e^{x/\alpha} & x \le 0 \end{cases}",
     params=(
         Param(
             "alpha",
@@ -204,6 +213,7 @@ def celu(x, alpha):
 @activation(
     r"f(x) = x \, \Phi(x) = \tfrac{x}{2} \left(1 + \operatorname{erf}(x/\sqrt{2})\right)",
     "Gaussian error linear unit: weights the input by the probability a standard normal falls below it.",
+    derivative_formula=r"f'(x) = \Phi(x) + x \, \varphi(x), \quad \varphi(x) = \tfrac{1}{\sqrt{2\pi}} e^{-x^2/2}",
     params=(
         Param(
             "approximate",
@@ -231,6 +241,7 @@ def gelu(x, approximate="none"):
 @activation(
     r"f(x) = x \, \sigma(\beta x)",
     "Sigmoid-weighted linear unit (swish): smooth, non-monotonic just below zero, unbounded above.",
+    derivative_formula=r"f'(x) = \sigma(\beta x) \left(1 + \beta x \, (1 - \sigma(\beta x))\right)",
     params=(Param("beta", 1.0, "β scales the sigmoid's input; β = 1 is SiLU", minimum=0.0, maximum=100.0),),
     aliases=("swish",),
 )
@@ -247,6 +258,7 @@ def silu(x, beta):
 @activation(
     r"f(x) = x \, \sigma(1.702 x)",
     "The sigmoid approximation of GELU used in CLIP-style models.",
+    derivative_formula=r"f'(x) = \sigma(1.702 x) \left(1 + 1.702 x \, (1 - \sigma(1.702 x))\right)",
     aliases=("gelu_quick",),
 )
 def quick_gelu(x):
@@ -257,6 +269,7 @@ def quick_gelu(x):
 @activation(
     r"f(x) = x \tanh(\operatorname{softplus}(x))",
     "Smooth, non-monotonic self-gated activation close to SiLU with a slightly deeper negative dip.",
+    derivative_formula=r"f'(x) = \tanh(s) + x \, \sigma(x) \operatorname{sech}^2(s), \quad s = \operatorname{softplus}(x)",
 )
 def mish(x):
     """x·tanh(softplus(x)); tanh(softplus(50)) is 1 in float64 and x·eˣ underflows below −750,
@@ -269,6 +282,7 @@ def mish(x):
 activation(
     r"f(x) = \frac{1}{1 + e^{-x}}",
     "Squashes any input into (0, 1); its slope is at most 1/4, which is why deep sigmoid stacks stop learning.",
+    derivative_formula=r"f'(x) = \sigma(x) \left(1 - \sigma(x)\right) = \sigma(x) \, \sigma(-x)",
     name="sigmoid",
     aliases=("logistic",),
 )(nm.sigmoid)  # σ(x) = 1/(1 + e^{−x}), σ′ = σ(x)σ(−x): a building block of the gates above
@@ -277,6 +291,7 @@ activation(
 @activation(
     r"f(x) = \min(\max(0, x/6 + 1/2), 1)",
     "Piecewise-linear sigmoid: ReLU6(x + 3)/6.",
+    derivative_formula=r"f'(x) = \begin{cases} 1/6 & -3 < x < 3 \\ 0 & \text{otherwise} \end{cases}",
     aliases=("hardsigmoid",),
     kinks=lambda p: (-3.0, 3.0),
     convention="f'(−3) = f'(3) = 0 (PyTorch and JAX agree).",
@@ -289,6 +304,7 @@ def hard_sigmoid(x):
 @activation(
     r"f(x) = \log \sigma(x) = -\operatorname{softplus}(-x)",
     "Logarithm of the sigmoid, computed without forming σ: what a binary cross-entropy adds up.",
+    derivative_formula=r"f'(x) = 1 - \sigma(x) = \sigma(-x)",
     aliases=("logsigmoid",),
 )
 def log_sigmoid(x):
@@ -299,6 +315,7 @@ def log_sigmoid(x):
 activation(
     r"f(x) = \tanh(x) = \frac{e^{x} - e^{-x}}{e^{x} + e^{-x}}",
     "Zero-centred squashing into (−1, 1) with slope 1 at the origin; saturates on both sides.",
+    derivative_formula=r"f'(x) = 1 - \tanh^2(x) = \operatorname{sech}^2(x)",
     name="tanh",
     aliases=("hyperbolic_tangent",),
 )(nm.tanh)  # tanh′ = sech²x without the cancellation of 1 − tanh²x: a building block too
@@ -307,6 +324,7 @@ activation(
 @activation(
     r"f(x) = \min(\max(x, a), b)",
     "Clips the input to [a, b]: a piecewise-linear tanh.",
+    derivative_formula=r"f'(x) = \begin{cases} 1 & a < x < b \\ 0 & \text{otherwise} \end{cases}",
     params=(
         Param("min_val", -1.0, "lower clip value a (must be < b)", minimum=-1e6, maximum=1e6),
         Param("max_val", 1.0, "upper clip value b", minimum=-1e6, maximum=1e6),
@@ -327,6 +345,7 @@ def hard_tanh(x, min_val, max_val, kink="outer"):
 @activation(
     r"f(x) = x \cdot \min(\max(0, x + 3), 6) / 6",
     "Piecewise-quadratic SiLU used in MobileNetV3: x · hard_sigmoid(x).",
+    derivative_formula=r"f'(x) = \begin{cases} 0 & x < -3 \\ (2x + 3)/6 & -3 \le x \le 3 \\ 1 & x > 3 \end{cases}",
     params=(
         _kink("inner", "outer", "'inner' gives f'(−3) = −0.5, f'(3) = 1.5 (PyTorch), 'outer' gives 0 and 1 (JAX)"),
     ),
@@ -349,6 +368,7 @@ def hard_silu(x, kink="inner"):
 @activation(
     r"f(x) = \frac{1}{\beta} \log(1 + e^{\beta x})",
     "Smooth ReLU whose derivative is the sigmoid; always positive.",
+    derivative_formula=r"f'(x) = \sigma(\beta x)",
     params=(
         Param("beta", 1.0, "sharpness β > 0", minimum=0.0, exclusive_minimum=True, maximum=100.0),
         Param(
@@ -371,6 +391,7 @@ def softplus(x, beta, threshold):
 @activation(
     r"f(x) = \log(1 + e^{x}) - \log 2",
     "Softplus moved down so f(0) = 0, as used in SchNet.",
+    derivative_formula=r"f'(x) = \sigma(x)",
     aliases=("ssp",),
 )
 def shifted_softplus(x):
@@ -384,6 +405,7 @@ def shifted_softplus(x):
 @activation(
     r"f(x) = \frac{x}{1 + |x|}",
     "Squashes into (−1, 1) like tanh but approaches the bounds polynomially, not exponentially.",
+    derivative_formula=r"f'(x) = \frac{1}{(1 + |x|)^2}",
     aliases=("softsign",),
     convention="f is C¹; f''(0) is reported as 0, the mean of the one-sided values ±2.",
 )
@@ -407,6 +429,7 @@ def _squareplus(x, b):
 @activation(
     r"f(x) = \frac{x + \sqrt{x^2 + b}}{2}",
     "Algebraic smooth ReLU needing only a square root; b sets how round the corner is.",
+    derivative_formula=r"f'(x) = \frac{1}{2} \left(1 + \frac{x}{\sqrt{x^2 + b}}\right)",
     params=(Param("b", 4.0, "b > 0 controls the curvature at 0", minimum=0.0, exclusive_minimum=True, maximum=1e6),),
 )
 @nm.derivatives(
@@ -421,6 +444,7 @@ def squareplus(x, b):
 @activation(
     r"f(x) = \begin{cases} 0 & x \le -1 \\ \frac{(x+1)^2}{4} & -1 < x < 1 \\ x & x \ge 1 \end{cases}",
     "Piecewise-quadratic smooth ReLU whose derivative is sparse_sigmoid.",
+    derivative_formula=r"f'(x) = \begin{cases} 0 & x \le -1 \\ \frac{x + 1}{2} & -1 < x < 1 \\ 1 & x \ge 1 \end{cases}",
     convention="f is C¹; f'' jumps at ±1 and is reported as 0 there (the outer pieces).",
 )
 def sparse_plus(x):
@@ -432,6 +456,7 @@ def sparse_plus(x):
 @activation(
     r"f(x) = \min(\max(0, (x + 1)/2), 1)",
     "Piecewise-linear sigmoid reaching exactly 0 and 1, the derivative of sparse_plus.",
+    derivative_formula=r"f'(x) = \begin{cases} 1/2 & -1 < x < 1 \\ 0 & \text{otherwise} \end{cases}",
     kinks=lambda p: (-1.0, 1.0),
     convention="f'(±1) = 0 (the outer pieces); jax.nn.sparse_sigmoid's clip splits ties and gives 0.25.",
 )
@@ -446,6 +471,7 @@ def sparse_sigmoid(x):
 @activation(
     r"f(x) = \begin{cases} x & |x| > \lambda \\ 0 & |x| \le \lambda \end{cases}",
     "Zeroes inputs in [−λ, λ] and passes the rest unchanged (discontinuous at ±λ).",
+    derivative_formula=r"f'(x) = \begin{cases} 1 & |x| > \lambda \\ 0 & |x| \le \lambda \end{cases}",
     params=(_LAMBD,),
     aliases=("hard_shrink",),
     kinks=lambda p: (-p["lambd"], p["lambd"]) if p["lambd"] > 0 else (),
@@ -459,6 +485,7 @@ def hardshrink(x, lambd):
 @activation(
     r"f(x) = \operatorname{sign}(x) \max(|x| - \lambda, 0)",
     "Soft thresholding: shrinks every input toward zero by λ, the proximal map of the L1 norm.",
+    derivative_formula=r"f'(x) = \begin{cases} 1 & |x| > \lambda \\ 0 & |x| \le \lambda \end{cases}",
     params=(_LAMBD,),
     aliases=("soft_shrink",),
     kinks=lambda p: (-p["lambd"], p["lambd"]),
@@ -486,6 +513,7 @@ _TANHSHRINK_SERIES = (
 @activation(
     r"f(x) = x - \tanh(x)",
     "The input minus its tanh: nearly flat (cubic) around zero, linear far away.",
+    derivative_formula=r"f'(x) = \tanh^2(x)",
     aliases=("tanh_shrink",),
 )
 def tanhshrink(x):
@@ -500,6 +528,7 @@ def tanhshrink(x):
 @activation(
     r"f(x) = \begin{cases} x & x > t \\ v & x \le t \end{cases}",
     "Passes inputs above t and replaces the rest with a constant v (PyTorch's Threshold).",
+    derivative_formula=r"f'(x) = \begin{cases} 1 & x > t \\ 0 & x \le t \end{cases}",
     params=(
         Param("threshold", 0.0, "threshold t", minimum=-1e6, maximum=1e6),
         Param("value", 0.0, "replacement value v", minimum=-1e6, maximum=1e6),
@@ -515,6 +544,7 @@ def threshold(x, threshold, value):
 @activation(
     r"f(x) = \max(0, x)^2",
     "ReLU squared, as in Primer: smooth at 0 to first order, grows quadratically.",
+    derivative_formula=r"f'(x) = 2 \max(0, x)",
     aliases=("relu_squared", "relu2"),
     convention="f is C¹; f''(0) = 0 (the left piece).",
 )
@@ -527,6 +557,7 @@ def squared_relu(x):
 @activation(
     r"f(x) = \begin{cases} 1 & x \ge 0 \\ 0 & x < 0 \end{cases}",
     "The Heaviside step of the original perceptron: its zero derivative is why it cannot be trained by gradients.",
+    derivative_formula=r"f'(x) = 0",
     aliases=("heaviside", "step"),
     kinks=lambda p: (0.0,),
     convention="f(0) = 1; f' = 0 everywhere, also at 0 (the Dirac delta there is not a number).",
@@ -541,6 +572,7 @@ def binary_step(x):
 activation(
     r"f(x) = \arctan(x)",
     "Inverse tangent: squashes into (−π/2, π/2) with polynomially decaying slope.",
+    derivative_formula=r"f'(x) = \frac{1}{1 + x^2}",
     name="arctan",
     aliases=("atan",),
 )(nm.arctan)  # arctan′ = 1/(1 + x²) without overflow: shared with user formulas
@@ -549,6 +581,7 @@ activation(
 @activation(
     r"f(x) = e^{-x^2}",
     "Bell curve: a radial-basis activation that peaks at 0 and vanishes on both sides.",
+    derivative_formula=r"f'(x) = -2x \, e^{-x^2}",
 )
 def gaussian(x):
     """e^{−x²}; f′ = −2x·e^{−x²}. Clipped at |x| = 50, where e^{−2500} is 0 even in float64."""
@@ -559,6 +592,7 @@ def gaussian(x):
 activation(
     r"f(x) = \sin(x)",
     "Periodic activation used by SIREN networks for representing signals.",
+    derivative_formula=r"f'(x) = \cos(x)",
     name="sine",
     aliases=("sin", "siren"),
 )(jnp.sin)  # sin′ = cos, exact by autodiff
@@ -571,6 +605,7 @@ _SINC_SERIES = tuple((-1.0) ** k / math.factorial(2 * k + 1) for k in range(12))
 @activation(
     r"f(x) = \begin{cases} \sin(x)/x & x \ne 0 \\ 1 & x = 0 \end{cases}",
     "The unnormalised cardinal sine: a damped oscillation, smooth at 0.",
+    derivative_formula=r"f'(x) = \begin{cases} \frac{x \cos x - \sin x}{x^2} & x \ne 0 \\ 0 & x = 0 \end{cases}",
 )
 def sinc(x):
     """sin(x)/x with sinc(0) = 1; a Taylor series for |x| < 1, where the quotient's
@@ -592,6 +627,7 @@ def _bent_identity(x):
 @activation(
     r"f(x) = \frac{\sqrt{x^2 + 1} - 1}{2} + x",
     "Smooth, unbounded, always increasing: bends the identity upward on both sides.",
+    derivative_formula=r"f'(x) = \frac{x}{2\sqrt{x^2 + 1}} + 1",
 )
 @nm.derivatives(
     lambda x: 1.0 + 0.5 * x / nm.sqrt_x2_plus(x, 1.0),
@@ -613,6 +649,7 @@ def _isru(x, alpha):
 @activation(
     r"f(x) = \frac{x}{\sqrt{1 + \alpha x^2}}",
     "Inverse square root unit: a cheap tanh-like squashing into (−1/√α, 1/√α).",
+    derivative_formula=r"f'(x) = \left(1 + \alpha x^2\right)^{-3/2}",
     params=(Param("alpha", 1.0, "α > 0 sets the bounds ±1/√α", minimum=0.0, exclusive_minimum=True, maximum=1e6),),
 )
 @nm.derivatives(
@@ -628,6 +665,7 @@ def isru(x, alpha):
 @activation(
     r"f(x) = \begin{cases} x & x \ge 0 \\ \frac{x}{\sqrt{1 + \alpha x^2}} & x < 0 \end{cases}",
     "Inverse square root linear unit: identity on the right, ISRU on the left (an ELU-like shape).",
+    derivative_formula=r"f'(x) = \begin{cases} 1 & x \ge 0 \\ \left(1 + \alpha x^2\right)^{-3/2} & x < 0 \end{cases}",
     params=(Param("alpha", 1.0, "α > 0 sets the left bound −1/√α", minimum=0.0, exclusive_minimum=True, maximum=1e6),),
     convention="f is C² at 0 (f'(0) = 1, f''(0) = 0).",
 )
@@ -639,6 +677,7 @@ def isrlu(x, alpha):
 @activation(
     r"f(x) = 1 - e^{-e^{x}}",
     "Complementary log-log: an asymmetric sigmoid-like squashing into (0, 1).",
+    derivative_formula=r"f'(x) = e^{x - e^{x}}",
     aliases=("complementary_log_log",),
 )
 def cloglog(x):
@@ -650,6 +689,7 @@ def cloglog(x):
 @activation(
     r"f(x) = \begin{cases} x\,\sigma(x) & x \ge 0 \\ (e^{x} - 1)\,\sigma(x) & x < 0 \end{cases}",
     "Exponential linear sigmoid squashing: SiLU on the right, ELU times a sigmoid on the left.",
+    derivative_formula=r"f'(x) = \begin{cases} \sigma(x) + x \, \sigma(x) (1 - \sigma(x)) & x \ge 0 \\ e^{x} \sigma(x) + (e^{x} - 1) \, \sigma(x) (1 - \sigma(x)) & x < 0 \end{cases}",
     convention="f is C¹ (f'(0) = 1/2); f''(0) = 1/2 from the right piece.",
 )
 def elish(x):
@@ -684,6 +724,7 @@ def _snake_second(x, a):
 @activation(
     r"f(x) = x + \frac{\sin^2(a x)}{a}",
     "Periodic activation with a linear trend, for learning periodic functions.",
+    derivative_formula=r"f'(x) = 1 + \sin(2 a x)",
     params=(Param("a", 1.0, "frequency a > 0", minimum=0.0, exclusive_minimum=True, maximum=1e3),),
 )
 @nm.derivatives(_snake_prime, _snake_second)
@@ -703,6 +744,7 @@ def snake(x, a):
 @activation(
     r"f(x)_i = \frac{e^{x_i}}{\sum_j e^{x_j}}",
     "Turns a vector of scores into a categorical distribution; the output layer for multi-class problems.",
+    derivative_formula=r"\frac{\partial f_i}{\partial x_j} = f_i \, (\delta_{ij} - f_j)",
     kind=VECTOR,
 )
 def softmax(x, where=None):
@@ -713,6 +755,7 @@ def softmax(x, where=None):
 @activation(
     r"f(x)_i = x_i - \log \sum_j e^{x_j}",
     "Log-probabilities of the softmax, computed stably; what a categorical cross-entropy adds up.",
+    derivative_formula=r"\frac{\partial f_i}{\partial x_j} = \delta_{ij} - \operatorname{softmax}(x)_j",
     kind=VECTOR,
     aliases=("logsoftmax",),
 )
@@ -724,6 +767,7 @@ def log_softmax(x, where=None):
 @activation(
     r"f(x)_i = \frac{e^{-x_i}}{\sum_j e^{-x_j}}",
     "Softmax of the negated vector: puts the mass on the smallest entries.",
+    derivative_formula=r"\frac{\partial f_i}{\partial x_j} = -f_i \, (\delta_{ij} - f_j)",
     kind=VECTOR,
 )
 def softmin(x, where=None):
@@ -734,6 +778,7 @@ def softmin(x, where=None):
 @activation(
     r"f(a \Vert b) = a \odot \sigma(b)",
     "Gated linear unit: splits the vector in halves and gates the first with the sigmoid of the second.",
+    derivative_formula=r"\frac{\partial f_i}{\partial a_i} = \sigma(b_i), \quad \frac{\partial f_i}{\partial b_i} = a_i \, \sigma(b_i) (1 - \sigma(b_i))",
     kind=VECTOR,
     halves=True,
     convention="The input length must be even; the output has half the length, so the Jacobian is (n/2)×n.",

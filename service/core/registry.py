@@ -96,6 +96,9 @@ class Activation:
     fn: Callable
     formula: str
     summary: str
+    # LaTeX of f′ (for vector entries, of the Jacobian's entries), with the default convention
+    # at each kink: the closed form a learner checks the computed numbers against.
+    derivative_formula: str = ""
     params: tuple[Param, ...] = ()
     aliases: tuple[str, ...] = ()
     kind: str = ELEMENTWISE
@@ -144,6 +147,7 @@ class Activation:
             "aliases": list(self.aliases),
             "kind": self.kind,
             "formula": self.formula,
+            "derivative_formula": self.derivative_formula,
             "params": [p.describe() for p in self.params],
             "summary": self.summary,
             "non_differentiable_points": self.non_differentiable_points({p.name: p.default for p in self.params}),

@@ -27,6 +27,9 @@ class ActivationSchema(ma.Schema):
     aliases = ma.fields.List(ma.fields.String())
     kind = ma.fields.String(metadata={"description": "'elementwise' or 'vector'"})
     formula = ma.fields.String(metadata={"description": "LaTeX"})
+    derivative_formula = ma.fields.String(
+        metadata={"description": "LaTeX of f′ (vector entries: of ∂f_i/∂x_j), with the default kink convention"}
+    )
     params = ma.fields.List(ma.fields.Nested(ParamSchema))
     summary = ma.fields.String()
     non_differentiable_points = ma.fields.List(
