@@ -27,7 +27,7 @@ from jax.scipy.special import erfc
 
 from . import numerics as nm
 from .errors import InvalidParams
-from .registry import VECTOR, Param, Registry
+from .registry import VECTOR, Code, Param, Registry
 
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
@@ -69,6 +69,7 @@ _LAMBD = Param("lambd", 0.5, "half-width λ of the zeroed band [−λ, λ]", min
     "Passes the input through; a network made only of it collapses to one linear map.",
     derivative_formula=r"f'(x) = 1",
     aliases=("linear",),
+    code=Code(jax="x", pytorch="x", numpy="x"),
 )
 def identity(x):
     """f(x) = x; f′ = 1."""
@@ -83,6 +84,7 @@ def identity(x):
     aliases=("rectifier",),
     kinks=lambda p: (0.0,),
     convention="f'(0) = 0 by default (both PyTorch and JAX); kink='right' gives 1.",
+    code=Code(jax="jax.nn.relu(x)", pytorch="F.relu(x)", numpy="np.maximum(x, 0.0)"),
 )
 def relu(x, kink="left"):
     """max(0, x); f′ = 1 for x > 0, 0 for x < 0, and f′(0) = 0 ('left') or 1 ('right')."""
@@ -95,6 +97,7 @@ def relu(x, kink="left"):
     derivative_formula=r"f'(x) = \begin{cases} 1 & 0 < x < 6 \\ 0 & \text{otherwise} \end{cases}",
     kinks=lambda p: (0.0, 6.0),
     convention="f'(0) = 0 and f'(6) = 0 (PyTorch and JAX agree).",
+    code=Code(jax="jax.nn.relu6(x)", pytorch="F.relu6(x)", numpy="np.clip(x, 0.0, 6.0)"),
 )
 def relu6(x):
     """min(max(0, x), 6); f′ = 1 on (0, 6), 0 elsewhere (also at both kinks)."""
@@ -112,6 +115,11 @@ def relu6(x):
     aliases=("leakyrelu", "lrelu"),
     kinks=lambda p: (0.0,) if p["negative_slope"] != 1.0 else (),
     convention="f'(0) = negative_slope by default (PyTorch); kink='right' gives 1 (JAX).",
+    code=Code(
+        jax="jax.nn.leaky_relu(x, negative_slope=0.01)",
+        pytorch="F.leaky_relu(x, negative_slope=0.01)",
+        numpy="np.where(x > 0, x, 0.01 * x)",
+    ),
 )
 def leaky_relu(x, negative_slope, kink="left"):
     """x for x > 0, a·x below; f′(0) = a ('left') or 1 ('right')."""
@@ -135,6 +143,11 @@ def leaky_relu(x, negative_slope, kink="left"):
     ),
     kinks=lambda p: (0.0,) if p["weight"] != 1.0 else (),
     convention="f'(0) = weight by default (PyTorch); kink='right' gives 1.",
+    code=Code(
+        jax="jnp.where(x > 0, x, 0.25 * x)",
+        pytorch="F.prelu(x, torch.tensor([0.25], dtype=x.dtype))",
+        numpy="np.where(x > 0, x, 0.25 * x)",
+    ),
 )
 def prelu(x, weight, kink="left"):
     """leaky_relu with slope w (which may be negative)."""
@@ -153,6 +166,11 @@ def prelu(x, weight, kink="left"):
     kinks=lambda p: (0.0,) if p["lower"] + p["upper"] != 2.0 else (),
     convention="f'(0) = (lower+upper)/2 by default (PyTorch); kink='right' gives 1.",
     constraints=_ordered("lower", "upper", strict=False),
+    code=Code(
+        jax="jnp.where(x > 0, x, (1 / 8 + 1 / 3) / 2 * x)",
+        pytorch="F.rrelu(x, lower=1 / 8, upper=1 / 3, training=False)",
+        numpy="np.where(x > 0, x, (1 / 8 + 1 / 3) / 2 * x)",
+    ),
 )
 def rrelu(x, lower, upper, kink="left"):
     """leaky_relu with slope (l + u)/2, the expected slope of training mode."""
@@ -166,6 +184,11 @@ def rrelu(x, lower, upper, kink="left"):
     params=(Param("alpha", 1.0, "α: the negative branch saturates at −α", minimum=0.0, maximum=1e3),),
     kinks=lambda p: (0.0,) if p["alpha"] != 1.0 else (),
     convention="f'(0) = α (the left branch, PyTorch and JAX); continuous derivative when α = 1, where f''(0) = 1 from the left branch.",
+    code=Code(
+        jax="jax.nn.elu(x, alpha=1.0)",
+        pytorch="F.elu(x, alpha=1.0)",
+        numpy="np.where(x > 0, x, 1.0 * np.expm1(np.minimum(x, 0.0)))",
+    ),
 )
 def elu(x, alpha):
     """x for x > 0, α(eˣ − 1) below; f′ = αeˣ on the left (f′(0) = α)."""
@@ -179,6 +202,11 @@ def elu(x, alpha):
     derivative_formula=r"f'(x) = \lambda \begin{cases} 1 & x > 0 \\ \alpha e^{x} & x \le 0 \end{cases}",
     kinks=lambda p: (0.0,),
     convention="f'(0) = λα ≈ 1.7581 (the left branch, PyTorch and JAX).",
+    code=Code(
+        jax="jax.nn.selu(x)",
+        pytorch="F.selu(x)",
+        numpy="1.0507009873554805 * np.where(x > 0, x, 1.6732632423543772 * np.expm1(np.minimum(x, 0.0)))",
+    ),
 )
 def selu(x):
     """λ·elu(x, α) with λ ≈ 1.0507 and α ≈ 1.6733 (Klambauer et al. 2017)."""
@@ -200,6 +228,11 @@ def selu(x):
         ),
     ),
     convention="f is C¹; f''(0) = 1/α from the left branch.",
+    code=Code(
+        jax="jax.nn.celu(x, alpha=1.0)",
+        pytorch="F.celu(x, alpha=1.0)",
+        numpy="np.where(x > 0, x, 1.0 * np.expm1(np.minimum(x, 0.0) / 1.0))",
+    ),
 )
 def celu(x, alpha):
     """x for x > 0, α(e^{x/α} − 1) below; f′ = e^{x/α} on the left, f″ = e^{x/α}/α."""
@@ -224,6 +257,9 @@ def celu(x, alpha):
         ),
     ),
     convention="Smooth everywhere. Default is the exact form; the tanh approximation differs by up to ≈4.7e-4.",
+    code=Code(
+        jax="jax.nn.gelu(x, approximate=False)", pytorch="F.gelu(x)", numpy="0.5 * x * (1 + erf(x / np.sqrt(2)))"
+    ),
 )
 def gelu(x, approximate="none"):
     """x·Φ(x) = (x/2)·erfc(−x/√2); 'tanh': x·σ(2√(2/π)(x + 0.044715x³)), which is
@@ -244,6 +280,7 @@ def gelu(x, approximate="none"):
     derivative_formula=r"f'(x) = \sigma(\beta x) \left(1 + \beta x \, (1 - \sigma(\beta x))\right)",
     params=(Param("beta", 1.0, "β scales the sigmoid's input; β = 1 is SiLU", minimum=0.0, maximum=100.0),),
     aliases=("swish",),
+    code=Code(jax="jax.nn.silu(x)", pytorch="F.silu(x)", numpy="x * expit(x)"),
 )
 def silu(x, beta):
     """x·σ(βx); f′ = σ(βx) + βx·σ′(βx).
@@ -260,6 +297,9 @@ def silu(x, beta):
     "The sigmoid approximation of GELU used in CLIP-style models.",
     derivative_formula=r"f'(x) = \sigma(1.702 x) \left(1 + 1.702 x \, (1 - \sigma(1.702 x))\right)",
     aliases=("gelu_quick",),
+    code=Code(
+        jax="x * jax.nn.sigmoid(1.702 * x)", pytorch="x * torch.sigmoid(1.702 * x)", numpy="x * expit(1.702 * x)"
+    ),
 )
 def quick_gelu(x):
     """silu(x, β = 1.702): x·σ(1.702x) ≈ x·Φ(x)."""
@@ -270,6 +310,7 @@ def quick_gelu(x):
     r"f(x) = x \tanh(\operatorname{softplus}(x))",
     "Smooth, non-monotonic self-gated activation close to SiLU with a slightly deeper negative dip.",
     derivative_formula=r"f'(x) = \tanh(s) + x \, \sigma(x) \operatorname{sech}^2(s), \quad s = \operatorname{softplus}(x)",
+    code=Code(jax="jax.nn.mish(x)", pytorch="F.mish(x)", numpy="x * np.tanh(np.logaddexp(0.0, x))"),
 )
 def mish(x):
     """x·tanh(softplus(x)); tanh(softplus(50)) is 1 in float64 and x·eˣ underflows below −750,
@@ -285,6 +326,7 @@ activation(
     derivative_formula=r"f'(x) = \sigma(x) \left(1 - \sigma(x)\right) = \sigma(x) \, \sigma(-x)",
     name="sigmoid",
     aliases=("logistic",),
+    code=Code(jax="jax.nn.sigmoid(x)", pytorch="torch.sigmoid(x)", numpy="expit(x)"),
 )(nm.sigmoid)  # σ(x) = 1/(1 + e^{−x}), σ′ = σ(x)σ(−x): a building block of the gates above
 
 
@@ -295,6 +337,7 @@ activation(
     aliases=("hardsigmoid",),
     kinks=lambda p: (-3.0, 3.0),
     convention="f'(−3) = f'(3) = 0 (PyTorch and JAX agree).",
+    code=Code(jax="jax.nn.hard_sigmoid(x)", pytorch="F.hardsigmoid(x)", numpy="np.clip(x / 6 + 0.5, 0.0, 1.0)"),
 )
 def hard_sigmoid(x):
     """relu6(x + 3)/6; f′ = 1/6 on (−3, 3), 0 elsewhere (also at ±3)."""
@@ -306,6 +349,7 @@ def hard_sigmoid(x):
     "Logarithm of the sigmoid, computed without forming σ: what a binary cross-entropy adds up.",
     derivative_formula=r"f'(x) = 1 - \sigma(x) = \sigma(-x)",
     aliases=("logsigmoid",),
+    code=Code(jax="jax.nn.log_sigmoid(x)", pytorch="F.logsigmoid(x)", numpy="-np.logaddexp(0.0, -x)"),
 )
 def log_sigmoid(x):
     """log σ(x) = −softplus(−x); f′ = σ(−x), f″ = −σ′(x)."""
@@ -318,6 +362,7 @@ activation(
     derivative_formula=r"f'(x) = 1 - \tanh^2(x) = \operatorname{sech}^2(x)",
     name="tanh",
     aliases=("hyperbolic_tangent",),
+    code=Code(jax="jnp.tanh(x)", pytorch="torch.tanh(x)", numpy="np.tanh(x)"),
 )(nm.tanh)  # tanh′ = sech²x without the cancellation of 1 − tanh²x: a building block too
 
 
@@ -334,6 +379,9 @@ activation(
     kinks=lambda p: (p["min_val"], p["max_val"]),
     constraints=_ordered("min_val", "max_val", strict=True),
     convention="f'(a) = f'(b) = 0 by default (PyTorch); kink='inner' gives 1 (JAX).",
+    code=Code(
+        jax="jnp.clip(x, -1.0, 1.0)", pytorch="F.hardtanh(x, min_val=-1.0, max_val=1.0)", numpy="np.clip(x, -1.0, 1.0)"
+    ),
 )
 def hard_tanh(x, min_val, max_val, kink="outer"):
     """min(max(x, a), b); f′ = 1 on (a, b), 0 outside, and at a and b 0 ('outer') or 1 ('inner')."""
@@ -352,6 +400,7 @@ def hard_tanh(x, min_val, max_val, kink="outer"):
     aliases=("hard_swish", "hardswish"),
     kinks=lambda p: (-3.0, 3.0),
     convention="f'(−3) = −0.5 and f'(3) = 1.5 by default (PyTorch, the middle piece); kink='outer' gives 0 and 1 (JAX).",
+    code=Code(jax="jax.nn.hard_silu(x)", pytorch="F.hardswish(x)", numpy="x * np.clip(x + 3, 0.0, 6.0) / 6"),
 )
 def hard_silu(x, kink="inner"):
     """0 below −3, (x² + 3x)/6 on [−3, 3], x above; the middle piece's f′ = (2x + 3)/6 is
@@ -382,6 +431,11 @@ def hard_silu(x, kink="inner"):
     ),
     kinks=lambda p: (p["threshold"] / p["beta"],) if p["threshold"] is not None else (),
     convention="Smooth with the default threshold (null). With a threshold t the function switches to x for βx > t; at βx = t the smooth branch is used.",
+    code=Code(
+        jax="jax.nn.softplus(x)",
+        pytorch="F.softplus(x, beta=1.0, threshold=float('inf'))",
+        numpy="np.logaddexp(0.0, x)",
+    ),
 )
 def softplus(x, beta, threshold):
     """log(1 + e^{βx})/β, and x where βx > threshold (+∞, never, for null); f′ = σ(βx)."""
@@ -393,6 +447,11 @@ def softplus(x, beta, threshold):
     "Softplus moved down so f(0) = 0, as used in SchNet.",
     derivative_formula=r"f'(x) = \sigma(x)",
     aliases=("ssp",),
+    code=Code(
+        jax="jax.nn.softplus(x) - jnp.log(2.0)",
+        pytorch="F.softplus(x, threshold=float('inf')) - math.log(2.0)",
+        numpy="np.logaddexp(0.0, x) - np.log(2.0)",
+    ),
 )
 def shifted_softplus(x):
     """softplus(x) − log 2, as log1p(expm1(x)/2) below 1: no cancellation near 0."""
@@ -408,6 +467,7 @@ def shifted_softplus(x):
     derivative_formula=r"f'(x) = \frac{1}{(1 + |x|)^2}",
     aliases=("softsign",),
     convention="f is C¹; f''(0) is reported as 0, the mean of the one-sided values ±2.",
+    code=Code(jax="jax.nn.soft_sign(x)", pytorch="F.softsign(x)", numpy="x / (1 + np.abs(x))"),
 )
 @nm.derivatives(
     lambda x: (1.0 + jnp.abs(x)) ** -2,
@@ -431,6 +491,11 @@ def _squareplus(x, b):
     "Algebraic smooth ReLU needing only a square root; b sets how round the corner is.",
     derivative_formula=r"f'(x) = \frac{1}{2} \left(1 + \frac{x}{\sqrt{x^2 + b}}\right)",
     params=(Param("b", 4.0, "b > 0 controls the curvature at 0", minimum=0.0, exclusive_minimum=True, maximum=1e6),),
+    code=Code(
+        jax="jax.nn.squareplus(x, b=4.0)",
+        pytorch="(x + torch.sqrt(x * x + 4.0)) / 2",
+        numpy="(x + np.sqrt(x * x + 4.0)) / 2",
+    ),
 )
 @nm.derivatives(
     lambda x, b: _squareplus(x, b) / nm.sqrt_x2_plus(x, b),
@@ -446,6 +511,11 @@ def squareplus(x, b):
     "Piecewise-quadratic smooth ReLU whose derivative is sparse_sigmoid.",
     derivative_formula=r"f'(x) = \begin{cases} 0 & x \le -1 \\ \frac{x + 1}{2} & -1 < x < 1 \\ 1 & x \ge 1 \end{cases}",
     convention="f is C¹; f'' jumps at ±1 and is reported as 0 there (the outer pieces).",
+    code=Code(
+        jax="jax.nn.sparse_plus(x)",
+        pytorch="torch.where(x <= -1, 0.0, torch.where(x >= 1, x, (x + 1) ** 2 / 4))",
+        numpy="np.where(x <= -1, 0.0, np.where(x >= 1, x, (x + 1) ** 2 / 4))",
+    ),
 )
 def sparse_plus(x):
     """0 below −1, (x + 1)²/4 on (−1, 1), x above; f′ = sparse_sigmoid(x)."""
@@ -459,6 +529,11 @@ def sparse_plus(x):
     derivative_formula=r"f'(x) = \begin{cases} 1/2 & -1 < x < 1 \\ 0 & \text{otherwise} \end{cases}",
     kinks=lambda p: (-1.0, 1.0),
     convention="f'(±1) = 0 (the outer pieces); jax.nn.sparse_sigmoid's clip splits ties and gives 0.25.",
+    code=Code(
+        jax="jnp.clip((x + 1) / 2, 0.0, 1.0)",
+        pytorch="torch.clamp((x + 1) / 2, 0.0, 1.0)",
+        numpy="np.clip((x + 1) / 2, 0.0, 1.0)",
+    ),
 )
 def sparse_sigmoid(x):
     """clip((x + 1)/2, 0, 1); f′ = 1/2 on (−1, 1), 0 elsewhere (also at ±1)."""
@@ -476,6 +551,11 @@ def sparse_sigmoid(x):
     aliases=("hard_shrink",),
     kinks=lambda p: (-p["lambd"], p["lambd"]) if p["lambd"] > 0 else (),
     convention="f(±λ) = 0 and f'(±λ) = 0 (PyTorch).",
+    code=Code(
+        jax="jnp.where(jnp.abs(x) > 0.5, x, 0.0)",
+        pytorch="F.hardshrink(x, lambd=0.5)",
+        numpy="np.where(np.abs(x) > 0.5, x, 0.0)",
+    ),
 )
 def hardshrink(x, lambd):
     """x where |x| > λ, else 0; f′ = 1 outside [−λ, λ], 0 on it (also at ±λ)."""
@@ -490,6 +570,11 @@ def hardshrink(x, lambd):
     aliases=("soft_shrink",),
     kinks=lambda p: (-p["lambd"], p["lambd"]),
     convention="f'(±λ) = 0 (PyTorch).",
+    code=Code(
+        jax="jnp.sign(x) * jnp.maximum(jnp.abs(x) - 0.5, 0.0)",
+        pytorch="F.softshrink(x, lambd=0.5)",
+        numpy="np.sign(x) * np.maximum(np.abs(x) - 0.5, 0.0)",
+    ),
 )
 def softshrink(x, lambd):
     """x − λ above λ, x + λ below −λ, 0 between; f′ = 1 outside [−λ, λ], 0 on it."""
@@ -515,6 +600,7 @@ _TANHSHRINK_SERIES = (
     "The input minus its tanh: nearly flat (cubic) around zero, linear far away.",
     derivative_formula=r"f'(x) = \tanh^2(x)",
     aliases=("tanh_shrink",),
+    code=Code(jax="x - jnp.tanh(x)", pytorch="F.tanhshrink(x)", numpy="x - np.tanh(x)"),
 )
 def tanhshrink(x):
     """x − tanh(x); a Taylor series for |x| < 0.25, where the difference cancels
@@ -535,6 +621,7 @@ def tanhshrink(x):
     ),
     kinks=lambda p: (p["threshold"],),
     convention="f(t) = v and f'(t) = 0 (PyTorch).",
+    code=Code(jax="jnp.where(x > 0.0, x, 0.0)", pytorch="F.threshold(x, 0.0, 0.0)", numpy="np.where(x > 0.0, x, 0.0)"),
 )
 def threshold(x, threshold, value):
     """x above t, v at and below; f′ = 1 above t, 0 at and below."""
@@ -547,6 +634,7 @@ def threshold(x, threshold, value):
     derivative_formula=r"f'(x) = 2 \max(0, x)",
     aliases=("relu_squared", "relu2"),
     convention="f is C¹; f''(0) = 0 (the left piece).",
+    code=Code(jax="jax.nn.relu(x) ** 2", pytorch="F.relu(x) ** 2", numpy="np.maximum(x, 0.0) ** 2"),
 )
 def squared_relu(x):
     """max(0, x)²; f′ = 2·max(0, x), f″ = 2 for x > 0 and 0 at and below 0."""
@@ -561,6 +649,11 @@ def squared_relu(x):
     aliases=("heaviside", "step"),
     kinks=lambda p: (0.0,),
     convention="f(0) = 1; f' = 0 everywhere, also at 0 (the Dirac delta there is not a number).",
+    code=Code(
+        jax="jnp.where(x >= 0, 1.0, 0.0)",
+        pytorch="torch.heaviside(x, torch.ones_like(x))",
+        numpy="np.heaviside(x, 1.0)",
+    ),
 )
 def binary_step(x):
     """H(x): 1 for x ≥ 0, 0 below; f′ = 0 everywhere."""
@@ -575,6 +668,7 @@ activation(
     derivative_formula=r"f'(x) = \frac{1}{1 + x^2}",
     name="arctan",
     aliases=("atan",),
+    code=Code(jax="jnp.arctan(x)", pytorch="torch.atan(x)", numpy="np.arctan(x)"),
 )(nm.arctan)  # arctan′ = 1/(1 + x²) without overflow: shared with user formulas
 
 
@@ -582,6 +676,7 @@ activation(
     r"f(x) = e^{-x^2}",
     "Bell curve: a radial-basis activation that peaks at 0 and vanishes on both sides.",
     derivative_formula=r"f'(x) = -2x \, e^{-x^2}",
+    code=Code(jax="jnp.exp(-x * x)", pytorch="torch.exp(-x * x)", numpy="np.exp(-x * x)"),
 )
 def gaussian(x):
     """e^{−x²}; f′ = −2x·e^{−x²}. Clipped at |x| = 50, where e^{−2500} is 0 even in float64."""
@@ -595,6 +690,7 @@ activation(
     derivative_formula=r"f'(x) = \cos(x)",
     name="sine",
     aliases=("sin", "siren"),
+    code=Code(jax="jnp.sin(x)", pytorch="torch.sin(x)", numpy="np.sin(x)"),
 )(jnp.sin)  # sin′ = cos, exact by autodiff
 
 
@@ -606,6 +702,7 @@ _SINC_SERIES = tuple((-1.0) ** k / math.factorial(2 * k + 1) for k in range(12))
     r"f(x) = \begin{cases} \sin(x)/x & x \ne 0 \\ 1 & x = 0 \end{cases}",
     "The unnormalised cardinal sine: a damped oscillation, smooth at 0.",
     derivative_formula=r"f'(x) = \begin{cases} \frac{x \cos x - \sin x}{x^2} & x \ne 0 \\ 0 & x = 0 \end{cases}",
+    code=Code(jax="jnp.sinc(x / jnp.pi)", pytorch="torch.sinc(x / math.pi)", numpy="np.sinc(x / np.pi)"),
 )
 def sinc(x):
     """sin(x)/x with sinc(0) = 1; a Taylor series for |x| < 1, where the quotient's
@@ -628,6 +725,11 @@ def _bent_identity(x):
     r"f(x) = \frac{\sqrt{x^2 + 1} - 1}{2} + x",
     "Smooth, unbounded, always increasing: bends the identity upward on both sides.",
     derivative_formula=r"f'(x) = \frac{x}{2\sqrt{x^2 + 1}} + 1",
+    code=Code(
+        jax="(jnp.sqrt(x * x + 1) - 1) / 2 + x",
+        pytorch="(torch.sqrt(x * x + 1) - 1) / 2 + x",
+        numpy="(np.sqrt(x * x + 1) - 1) / 2 + x",
+    ),
 )
 @nm.derivatives(
     lambda x: 1.0 + 0.5 * x / nm.sqrt_x2_plus(x, 1.0),
@@ -651,6 +753,11 @@ def _isru(x, alpha):
     "Inverse square root unit: a cheap tanh-like squashing into (−1/√α, 1/√α).",
     derivative_formula=r"f'(x) = \left(1 + \alpha x^2\right)^{-3/2}",
     params=(Param("alpha", 1.0, "α > 0 sets the bounds ±1/√α", minimum=0.0, exclusive_minimum=True, maximum=1e6),),
+    code=Code(
+        jax="x / jnp.sqrt(1 + 1.0 * x * x)",
+        pytorch="x / torch.sqrt(1 + 1.0 * x * x)",
+        numpy="x / np.sqrt(1 + 1.0 * x * x)",
+    ),
 )
 @nm.derivatives(
     lambda x, alpha: _isru_r(x, alpha) ** -3,
@@ -668,6 +775,11 @@ def isru(x, alpha):
     derivative_formula=r"f'(x) = \begin{cases} 1 & x \ge 0 \\ \left(1 + \alpha x^2\right)^{-3/2} & x < 0 \end{cases}",
     params=(Param("alpha", 1.0, "α > 0 sets the left bound −1/√α", minimum=0.0, exclusive_minimum=True, maximum=1e6),),
     convention="f is C² at 0 (f'(0) = 1, f''(0) = 0).",
+    code=Code(
+        jax="jnp.where(x >= 0, x, x / jnp.sqrt(1 + 1.0 * x * x))",
+        pytorch="torch.where(x >= 0, x, x / torch.sqrt(1 + 1.0 * x * x))",
+        numpy="np.where(x >= 0, x, x / np.sqrt(1 + 1.0 * x * x))",
+    ),
 )
 def isrlu(x, alpha):
     """x for x ≥ 0, isru(x, α) below."""
@@ -679,6 +791,7 @@ def isrlu(x, alpha):
     "Complementary log-log: an asymmetric sigmoid-like squashing into (0, 1).",
     derivative_formula=r"f'(x) = e^{x - e^{x}}",
     aliases=("complementary_log_log",),
+    code=Code(jax="-jnp.expm1(-jnp.exp(x))", pytorch="-torch.expm1(-torch.exp(x))", numpy="-np.expm1(-np.exp(x))"),
 )
 def cloglog(x):
     """1 − e^{−eˣ} = −expm1(−eˣ); f′ = eˣ·e^{−eˣ}. Beyond x = 40, e^{−eˣ} is 0 even in float64."""
@@ -691,6 +804,11 @@ def cloglog(x):
     "Exponential linear sigmoid squashing: SiLU on the right, ELU times a sigmoid on the left.",
     derivative_formula=r"f'(x) = \begin{cases} \sigma(x) + x \, \sigma(x) (1 - \sigma(x)) & x \ge 0 \\ e^{x} \sigma(x) + (e^{x} - 1) \, \sigma(x) (1 - \sigma(x)) & x < 0 \end{cases}",
     convention="f is C¹ (f'(0) = 1/2); f''(0) = 1/2 from the right piece.",
+    code=Code(
+        jax="jnp.where(x >= 0, x, jnp.expm1(x)) * jax.nn.sigmoid(x)",
+        pytorch="torch.where(x >= 0, x, torch.expm1(x)) * torch.sigmoid(x)",
+        numpy="np.where(x >= 0, x, np.expm1(x)) * expit(x)",
+    ),
 )
 def elish(x):
     """x·σ(x) for x ≥ 0, (eˣ − 1)·σ(x) below; exactly x and 0 beyond |x| = 750."""
@@ -726,6 +844,11 @@ def _snake_second(x, a):
     "Periodic activation with a linear trend, for learning periodic functions.",
     derivative_formula=r"f'(x) = 1 + \sin(2 a x)",
     params=(Param("a", 1.0, "frequency a > 0", minimum=0.0, exclusive_minimum=True, maximum=1e3),),
+    code=Code(
+        jax="x + jnp.sin(1.0 * x) ** 2 / 1.0",
+        pytorch="x + torch.sin(1.0 * x) ** 2 / 1.0",
+        numpy="x + np.sin(1.0 * x) ** 2 / 1.0",
+    ),
 )
 @nm.derivatives(_snake_prime, _snake_second)
 def snake(x, a):
@@ -746,6 +869,7 @@ def snake(x, a):
     "Turns a vector of scores into a categorical distribution; the output layer for multi-class problems.",
     derivative_formula=r"\frac{\partial f_i}{\partial x_j} = f_i \, (\delta_{ij} - f_j)",
     kind=VECTOR,
+    code=Code(jax="jax.nn.softmax(x)", pytorch="torch.softmax(x, dim=-1)", numpy="softmax(x)"),
 )
 def softmax(x, where=None):
     """s_i = e^{x_i}/Σ_j e^{x_j}; ∂s_i/∂x_j = s_i(δ_ij − s_j)."""
@@ -758,6 +882,7 @@ def softmax(x, where=None):
     derivative_formula=r"\frac{\partial f_i}{\partial x_j} = \delta_{ij} - \operatorname{softmax}(x)_j",
     kind=VECTOR,
     aliases=("logsoftmax",),
+    code=Code(jax="jax.nn.log_softmax(x)", pytorch="torch.log_softmax(x, dim=-1)", numpy="log_softmax(x)"),
 )
 def log_softmax(x, where=None):
     """x_i − log Σ_j e^{x_j}; ∂f_i/∂x_j = δ_ij − s_j."""
@@ -769,6 +894,7 @@ def log_softmax(x, where=None):
     "Softmax of the negated vector: puts the mass on the smallest entries.",
     derivative_formula=r"\frac{\partial f_i}{\partial x_j} = -f_i \, (\delta_{ij} - f_j)",
     kind=VECTOR,
+    code=Code(jax="jax.nn.softmax(-x)", pytorch="F.softmin(x, dim=-1)", numpy="softmax(-x)"),
 )
 def softmin(x, where=None):
     """softmax(−x)."""
@@ -782,6 +908,7 @@ def softmin(x, where=None):
     kind=VECTOR,
     halves=True,
     convention="The input length must be even; the output has half the length, so the Jacobian is (n/2)×n.",
+    code=Code(jax="jax.nn.glu(x)", pytorch="F.glu(x, dim=-1)", numpy="x[: x.size // 2] * expit(x[x.size // 2 :])"),
 )
 def glu(x, where=None):
     """a ⊙ σ(b) for x = a ‖ b; ∂f_i/∂a_i = σ(b_i), ∂f_i/∂b_i = a_i σ′(b_i)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -82,6 +83,45 @@ class Param:
         return out
 
 
+_NUMPY_FROM_SCIPY = ("erf", "expit", "softmax", "log_softmax")
+
+
+@dataclass(frozen=True)
+class Code:
+    """f in three libraries, each an expression of the array ``x`` at the default params.
+    :meth:`snippets` turns them into short programs a reader can paste (imports, ``def f``,
+    and in JAX the derivative by autodiff, as this service computes it)."""
+
+    jax: str
+    pytorch: str
+    numpy: str
+
+    def snippets(self, kind: str) -> dict[str, str]:
+        vector = kind == VECTOR
+        jax_imports = ["import jax"] + (["import jax.numpy as jnp"] if "jnp." in self.jax else [])
+        derivative = (
+            "jacobian = jax.jacobian(f)  # ∂f_i/∂x_j of one vector"
+            if vector
+            else "df = jax.vmap(jax.grad(f))  # f′ at each point, by autodiff"
+        )
+        torch_imports = (["import math"] if "math." in self.pytorch else []) + ["import torch"]
+        if "F." in self.pytorch:
+            torch_imports.append("import torch.nn.functional as F")
+        scipy = [name for name in _NUMPY_FROM_SCIPY if re.search(rf"\b{name}\(", self.numpy)]
+        numpy_imports = ["import numpy as np"] + ([f"from scipy.special import {', '.join(scipy)}"] if scipy else [])
+        doc = '    """x is one vector."""\n' if vector else ""
+
+        def program(imports: list[str], expression: str, after: str = "") -> str:
+            body = "\n".join(imports) + f"\n\n\ndef f(x):\n{doc}    return {expression}\n"
+            return body + (f"\n\n{after}\n" if after else "")
+
+        return {
+            "jax": program(jax_imports, self.jax, derivative),
+            "pytorch": program(torch_imports, self.pytorch),
+            "numpy": program(numpy_imports, self.numpy),
+        }
+
+
 @dataclass(frozen=True, eq=False)  # identity: entries are singletons, and cheap to hash as cache keys
 class Activation:
     """A catalog entry.
@@ -111,6 +151,8 @@ class Activation:
     halves: bool = False
     # A user's formula (service.core.expressions), measured before it is compiled.
     custom: bool = False
+    # f in JAX, PyTorch and NumPy at the default params (catalog entries).
+    code: Code | None = None
 
     def with_choices(self, static: tuple) -> Callable:
         """``f(x, params, **more)``: ``fn`` with its choice params fixed (they select code, so
@@ -148,6 +190,7 @@ class Activation:
             "kind": self.kind,
             "formula": self.formula,
             "derivative_formula": self.derivative_formula,
+            "code": self.code.snippets(self.kind) if self.code else {},
             "params": [p.describe() for p in self.params],
             "summary": self.summary,
             "non_differentiable_points": self.non_differentiable_points({p.name: p.default for p in self.params}),

@@ -22,11 +22,20 @@ class ParamSchema(ma.Schema):
     description = ma.fields.String()
 
 
+class CodeSchema(ma.Schema):
+    """f as a short program in each library, at the default params (with the JAX derivative)."""
+
+    jax = ma.fields.String(metadata={"description": "JAX: f, and f′ (or the Jacobian) by autodiff"})
+    pytorch = ma.fields.String(metadata={"description": "PyTorch: f on a tensor"})
+    numpy = ma.fields.String(metadata={"description": "NumPy (and scipy.special): f on an array"})
+
+
 class ActivationSchema(ma.Schema):
     name = ma.fields.String()
     aliases = ma.fields.List(ma.fields.String())
     kind = ma.fields.String(metadata={"description": "'elementwise' or 'vector'"})
     formula = ma.fields.String(metadata={"description": "LaTeX"})
+    code = ma.fields.Nested(CodeSchema, metadata={"description": "f in JAX, PyTorch and NumPy, ready to paste"})
     derivative_formula = ma.fields.String(
         metadata={"description": "LaTeX of f′ (vector entries: of ∂f_i/∂x_j), with the default kink convention"}
     )
