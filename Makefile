@@ -69,7 +69,7 @@ browser: tools
 
 ## openapi: regenerate openapi.yaml from the schemas (a test fails when it drifts)
 openapi: install
-	$(BIN)/python -c 'import service; open("openapi.yaml", "w").write(service.create_app().extensions["actfn_api"].yaml())'
+	$(BIN)/python -c 'import service; open("openapi.yaml", "w", encoding="utf-8").write(service.create_app().extensions["actfn_api"].yaml())'
 
 docker:
 	docker build -t actfn:latest .

@@ -31,7 +31,7 @@ keepalive = 5
 max_requests = settings["MAX_REQUESTS"]
 max_requests_jitter = settings["MAX_REQUESTS_JITTER"]
 # gunicorn's largest bound (0 would be none at all). It holds GET …/evaluate with
-# max_query_points (300) numbers of up to 24 characters; past it, 414 problem+json.
+# max_query_points (250) numbers of up to 24 characters; past it, 414 problem+json.
 limit_request_line = 8190
 limit_request_fields = 100
 limit_request_field_size = 8190

@@ -364,30 +364,37 @@ def test_work_is_refused_before_it_is_done_and_answers_are_bounded(target):
 
 # ----- what a cross-origin page sees ----------------------------------------------------
 
-# max_query_points numbers as long as a float can be written (24 characters): the longest
-# GET …/evaluate the caps allow (~7.5 kB of request line).
-LONGEST = ",".join(f"-1.{i:016d}e-300" for i in range(300))
+# max_query_points numbers as long as a float can be written (24 characters), URL-encoded in the
+# repeated-key form generated clients send (29 bytes a point), for the longest name with every
+# option: the longest GET …/evaluate the caps allow (~7.4 kB of request line).
+LONGEST = (
+    "/v1/activations/complementary_log_log/evaluate?"
+    + "&".join(f"x=-1.{i:016d}e%2B300" for i in range(250))
+    + "&order=2&dtype=float64&device=auto"
+)
 
 
 def test_the_documented_query_cap_is_reachable_directly_and_through_the_proxy(target, compose):
-    assert json.loads(request(target.base + "/v1/limits")[2])["max_query_points"] == 300
+    assert json.loads(request(target.base + "/v1/limits")[2])["max_query_points"] == 250
     for base in (target.base, compose[1].base):
-        status, _, body = request(f"{base}/v1/activations/tanh/evaluate?x={LONGEST}&dtype=float64")
+        status, _, body = request(base + LONGEST)
         assert status == 200, body[:300]
-        assert len(json.loads(body)["value"]) == 300
+        assert len(json.loads(body)["value"]) == 250
 
 
 def test_refusals_before_the_app_are_problem_json_a_page_can_read(target, compose):
     """Past the request-line bound (8 kB in gunicorn and nginx) the answer comes from the
     server, not the app: it must still be problem+json with CORS, or a page sees only "Failed
     to fetch"."""
-    for port, size in ((target.port, 10_000), (compose[1].port, 10_000)):
-        line = f"GET /v1/activations/tanh/evaluate?x={'1,' * (size // 2)}1 HTTP/1.1\r\n"
-        response = raw(port, f"{line}Host: a\r\nOrigin: https://lesson.example\r\n\r\n".encode())
-        assert status_of(response) == 414, response[:300]
-        head = response.partition(b"\r\n\r\n")[0].lower()
-        assert b"access-control-allow-origin: *" in head, head
-        assert _problem(response)["status"] == 414
+    too_long = f"GET /v1/activations/tanh/evaluate?x={'1,' * 5_000}1 HTTP/1.1\r\nHost: a\r\n"
+    too_wide = f"GET /v1/limits HTTP/1.1\r\nHost: a\r\nX-Padding: {'p' * 10_000}\r\n"
+    for port in (target.port, compose[1].port):
+        for request_head, status in ((too_long, 414), (too_wide, 431)):
+            response = raw(port, f"{request_head}Origin: https://lesson.example\r\n\r\n".encode())
+            assert status_of(response) == status, response[:300]
+            head = response.partition(b"\r\n\r\n")[0].lower()
+            assert b"access-control-allow-origin: *" in head, head
+            assert _problem(response)["status"] == status  # the status line and the body agree
 
 
 # ----- trust and abuse -----------------------------------------------------------------

@@ -23,9 +23,12 @@ def test_spec_is_valid_openapi(app):
 
 
 def test_spec_is_served_as_json_and_yaml(client, app):
-    assert client.get("/openapi.json").get_json() == generated(app)
+    """The committed spec, but for this server's own address first in servers."""
+    here = {"url": "http://localhost", "description": "this server (the one that served this document)"}
+    want = {**generated(app), "servers": [here, *generated(app)["servers"]]}
+    assert client.get("/openapi.json").get_json() == want
     r = client.get("/openapi.yaml")
-    assert r.status_code == 200 and yaml.safe_load(r.get_data(as_text=True)) == generated(app)
+    assert r.status_code == 200 and yaml.safe_load(r.get_data(as_text=True)) == want
 
 
 def test_contract_paths_are_documented(app):
@@ -67,6 +70,40 @@ def test_the_readme_caps_table_is_the_limits_in_code():
     defaults = {f.name: f.default for f in fields(Limits)}
     assert set(table) == set(defaults), set(table) ^ set(defaults)
     assert {k: float(v) for k, v in defaults.items()} == table
+
+
+def test_each_server_names_itself_first_and_nothing_sticks(make_app):
+    app = make_app()
+    c = app.test_client()
+    for host in ("a.example", "b.example:8443", "a b", "[zz", "a@b"):
+        c.get("/openapi.json", headers={"Host": host})
+    served = c.get("/openapi.json", base_url="https://docs.example").get_json()["servers"]
+    assert served == [
+        {"url": "https://docs.example", "description": "this server (the one that served this document)"},
+        *yaml.safe_load(COMMITTED.read_text())["servers"],
+    ]
+    odd = c.get("/openapi.yaml", headers={"Host": "a b"})
+    assert odd.status_code in (200, 400)
+    if odd.status_code == 200:
+        assert yaml.safe_load(odd.get_data())["servers"] == yaml.safe_load(COMMITTED.read_text())["servers"]
+    as_yaml = yaml.safe_load(c.get("/openapi.yaml", base_url="http://10.0.0.7:8000").get_data())
+    assert as_yaml["servers"][0]["url"] == "http://10.0.0.7:8000"
+    assert {k: v for k, v in as_yaml.items() if k != "servers"} == {
+        k: v for k, v in yaml.safe_load(COMMITTED.read_text()).items() if k != "servers"
+    }
+    assert "&id" not in COMMITTED.read_text() and "*id" not in COMMITTED.read_text()  # no YAML aliases
+
+
+def test_429_is_declared_with_retry_after_where_limits_apply(app):
+    spec = generated(app)
+    response = spec["components"]["responses"]["RATE_LIMITED"]
+    assert "Retry-After" in response["headers"]
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            if method == "parameters":
+                continue
+            limited = not path.startswith(("/healthz", "/readyz"))
+            assert ("429" in operation["responses"]) == limited, (method, path)
 
 
 def test_caps_are_bounds_in_the_spec(app):

@@ -47,23 +47,43 @@ class Api(SmorestApi):
 
     def __init__(self, app: Flask):
         super().__init__(app, spec_kwargs={"extra_plugins": [contract.ContractPlugin()]})
+        self._spec_dict: dict | None = None
+        self._rest_yaml: str | None = None
         self.ma_plugin.converter.add_attribute_function(contract.cap_bounds(app.config["LIMITS"]))
-        self.spec.components.response("TOO_MANY_REQUESTS", contract.TOO_MANY_REQUESTS)
+        self.spec.components.response(contract.RATE_LIMITED, contract.RATE_LIMITED_RESPONSE)
         # flask-smorest registers it for paginated views; this API has none.
         self.spec.components.schemas.pop("PaginationMetadata", None)
 
-    def served_spec(self) -> dict:
-        """The spec as this server serves it: its own address first in ``servers``, so a
-        client that reads the spec from a deployment calls that deployment."""
-        spec = self.spec.to_dict()
-        here = {"url": request.url_root.rstrip("/"), "description": "this server (the one that served this document)"}
-        spec["servers"] = [here, *(s for s in spec.get("servers", []) if s["url"] != here["url"])]
-        return spec
+    def spec_dict(self) -> dict:
+        """The spec as the schemas generate it (computed once: it does not change while the
+        app runs). Never edited in place: apispec hands out its own options in it."""
+        if self._spec_dict is None:
+            self._spec_dict = self.spec.to_dict()
+        return self._spec_dict
 
-    def yaml(self) -> str:
-        """The committed form of the spec (openapi.yaml): in declaration order, not sorted, so
-        a client reads a response's media types in the order the operation declares them."""
-        return self.spec.to_yaml({"sort_keys": False, "allow_unicode": True})
+    def servers(self) -> list[dict]:
+        """``servers`` as this server serves them: its own address first (when the request
+        names a plausible one), so a client that reads the spec from a deployment calls that
+        deployment; then the committed ones."""
+        committed = list(self.spec_dict().get("servers", []))
+        root = request.url_root.rstrip("/")
+        if request.scheme not in ("http", "https") or not contract.PLAUSIBLE_HOST.fullmatch(request.host):
+            return committed
+        here = {"url": root, "description": "this server (the one that served this document)"}
+        return [here, *(s for s in committed if s["url"] != root)]
+
+    def served_spec(self) -> dict:
+        return {**self.spec_dict(), "servers": self.servers()}
+
+    def yaml(self, servers: list[dict] | None = None) -> str:
+        """The spec as YAML in declaration order (not sorted: a client reads a response's media
+        types in the order the operation declares them), without YAML aliases: the committed
+        openapi.yaml, or, with ``servers``, those first and the rest rendered once."""
+        if servers is None:
+            return contract.to_yaml(self.spec_dict())
+        if self._rest_yaml is None:
+            self._rest_yaml = contract.to_yaml({k: v for k, v in self.spec_dict().items() if k != "servers"})
+        return contract.to_yaml({"servers": servers}) + self._rest_yaml
 
     def _openapi_json(self):
         return current_app.response_class(json.dumps(self.served_spec()), mimetype="application/json")

@@ -138,9 +138,23 @@ def handle_http_exception(error: HTTPException) -> Response:
     elif status == 429:
         detail = f"rate limit exceeded ({error.description}); retry after the Retry-After seconds"
     headers = dict(data.get("headers") or {})
+    if status == 429 and "Retry-After" not in headers:
+        headers["Retry-After"] = str(_seconds_to_reset())
     if status == 405 and valid_methods:
         headers["Allow"] = ", ".join(valid_methods)
     return problem(status, detail, errors, headers)
+
+
+def _seconds_to_reset() -> int:
+    """Seconds until the limit this request broke resets (flask-limiter's headers may be off,
+    but a 429 always says when to come back)."""
+    import time
+
+    from flask import current_app
+
+    limiter = current_app.extensions.get("actfn_limiter")
+    limit = limiter.current_limit if limiter is not None else None
+    return max(1, int(limit.reset_at - time.time())) if limit is not None else 60
 
 
 def handle_core_error(error: core_errors.CoreError) -> Response:

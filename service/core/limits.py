@@ -26,9 +26,10 @@ class Limits:
     max_vectors: int = cap(10_000, "vectors per request")
     max_jacobian_entries: int = cap(1_000_000, "vectors × outputs × inputs when order ≥ 1")
     max_hessian_entries: int = cap(1_000_000, "vectors × outputs × inputs² when order = 2")
-    # x values on GET .../evaluate: 300 numbers of up to 24 characters fit the 8,190-byte request
-    # line of gunicorn (and nginx in front); more points go in a POST.
-    max_query_points: int = cap(300, "points in x on GET …/evaluate")
+    # x values on GET .../evaluate: 250 numbers of up to 24 characters, written x=…&x=… and
+    # URL-encoded (29 bytes each), with the longest name and every option, fit the 8,190-byte
+    # request line of gunicorn (and nginx in front); more points go in a POST.
+    max_query_points: int = cap(250, "points in x on GET …/evaluate")
     max_body_bytes: int = cap(32 * 1024 * 1024, "request body size (413 above)")
     # Counted on the raw body before it is parsed: the largest request within the other caps
     # (10,000 vectors; 2,000,000 numbers) fits, a body of millions of tiny arrays does not.

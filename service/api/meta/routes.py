@@ -8,7 +8,6 @@ from pathlib import Path
 
 import flask
 import marshmallow as ma
-from apispec.yaml_utils import dict_to_yaml
 from flask import Response, current_app, send_from_directory
 
 from ... import core
@@ -87,8 +86,8 @@ def readyz():
 def openapi_yaml():
     """The OpenAPI document as YAML (openapi.json's content; the committed openapi.yaml but for
     this server's address first in ``servers``)."""
-    text = dict_to_yaml(current_app.extensions["actfn_api"].served_spec(), {"sort_keys": False, "allow_unicode": True})
-    return Response(text, mimetype="application/yaml")
+    api = current_app.extensions["actfn_api"]
+    return Response(api.yaml(api.servers()), mimetype="application/yaml")
 
 
 STATIC = Path(__file__).resolve().parent.parent.parent / "static"

@@ -23,6 +23,7 @@ class QuizQuerySchema(ma.Schema):
     )
     topics = DelimitedList(
         ma.fields.String(validate=ma.validate.OneOf(TOPICS)),
+        validate=ma.validate.Length(min=1, error="Name at least one topic, or leave topics out for all."),
         metadata={
             "description": f"topics to draw from (all when omitted): {', '.join(TOPICS)}; repeat the key "
             "(topics=a&topics=b) or separate with commas (topics=a,b)"
