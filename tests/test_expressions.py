@@ -293,3 +293,20 @@ def test_random_token_soup_never_escapes_as_an_exception(app, tokens):
     client = app.test_client()
     r = client.post("/v1/evaluate", json={"activation": {"expression": text}, "x": [0.5]})
     assert r.status_code in (200, 422), (text, r.status_code, r.get_data(as_text=True)[:200])
+
+
+@pytest.mark.parametrize(
+    "text,position",
+    [
+        ("x +* 2", 4),  # the offending character, counted from 1
+        ("sin(x", 4),  # the bracket never closed
+        ("1/", 3),  # ended too early: one past the last character, never 0
+        ("x**", 4),
+        ("  x $ 2", 5),  # leading blanks count
+        ("  foo(x)", 3),  # errors found after parsing too
+        (" x # c", 4),
+    ],
+)
+def test_error_positions_are_1_based_in_the_text_as_sent(client, text, position):
+    body = client.post("/v1/evaluate", json={"activation": {"expression": text}, "x": [1]}).get_json()
+    assert body["detail"].endswith(f"at position {position}"), body["detail"]

@@ -20,6 +20,7 @@ the condition itself has derivative 0. A branch that is NaN or infinite at point
 from __future__ import annotations
 
 import ast
+import contextlib
 import math
 import threading
 from collections import OrderedDict
@@ -43,6 +44,7 @@ class ExpressionError(InvalidParams):
     def __init__(self, message: str, position: int | None = None):
         where = f" at position {position}" if position is not None else ""
         super().__init__(f"{message}{where}", "expression")
+        self.reason = message
         self.position = position
 
 
@@ -122,7 +124,33 @@ def _pos(node) -> int | None:
 
 
 def parse(text: str, limits: Limits = Limits()) -> ast.Expression:
-    """Parse and check the whole tree against the language; raise :class:`ExpressionError`."""
+    """Parse and check the whole tree against the language; raise :class:`ExpressionError`
+    with a 1-based position in ``text`` as given (leading blanks counted; one past the end
+    for a formula that stops too early)."""
+    with positions_in(text):
+        return _parse(text, limits)
+
+
+@contextlib.contextmanager
+def positions_in(text: str):
+    """Report an :class:`ExpressionError`'s position (1-based, in the stripped formula that
+    is parsed) in ``text`` as the user wrote it, leading blanks counted; a position past the
+    end (Python's 0 for "ended too early") is one past the last character."""
+    try:
+        yield
+    except ExpressionError as e:
+        if e.position is None or not isinstance(text, str):
+            raise
+        stripped = text.strip()
+        position = (e.position if 1 <= e.position <= len(stripped) else len(stripped) + 1) + (
+            len(text) - len(text.lstrip())
+        )
+        if position == e.position:
+            raise
+        raise ExpressionError(e.reason, position) from None
+
+
+def _parse(text: str, limits: Limits) -> ast.Expression:
     if not isinstance(text, str) or not text.strip():
         raise ExpressionError("must be a non-empty string")
     if len(text) > limits.max_expression_length:
@@ -130,7 +158,7 @@ def parse(text: str, limits: Limits = Limits()) -> ast.Expression:
     if "\n" in text or "\r" in text:
         raise ExpressionError("must be a single line")
     if "#" in text:
-        raise ExpressionError("comments ('#') are not allowed", text.index("#") + 1)
+        raise ExpressionError("comments ('#') are not allowed", text.strip().index("#") + 1)
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as e:
@@ -376,7 +404,8 @@ def compile_expression(
         ).check(value)
     tree = parse(text, limits)
     checker = _Checker(set(bound), limits)
-    checker.check(tree.body)
+    with positions_in(text):
+        checker.check(tree.body)
     unused = sorted(set(bound) - checker.used)
     if unused:
         raise InvalidParams("is not used in the expression", unused[0])
