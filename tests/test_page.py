@@ -59,8 +59,8 @@ def test_pick_sigmoid_and_move_the_depth_slider(server, browser):
     browser.get(url + "/")
     wait(browser, lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready") == "true")
 
-    # Pick sigmoid, drop the default relu.
-    browser.find_element(By.ID, "act-sigmoid").click()
+    # The default view is sigmoid and relu; drop relu.
+    wait(browser, lambda d: [r["activation"] for r in _rows(d, "readout")] == ["sigmoid", "relu"])
     browser.find_element(By.ID, "act-relu").click()
     wait(browser, lambda d: [r["activation"] for r in _rows(d, "readout")] == ["sigmoid"])
 
@@ -79,7 +79,7 @@ def test_pick_sigmoid_and_move_the_depth_slider(server, browser):
         lambda d: [(r["activation"], r["depth"]) for r in _rows(d, "chain-result")] == [("sigmoid", "15")],
     )
     shown = float(_rows(browser, "chain-result")[0]["gradient"])
-    chain = api.post("/v1/chain", json={"activation": "sigmoid", "depth": 15, "z": 0.0, "dtype": "float64"}).get_json()
+    chain = api.post("/v1/chain", json={"activation": "sigmoid", "depth": 15, "z": 0.5, "dtype": "float64"}).get_json()
     assert shown == chain["gradient"]
     assert browser.find_element(By.ID, "depth-value").text == "15"
 
@@ -103,8 +103,13 @@ def test_a_bad_formula_shows_the_problem(server, browser):
     wait(browser, lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready") == "true")
     box = browser.find_element(By.ID, "expression")
     box.clear()
-    box.send_keys("x + import(os)", Keys.ENTER)
-    wait(browser, lambda d: "expression" in d.find_element(By.ID, "errors").text)
+    box.send_keys("x +* 2", Keys.ENTER)
+    # The message sits at the input, and the caret on the character the service names (1-based).
+    wait(browser, lambda d: "position 4" in d.find_element(By.ID, "expression-error").text)
+    assert box.get_attribute("aria-invalid") == "true"
+    assert browser.execute_script("return document.activeElement.id") == "expression"
+    assert browser.execute_script("const b = document.getElementById('expression'); return b.selectionStart") == 3
+    assert browser.find_element(By.ID, "errors").text == ""
 
 
 def test_fits_a_phone(server, browser):
@@ -122,3 +127,146 @@ def test_fits_a_phone(server, browser):
         browser.save_screenshot(str(SHOTS / "page-375.png"))
     finally:
         browser.set_window_size(1200, 1700)
+
+
+def _ready(browser, url):
+    from selenium.webdriver.common.by import By
+
+    browser.get(url + "/")
+    wait(browser, lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready") == "true")
+
+
+def test_the_filter_hides_and_knows_aliases(server, browser):
+    from selenium.webdriver.common.by import By
+
+    _, url = server
+    _ready(browser, url)
+    total = len(browser.find_elements(By.CSS_SELECTOR, "#activation-list label"))
+    box = browser.find_element(By.ID, "filter")
+    for needle, want in (
+        ("swish", ["silu", "hard_silu"]),  # hard_silu's alias is hard_swish
+        ("logistic", ["sigmoid"]),
+        ("ssp", ["shifted_softplus"]),
+        ("hard-tanh", ["hard_tanh"]),
+    ):
+        box.clear()
+        box.send_keys(needle)
+        visible = [
+            el.get_attribute("for")[4:]
+            for el in browser.find_elements(By.CSS_SELECTOR, "#activation-list label")
+            if el.is_displayed()
+        ]
+        assert visible == want, (needle, visible)
+        assert browser.find_element(By.ID, "filter-count").text == f"{len(want)} of {total} shown"
+    box.clear()
+    box.send_keys(" ")
+    # No inner scroll hides half the list: every entry is on the page.
+    assert browser.execute_script(
+        "const l = document.getElementById('activation-list'); return l.scrollHeight <= l.clientHeight + 1"
+    )
+
+
+_SCALE = "const p = arguments[0]; const s = sliderScale(p); return s.toValue(Number(document.getElementById(arguments[1]).value));"
+
+
+def test_sliders_teach_land_on_the_default_and_take_exact_values(server, browser):
+    from selenium.webdriver.common.by import By
+
+    app, url = server
+    catalog = {e["name"]: e for e in app.test_client().get("/v1/activations").get_json()["activations"]}
+    _ready(browser, url)
+    for name in ("elu", "hard_tanh", "squareplus", "isru", "celu", "leaky_relu", "prelu", "rrelu"):
+        browser.find_element(By.ID, f"act-{name}").click()
+        for p in catalog[name]["params"]:
+            if p["type"] != "float" or p["default"] is None:
+                continue
+            slider_id = f"param-{name}-{p['name']}"
+            exact = browser.find_element(By.ID, f"{slider_id}-exact")
+            at = browser.execute_script(_SCALE, p, slider_id)
+            assert abs(at - p["default"]) <= 1e-12 * max(1, abs(p["default"])), (name, p["name"], at)
+            assert float(exact.get_attribute("value")) == p["default"]
+            low, high = browser.execute_script("const s = sliderScale(arguments[0]); return s.range;", p)
+            # A teaching range: within the legal bounds, at most a few hundred times the default's scale.
+            assert (p.get("minimum") is None or low >= p["minimum"]) and (
+                p.get("maximum") is None or high <= p["maximum"]
+            )
+            assert high - low <= 400 * max(1, abs(p["default"])), (name, p["name"], low, high)
+        browser.find_element(By.ID, f"act-{name}").click()
+    # Any valid value through the exact input, beyond the slider's range.
+    browser.find_element(By.ID, "act-elu").click()
+    exact = browser.find_element(By.ID, "param-elu-alpha-exact")
+    exact.clear()
+    exact.send_keys("37.5\t")
+    wait(browser, lambda d: any(r["activation"] == "elu" for r in _rows(d, "readout")))
+    wait(browser, lambda d: "alpha=37.5" in d.find_element(By.CSS_SELECTOR, "#readout tbody").text)
+
+
+def test_one_bad_param_stays_with_its_activation(server, browser):
+    from selenium.webdriver.common.by import By
+
+    _, url = server
+    _ready(browser, url)
+    browser.find_element(By.ID, "act-hard_tanh").click()
+    exact = browser.find_element(By.ID, "param-hard_tanh-min_val-exact")
+    exact.clear()
+    exact.send_keys("2\t")
+    wait(browser, lambda d: "must be <" in d.find_element(By.ID, "param-error-hard_tanh").text)
+    wait(browser, lambda d: [r["activation"] for r in _rows(d, "readout")] == ["sigmoid", "relu"])
+    assert [r["activation"] for r in _rows(browser, "chain-result")] == ["sigmoid", "relu"]
+    assert browser.find_element(By.ID, "errors").text == ""
+
+
+def test_formulas_are_text_and_odd_answers_are_explained(server, browser):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    _, url = server
+    _ready(browser, url)
+    box = browser.find_element(By.ID, "expression")
+    for text in ("where(x<e, x, e)", "log(x)"):
+        box.clear()
+        box.send_keys(text, Keys.ENTER)
+        wait(browser, lambda d, t=text: any(t in r.text for r in d.find_elements(By.CSS_SELECTOR, "#readout tbody tr")))
+    assert (
+        browser.execute_script(
+            "return document.querySelectorAll('#expression-list code *, #readout td *:not(.swatch)').length"
+        )
+        == 0
+    )
+    codes = [c.text for c in browser.find_elements(By.CSS_SELECTOR, "#expression-list code")]
+    assert codes == ["where(x<e, x, e)", "log(x)"]
+    # log∘log∘… from z = 0.5 leaves the reals: the verdict says so instead of printing "null".
+    wait(
+        browser,
+        lambda d: any(r.get("verdict") == "None" or r.get("verdict") == "null" for r in _rows(d, "chain-result")),
+    )
+    cells = [r.text for r in browser.find_elements(By.CSS_SELECTOR, "#chain-result tbody tr")]
+    assert any("undefined (not a number)" in c for c in cells) and not any(c.endswith(" null") for c in cells)
+
+
+def test_the_default_depth_view_teaches_and_a_drag_sends_few_requests(server, browser):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    _, url = server
+    _ready(browser, url)
+    wait(browser, lambda d: len(_rows(d, "chain-result")) == 2)
+    verdicts = {r["activation"]: r["verdict"] for r in _rows(browser, "chain-result")}
+    assert verdicts == {"sigmoid": "vanishing", "relu": "stable"}
+    browser.execute_script(
+        "window.chainCalls = 0; const f = window.fetch; window.fetch = (u, i) => {"
+        " if (String(u).includes('/v1/chain')) window.chainCalls += 1; return f(u, i); };"
+    )
+    slider = browser.find_element(By.ID, "depth")
+    slider.send_keys(*[Keys.ARROW_RIGHT] * 40)  # 10 → 50, one input event per key
+    wait(browser, lambda d: [r["depth"] for r in _rows(d, "chain-result")] == ["50", "50"])
+    assert browser.execute_script("return window.chainCalls") <= 3 * 2, "a request per input event"
+    wait(browser, lambda d: d.find_element(By.ID, "status").text == "")
+    # Depth 1 and a kink: relu from z = 0 gets the convention explained.
+    for _ in range(49):
+        slider.send_keys(Keys.ARROW_LEFT)
+    z = browser.find_element(By.ID, "chain-z")
+    z.clear()
+    z.send_keys("0\t")
+    wait(browser, lambda d: [r["depth"] for r in _rows(d, "chain-result")] == ["1", "1"])
+    wait(browser, lambda d: "relu: z = 0 is a kink" in d.find_element(By.ID, "chain-note").text)

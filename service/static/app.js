@@ -13,10 +13,13 @@ const $ = (id) => document.getElementById(id);
 
 const state = {
   catalog: new Map(),  // name -> catalog entry
-  selected: ["relu"],  // names (and "expr:<n>" keys) in the order picked
+  // Two curves that tell the story at once: sigmoid's gradient vanishes with depth, relu's
+  // survives (from z = 0.5, away from relu's kink at 0).
+  selected: ["sigmoid", "relu"],  // names (and "expr:<n>" keys) in the order picked
   params: {},  // name -> {param: value}
   expressions: [],  // [{key, text}]
   curves: new Map(),  // key -> {x, value, derivative}
+  errors: new Map(),  // key -> the problem detail of its last request (one activation's only)
   readX: 0.5,
 };
 
@@ -31,14 +34,33 @@ async function api(method, path, body) {
   const response = await fetch(path, init);
   const data = await response.json();
   if (!response.ok) {
-    // problem+json: detail names the field and the rule.
-    throw new Error(data.detail || data.title || `HTTP ${response.status}`);
+    // problem+json: detail names the field and the rule (and a formula's 1-based position).
+    const error = new Error(data.detail || data.title || `HTTP ${response.status}`);
+    const at = /at position (\d+)$/.exec(error.message);
+    error.position = at ? Number(at[1]) : null;
+    throw error;
   }
   return data;
 }
 
 // Answers can arrive out of order (a slider dragged fast): draw only the latest of each kind.
 const generation = { curves: 0, readout: 0, chain: 0 };
+
+// Every text from the API or the user goes into the page as a text node, never as HTML.
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === "dataset") Object.assign(node.dataset, v);
+    else if (k === "style") node.style.cssText = v;
+    else node.setAttribute(k, v);
+  }
+  for (const child of children) node.append(child);
+  return node;
+}
+
+function swatch(key) {
+  return el("span", { class: "swatch", style: `background:${colour(key)}` });
+}
 
 function showError(err) {
   $("errors").textContent = err ? String(err.message || err) : "";
@@ -72,22 +94,25 @@ async function loadCatalog() {
   for (const entry of data.activations) state.catalog.set(entry.name, entry);
   const list = $("activation-list");
   for (const entry of data.activations) {
-    const id = `act-${entry.name}`;
-    const item = document.createElement("label");
-    item.htmlFor = id;
-    item.title = entry.summary;
-    item.innerHTML = `<input type="checkbox" id="${id}" value="${entry.name}"> <span>${entry.name}</span>`;
-    list.appendChild(item);
-    const box = item.querySelector("input");
+    const box = el("input", { type: "checkbox", id: `act-${entry.name}`, value: entry.name });
+    const words = [entry.name, ...entry.aliases].join(" ");
+    const item = el("label", { for: box.id, title: entry.summary, dataset: { words } }, box, " ", el("span", {}, entry.name));
+    if (entry.aliases.length) item.append(el("span", { class: "alias" }, ` (${entry.aliases.join(", ")})`));
+    list.append(item);
     box.checked = state.selected.includes(entry.name);
     box.addEventListener("change", () => toggle(entry.name, box.checked));
   }
-  $("filter").addEventListener("input", (event) => {
-    const needle = event.target.value.trim().toLowerCase();
+  const filter = () => {
+    const needle = $("filter").value.trim().toLowerCase().replace(/-/g, "_");
+    let shown = 0;
     for (const item of list.children) {
-      item.hidden = needle && !item.textContent.toLowerCase().includes(needle);
+      item.hidden = Boolean(needle) && !item.dataset.words.toLowerCase().includes(needle);
+      if (!item.hidden) shown += 1;
     }
-  });
+    $("filter-count").textContent = needle ? `${shown} of ${list.children.length} shown` : `${list.children.length} activations`;
+  };
+  $("filter").addEventListener("input", filter);
+  filter();
 }
 
 function toggle(name, on) {
@@ -97,15 +122,81 @@ function toggle(name, on) {
   refresh();
 }
 
-function sliderRange(p) {
-  let lo = p.minimum ?? Math.min(-5, p.default - 5);
-  let hi = p.maximum ?? Math.max(5, p.default + 5);
-  if (!Number.isFinite(lo)) lo = -10;
-  if (!Number.isFinite(hi)) hi = 10;
-  const step = (hi - lo) / 200;
-  if (p.exclusive_minimum) lo += step;
-  if (p.exclusive_maximum) hi -= step;
-  return { lo, hi, step };
+// A slider over a range worth teaching with, not the param's whole legal range: a log scale
+// for positive params whose bounds span decades, else a linear one with the default on a
+// step; beside it an exact number input that takes any valid value.
+const SLIDER_STEPS = 200;
+
+function sliderScale(p) {
+  const d = p.default;
+  const lo = p.minimum ?? -Infinity;
+  const hi = p.maximum ?? Infinity;
+  if (d > 0 && lo >= 0 && (hi / d > 20 || !Number.isFinite(hi))) {
+    const a = Math.max(d / 20, lo > 0 ? lo : 0, Number.MIN_VALUE);
+    const b = Math.min(d * 20, hi);
+    return {
+      log: true,
+      toValue: (t) => a * Math.pow(b / a, t / SLIDER_STEPS),
+      toStep: (v) => Math.round((SLIDER_STEPS * Math.log(v / a)) / Math.log(b / a)),
+      range: [a, b],
+    };
+  }
+  const scale = Math.max(1, Math.abs(d));
+  let step = scale / 20;
+  let a = Math.max(lo, d - (step * SLIDER_STEPS) / 2);
+  const b = Math.min(hi, d + (step * SLIDER_STEPS) / 2);
+  if (p.exclusive_minimum && a <= lo) a = lo + step / 10;
+  const below = Math.round((d - a) / step);
+  if (below > 0) step = (d - a) / below;  // the default lands exactly on a step
+  const steps = Math.max(1, Math.round((b - a) / step));
+  return {
+    log: false,
+    toValue: (t) => a + t * step,
+    toStep: (v) => Math.round((v - a) / step),
+    range: [a, a + steps * step],
+    steps,
+  };
+}
+
+function paramRow(key, p, current) {
+  const id = `param-${key}-${p.name}`;
+  const row = el("div", { class: "param" });
+  const name = el("span", {}, `${key}: ${p.name}`);
+  if (p.type === "choice") {
+    const select = el("select", { id, title: p.description });
+    for (const choice of p.choices) select.add(new Option(choice, choice, false, choice === current));
+    select.addEventListener("change", () => setParam(key, p.name, select.value));
+    row.append(el("label", { for: id }, name), select);
+    return row;
+  }
+  const scale = sliderScale(p);
+  const steps = scale.log ? SLIDER_STEPS : scale.steps;
+  const slider = el("input", {
+    type: "range", id, min: "0", max: String(steps), step: "1", title: p.description,
+    "aria-valuetext": String(current), "data-scale": scale.log ? "log" : "linear",
+  });
+  slider.value = String(Math.min(steps, Math.max(0, scale.toStep(current))));
+  const exact = el("input", {
+    type: "number", id: `${id}-exact`, step: "any", "aria-label": `${key} ${p.name}, exact value`, title: p.description,
+  });
+  if (p.minimum !== undefined) exact.min = String(p.minimum);
+  if (p.maximum !== undefined) exact.max = String(p.maximum);
+  exact.value = String(current);
+  slider.addEventListener("input", () => {
+    const value = Number(scale.toValue(Number(slider.value)).toPrecision(4));
+    exact.value = String(value);
+    slider.setAttribute("aria-valuetext", String(value));
+    setParam(key, p.name, value);
+  });
+  exact.addEventListener("change", () => {
+    const value = Number(exact.value);
+    if (exact.value === "" || !Number.isFinite(value)) return;
+    slider.value = String(Math.min(steps, Math.max(0, scale.toStep(value))));
+    slider.setAttribute("aria-valuetext", String(value));
+    setParam(key, p.name, value);
+  });
+  row.append(el("label", { for: id }, name), el("div", { class: "slider-pair" }, slider, exact));
+  return row;
 }
 
 function renderParamControls() {
@@ -115,36 +206,26 @@ function renderParamControls() {
   for (const key of state.selected) {
     const entry = state.catalog.get(key);
     if (!entry) continue;
+    const group = el("div", { class: "param-group", dataset: { activation: key } });
     for (const p of entry.params) {
       if (p.type !== "float" && p.type !== "choice") continue;
       if (p.type === "float" && p.default === null) continue;  // nullable "off" settings keep their default
       any = true;
-      const id = `param-${key}-${p.name}`;
-      const current = (state.params[key] || {})[p.name] ?? p.default;
-      const row = document.createElement("div");
-      row.className = "param";
-      if (p.type === "choice") {
-        row.innerHTML = `<label for="${id}"><span>${key}: ${p.name}</span></label><select id="${id}"></select>`;
-        const select = row.querySelector("select");
-        for (const choice of p.choices) select.add(new Option(choice, choice, false, choice === current));
-        select.title = p.description;
-        select.addEventListener("change", () => setParam(key, p.name, select.value));
-      } else {
-        const { lo, hi, step } = sliderRange(p);
-        row.innerHTML = `<label for="${id}"><span>${key}: ${p.name}</span><output id="${id}-out">${current}</output></label>
-          <input type="range" id="${id}" min="${lo}" max="${hi}" step="${step}" value="${current}">`;
-        const slider = row.querySelector("input");
-        slider.title = p.description;
-        slider.addEventListener("input", () => {
-          const value = Number(Number(slider.value).toPrecision(6));
-          row.querySelector("output").textContent = value;
-          setParam(key, p.name, value);
-        });
-      }
-      box.appendChild(row);
+      group.append(paramRow(key, p, (state.params[key] || {})[p.name] ?? p.default));
     }
+    // One activation's refusal (e.g. hard_tanh min_val above max_val) stays beside its controls.
+    group.append(el("p", { class: "param-error", id: `param-error-${key}`, role: "alert" }));
+    box.append(group);
   }
   $("no-params").hidden = any;
+  showParamErrors();
+}
+
+function showParamErrors() {
+  for (const key of state.selected) {
+    const box = document.getElementById(`param-error-${key}`);
+    if (box) box.textContent = state.errors.get(key) || "";
+  }
 }
 
 let refreshTimer = null;
@@ -165,25 +246,38 @@ async function refresh() {
     return;
   }
   const mine = ++generation.curves;
+  setBusy(true);
+  const settled = await Promise.allSettled(
+    state.selected.map((key) =>
+      api("POST", "/v1/evaluate", {
+        activation: reference(key),
+        grid: { start: xmin, stop: xmax, num: GRID_POINTS },
+        order: 1,
+        dtype: "float64",
+      }),
+    ),
+  );
+  if (mine !== generation.curves) return;
+  state.curves.clear();
+  state.errors.clear();
+  state.selected.forEach((key, i) => {
+    if (settled[i].status === "fulfilled") state.curves.set(key, settled[i].value);
+    else state.errors.set(key, settled[i].reason.message);
+  });
+  showParamErrors();
+  drawCurves();
   try {
-    const results = await Promise.all(
-      state.selected.map((key) =>
-        api("POST", "/v1/evaluate", {
-          activation: reference(key),
-          grid: { start: xmin, stop: xmax, num: GRID_POINTS },
-          order: 1,
-          dtype: "float64",
-        }),
-      ),
-    );
-    if (mine !== generation.curves) return;
-    state.curves.clear();
-    state.selected.forEach((key, i) => state.curves.set(key, results[i]));
-    drawCurves();
     await Promise.all([updateReadout(), updateChain()]);
   } catch (err) {
     showError(err);
+  } finally {
+    setBusy(false);
   }
+}
+
+function setBusy(on) {
+  $("status").textContent = on ? "updating…" : "";
+  document.body.toggleAttribute("aria-busy", on);
 }
 
 function plotFrame(canvas) {
@@ -286,8 +380,9 @@ async function updateReadout() {
   const x = state.readX;
   const mine = ++generation.readout;
   const body = $("readout").querySelector("tbody");
+  const keys = state.selected.filter((key) => !state.errors.has(key));
   const rows = await Promise.all(
-    state.selected.map(async (key) => {
+    keys.map(async (key) => {
       const r = key.startsWith("expr:") || Object.keys(state.params[key] || {}).length
         ? await api("POST", "/v1/evaluate", { activation: reference(key), x: [x], order: 1, dtype: "float64" })
         : await api("GET", `/v1/activations/${key}/evaluate?x=${x}&order=1&dtype=float64`);
@@ -297,12 +392,15 @@ async function updateReadout() {
   if (mine !== generation.readout) return;
   body.replaceChildren();
   for (const [key, value, derivative] of rows) {
-    const tr = document.createElement("tr");
-    tr.dataset.activation = key;
-    tr.dataset.x = String(x);
-    tr.innerHTML = `<td><span class="swatch" style="background:${colour(key)}"></span>${label(key)}</td>
-      <td data-value="${value}">${fmt(value)}</td><td data-derivative="${derivative}">${fmt(derivative)}</td>`;
-    body.appendChild(tr);
+    body.append(
+      el(
+        "tr",
+        { dataset: { activation: key, x: String(x) } },
+        el("td", {}, swatch(key), label(key)),
+        el("td", { dataset: { value: String(value) } }, fmt(value)),
+        el("td", { dataset: { derivative: String(derivative) } }, fmt(derivative)),
+      ),
+    );
   }
   drawCurves();
 }
@@ -336,93 +434,156 @@ function hookCurveCanvas() {
 
 // ----- chain ---------------------------------------------------------------------------------
 
+const VERDICTS = { vanishing: "vanishing", exploding: "exploding", stable: "stable" };
+
 async function updateChain() {
   const depth = Number($("depth").value);
   const z = Number($("chain-z").value);
   $("depth-value").textContent = depth;
   const mine = ++generation.chain;
+  const keys = state.selected.filter((key) => !state.errors.has(key));
   const results = await Promise.all(
-    state.selected.map((key) => api("POST", "/v1/chain", { activation: reference(key), depth, z, dtype: "float64" })),
+    keys.map((key) => api("POST", "/v1/chain", { activation: reference(key), depth, z, dtype: "float64" })),
   );
   if (mine !== generation.chain) return;
   const body = $("chain-result").querySelector("tbody");
   body.replaceChildren();
-  state.selected.forEach((key, i) => {
+  keys.forEach((key, i) => {
     const r = results[i];
-    const tr = document.createElement("tr");
-    tr.dataset.activation = key;
-    tr.dataset.depth = String(depth);
-    tr.innerHTML = `<td><span class="swatch" style="background:${colour(key)}"></span>${label(key)}</td>
-      <td data-gradient="${r.gradient}">${fmt(r.gradient)}</td><td>${r.verdict}</td>`;
-    body.appendChild(tr);
+    // null verdict: the gradient is not a number (a formula undefined there, e.g. log at z ≤ 0).
+    const verdict = VERDICTS[r.verdict] || "undefined (not a number)";
+    body.append(
+      el(
+        "tr",
+        { dataset: { activation: key, depth: String(depth) } },
+        el("td", {}, swatch(key), label(key)),
+        el("td", { dataset: { gradient: String(r.gradient) } }, r.zero_derivative ? "0 (a layer's f′ is 0)" : fmt(r.gradient)),
+        el("td", { dataset: { verdict: String(r.verdict) } }, verdict),
+      ),
+    );
   });
-  drawChain(results, depth);
+  // Where z sits on a kink the convention decides the answer: say so.
+  const notes = keys
+    .map((key) => state.catalog.get(key))
+    .filter((entry) => entry && entry.non_differentiable_points.includes(z))
+    .map((entry) => `${entry.name}: z = ${z} is a kink, where ${entry.convention}`);
+  $("chain-note").textContent = notes.join(" ");
+  drawChain(keys, results, depth);
 }
 
-function drawChain(results, depth) {
+let chainTimer = null;
+function scheduleChain() {
+  $("depth-value").textContent = $("depth").value;
+  clearTimeout(chainTimer);
+  setBusy(true);
+  // One request per activation after the slider rests, not one per input event.
+  chainTimer = setTimeout(() => updateChain().catch(showError).finally(() => setBusy(false)), 150);
+}
+
+function drawChain(keys, results, depth) {
   const canvas = $("chain");
   const { ctx, fg, line, w, h } = plotFrame(canvas);
   ctx.clearRect(0, 0, w, h);
+  // Exactly zero (a dead layer) has no logarithm: it is drawn on the floor of the chart, marked.
   const logs = results.map((r) => r.layers.map((layer) => {
-    const g = Math.abs(layer.cumulative_gradient);
+    const g = Math.abs(layer.cumulative_gradient);  // null (overflowed) reads as 0 here: skip it
+    if (layer.cumulative_gradient === 0) return -Infinity;
     return g > 0 && Number.isFinite(g) ? Math.log10(g) : null;
   }));
-  const [ymin, ymax] = bounds([...logs, [-3, 3]]);
-  const m = { l: 44, r: 12, t: 12, b: 28 };
-  const px = (l) => m.l + ((l - 1) / Math.max(1, depth - 1)) * (w - m.l - m.r);
-  const py = (y) => h - m.b - ((y - ymin) / (ymax - ymin)) * (h - m.t - m.b);
+  const finite = logs.map((ys) => ys.filter((y) => y !== null && Number.isFinite(y)));
+  const [ymin, ymax] = bounds([...finite, [-4, 4]]);
+  const m = { l: 48, r: 12, t: 12, b: 32 };
+  const px = (l) => (depth === 1 ? (m.l + w - m.r) / 2 : m.l + ((l - 1) / (depth - 1)) * (w - m.l - m.r));
+  const py = (y) => h - m.b - ((Math.max(y, ymin) - ymin) / (ymax - ymin)) * (h - m.t - m.b);
   ctx.font = "12px system-ui, sans-serif";
   ctx.fillStyle = fg;
   ctx.strokeStyle = line;
+  ctx.lineWidth = 1;
   for (const t of ticks(ymin, ymax)) { ctx.beginPath(); ctx.moveTo(m.l, py(t)); ctx.lineTo(w - m.r, py(t)); ctx.stroke(); ctx.fillText(fmt(t), 4, py(t) + 4); }
-  ctx.fillText("layer →", w - 60, h - 8);
-  ctx.fillText("log10 |gradient|", m.l + 4, m.t + 10);
+  for (const l of depth === 1 ? [1] : ticks(1, depth).filter((t) => Number.isInteger(t) && t >= 1)) {
+    ctx.fillText(String(l), px(l) - 4, h - 16);
+  }
+  ctx.fillText("layer", w - m.r - 34, h - 3);
+  ctx.fillText("log10 |cumulative gradient|", m.l + 4, m.t + 10);
   ctx.setLineDash([3, 4]);
-  for (const level of [-3, 3]) { ctx.beginPath(); ctx.moveTo(m.l, py(level)); ctx.lineTo(w - m.r, py(level)); ctx.stroke(); }
+  for (const [level, text] of [[-3, "vanishing below 1e-3"], [3, "exploding above 1e3"]]) {
+    ctx.beginPath(); ctx.moveTo(m.l, py(level)); ctx.lineTo(w - m.r, py(level)); ctx.stroke();
+    ctx.fillText(text, w - m.r - ctx.measureText(text).width - 4, py(level) - 4);
+  }
   ctx.setLineDash([]);
-  results.forEach((r, i) => {
-    ctx.strokeStyle = colour(state.selected[i]);
-    ctx.fillStyle = ctx.strokeStyle;
+  let legendY = m.t + 28;
+  keys.forEach((key, i) => {
+    ctx.strokeStyle = colour(key);
+    ctx.fillStyle = colour(key);
     ctx.lineWidth = 2;
     ctx.beginPath();
     let pen = false;
     logs[i].forEach((y, l) => {
       if (y === null) { pen = false; return; }
-      if (pen) ctx.lineTo(px(l + 1), py(y)); else ctx.moveTo(px(l + 1), py(y));
+      const X = px(l + 1);
+      const Y = py(y === -Infinity ? ymin : y);
+      if (pen) ctx.lineTo(X, Y); else ctx.moveTo(X, Y);
       pen = true;
     });
     ctx.stroke();
+    logs[i].forEach((y, l) => {
+      if (y === -Infinity || depth === 1) { ctx.beginPath(); ctx.arc(px(l + 1), py(y === -Infinity ? ymin : y), 3.5, 0, 2 * Math.PI); ctx.fill(); }
+    });
+    const dead = logs[i].includes(-Infinity) ? "  (0 from a dead layer on: drawn on the floor)" : "";
+    ctx.fillRect(m.l + 10, legendY - 6, 24, 3);
+    ctx.fillStyle = fg;
+    ctx.fillText(`${label(key)}${dead}`, m.l + 40, legendY);
+    legendY += 16;
   });
 }
 
 // ----- custom formulas ------------------------------------------------------------------------
 
 let expressionCount = 0;
+function expressionError(err) {
+  const box = $("expression");
+  const message = $("expression-error");
+  if (!err) {
+    message.textContent = "";
+    box.removeAttribute("aria-invalid");
+    return;
+  }
+  message.textContent = err.message;
+  box.setAttribute("aria-invalid", "true");
+  box.focus();
+  if (err.position) {
+    // The service counts from 1 in the text as sent; the caret sits on that character.
+    const at = Math.min(err.position - 1, box.value.length);
+    box.setSelectionRange(at, Math.min(at + 1, box.value.length));
+  }
+}
+
 function hookExpressions() {
+  $("expression").addEventListener("input", () => expressionError(null));
   $("expression-form").addEventListener("submit", async (event) => {
     event.preventDefault();
-    const text = $("expression").value.trim();
-    if (!text) return;
+    const text = $("expression").value;
+    if (!text.trim()) return;
     const key = `expr:${++expressionCount}`;
     try {
       // Validate first: a bad formula answers 422 naming the position of the mistake.
       await api("POST", "/v1/evaluate", { activation: { expression: text }, x: [0], order: 1 });
     } catch (err) {
-      showError(err);
+      expressionError(err);
       return;
     }
+    expressionError(null);
     state.expressions.push({ key, text });
     state.selected.push(key);
-    const li = document.createElement("li");
-    li.innerHTML = `<code></code> <button type="button" aria-label="Remove ${text}">×</button>`;
-    li.querySelector("code").textContent = text;
-    li.querySelector("button").addEventListener("click", () => {
+    const remove = el("button", { type: "button", "aria-label": `Remove ${text}` }, "×");
+    const li = el("li", {}, el("code", {}, text), " ", remove);
+    remove.addEventListener("click", () => {
       state.selected = state.selected.filter((k) => k !== key);
       state.expressions = state.expressions.filter((e) => e.key !== key);
       li.remove();
       refresh();
     });
-    $("expression-list").appendChild(li);
+    $("expression-list").append(li);
     refresh();
   });
 }
@@ -432,8 +593,8 @@ function hookExpressions() {
 async function main() {
   hookCurveCanvas();
   hookExpressions();
-  $("depth").addEventListener("input", () => { $("depth-value").textContent = $("depth").value; updateChain().catch(showError); });
-  $("chain-z").addEventListener("change", () => updateChain().catch(showError));
+  $("depth").addEventListener("input", scheduleChain);
+  $("chain-z").addEventListener("change", scheduleChain);
   $("xmin").addEventListener("change", refresh);
   $("xmax").addEventListener("change", refresh);
   try {
