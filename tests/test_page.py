@@ -4,8 +4,12 @@ missing. Screenshots go to build/e2e/."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
-from browser import SHOTS, chromium, live, wait
+from browser import SHOTS, chromium, console_errors, live, wait
+
+STATIC = Path(__file__).resolve().parent.parent / "service" / "static"
 
 pytestmark = pytest.mark.slow  # a real browser: `make test-fast` leaves it out
 
@@ -21,6 +25,13 @@ def test_page_and_assets_are_served(client):
             assert r.status_code == 200 and kind in r.mimetype
     with client.get("/static/../../app.py") as r:
         assert r.status_code == 404
+    # Vendored from npm by scripts/vendor-static.sh, at the pinned version, with the licence.
+    pinned = dict(line.split() for line in (STATIC / "vendor" / "VERSIONS").read_text().splitlines())
+    with client.get("/static/vendor/katex/katex.min.js") as r:
+        assert r.status_code == 200 and f'version:"{pinned["katex"]}"'.encode() in r.get_data()
+    with client.get("/static/vendor/katex/LICENSE") as r:
+        assert r.status_code == 200 and b"MIT License" in r.get_data()
+    assert "/static/vendor/katex/katex.min.js" in html and "/static/vendor/katex/katex.min.css" in html
 
 
 @pytest.fixture(scope="module")
@@ -129,6 +140,9 @@ def test_fits_a_phone(server, browser):
         browser.set_window_size(1200, 1700)
 
 
+_TEXT = "return document.querySelector(arguments[0]).textContent;"
+
+
 def _ready(browser, url):
     from selenium.webdriver.common.by import By
 
@@ -226,7 +240,7 @@ def test_formulas_are_text_and_odd_answers_are_explained(server, browser):
     for text in ("where(x<e, x, e)", "log(x)"):
         box.clear()
         box.send_keys(text, Keys.ENTER)
-        wait(browser, lambda d, t=text: any(t in r.text for r in d.find_elements(By.CSS_SELECTOR, "#readout tbody tr")))
+        wait(browser, lambda d, t=text: t in d.execute_script(_TEXT, "#readout tbody"))
     assert (
         browser.execute_script(
             "return document.querySelectorAll('#expression-list code *, #readout td *:not(.swatch)').length"
@@ -240,8 +254,8 @@ def test_formulas_are_text_and_odd_answers_are_explained(server, browser):
         browser,
         lambda d: any(r.get("verdict") == "None" or r.get("verdict") == "null" for r in _rows(d, "chain-result")),
     )
-    cells = [r.text for r in browser.find_elements(By.CSS_SELECTOR, "#chain-result tbody tr")]
-    assert any("undefined (not a number)" in c for c in cells) and not any(c.endswith(" null") for c in cells)
+    cells = browser.execute_script(_TEXT, "#chain-result tbody")
+    assert "undefined (not a number)" in cells and "null" not in cells
 
 
 def test_the_default_depth_view_teaches_and_a_drag_sends_few_requests(server, browser):
@@ -270,3 +284,37 @@ def test_the_default_depth_view_teaches_and_a_drag_sends_few_requests(server, br
     z.send_keys("0\t")
     wait(browser, lambda d: [r["depth"] for r in _rows(d, "chain-result")] == ["1", "1"])
     wait(browser, lambda d: "relu: z = 0 is a kink" in d.find_element(By.ID, "chain-note").text)
+
+
+def test_formulas_typeset_and_code_to_copy(server, browser):
+    from selenium.webdriver.common.by import By
+
+    app, url = server
+    _ready(browser, url)
+    # Every formula and derivative of the catalog typesets in KaTeX without an error.
+    catalog = app.test_client().get("/v1/activations").get_json()["activations"]
+    broken = browser.execute_script(
+        """return arguments[0].flatMap((e) => [e.formula, e.derivative_formula].map((tex) => {
+             try { katex.renderToString(tex, {throwOnError: true}); return null; }
+             catch (err) { return e.name + ": " + err.message; }
+           })).filter(Boolean);""",
+        catalog,
+    )
+    assert broken == []
+    article = browser.find_element(By.CSS_SELECTOR, '#maths article[data-activation="sigmoid"]')
+    assert len(article.find_elements(By.CSS_SELECTOR, ".formula .katex math")) == 2  # f and f′, with MathML
+    code = article.find_element(By.CSS_SELECTOR, "pre code")
+    assert "jax.nn.sigmoid(x)" in code.text and "jax.grad" in code.text
+    article.find_element(By.ID, "code-sigmoid-pytorch").click()
+    assert "torch.sigmoid(x)" in code.text
+    assert article.find_element(By.ID, "code-sigmoid-pytorch").get_attribute("aria-selected") == "true"
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    browser.execute_script("arguments[0].scrollIntoView()", article)
+    article.screenshot(str(SHOTS / "page-maths.png"))
+    article.find_element(By.CSS_SELECTOR, "button.copy").click()
+    status = article.find_element(By.CSS_SELECTOR, ".code [role=status]")
+    wait(browser, lambda d: status.text in ("copied", "selected: press Ctrl+C"))
+    # The page's own icon: no 404 in the console.
+    with app.test_client().get("/favicon.ico") as icon:
+        assert icon.status_code == 200 and icon.mimetype == "image/svg+xml"
+    assert [m for m in console_errors(browser) if "favicon" in m or "404" in m] == []

@@ -32,7 +32,7 @@ from flask_limiter.util import get_remote_address
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 # Probes, metrics, the page and the docs are never limited.
-EXEMPT_PREFIXES = ("/healthz", "/readyz", "/metrics", "/static/", "/docs", "/openapi.")
+EXEMPT_PREFIXES = ("/healthz", "/readyz", "/metrics", "/static/", "/docs", "/openapi.", "/favicon.ico")
 EXPOSED_HEADERS = (
     "Content-Disposition",
     "ETag",

@@ -119,6 +119,7 @@ function toggle(name, on) {
   if (on && !state.selected.includes(name)) state.selected.push(name);
   if (!on) state.selected = state.selected.filter((key) => key !== name);
   renderParamControls();
+  renderMaths();
   refresh();
 }
 
@@ -537,6 +538,71 @@ function drawChain(keys, results, depth) {
   });
 }
 
+// ----- formulas and code ---------------------------------------------------------------------
+
+const LIBRARIES = [["jax", "JAX"], ["pytorch", "PyTorch"], ["numpy", "NumPy"]];
+
+function typeset(latex) {
+  const box = el("div", { class: "formula" });
+  if (window.katex) {
+    // MathML beside the HTML: screen readers read the formula, not the drawing.
+    window.katex.render(latex, box, { throwOnError: false, output: "htmlAndMathml", displayMode: true });
+  } else {
+    box.append(el("code", {}, latex));
+  }
+  return box;
+}
+
+function codeBlock(key, code) {
+  const wrap = el("div", { class: "code" });
+  const tabs = el("div", { role: "tablist", "aria-label": `${key} as code` });
+  const pre = el("pre", { tabindex: "0" }, el("code", {}));
+  const copy = el("button", { type: "button", class: "copy" }, "Copy");
+  const done = el("span", { class: "hint", role: "status" });
+  let current = "jax";
+  const show = (lib) => {
+    current = lib;
+    pre.firstChild.textContent = code[lib];
+    for (const tab of tabs.children) tab.setAttribute("aria-selected", String(tab.dataset.lib === lib));
+  };
+  for (const [lib, name] of LIBRARIES) {
+    const tab = el("button", { type: "button", role: "tab", dataset: { lib }, id: `code-${key}-${lib}` }, name);
+    tab.addEventListener("click", () => show(lib));
+    tabs.append(tab);
+  }
+  copy.addEventListener("click", async () => {
+    try {
+      await navigator.clipboard.writeText(code[current]);
+      done.textContent = "copied";
+    } catch {
+      // No clipboard (an insecure origin, a denied permission): select the text instead.
+      window.getSelection().selectAllChildren(pre);
+      done.textContent = "selected: press Ctrl+C";
+    }
+  });
+  show(current);
+  wrap.append(tabs, pre, el("div", {}, copy, " ", done));
+  return wrap;
+}
+
+function renderMaths() {
+  const box = $("maths");
+  box.replaceChildren();
+  for (const key of state.selected) {
+    const entry = state.catalog.get(key);
+    const article = el("article", { class: "maths", dataset: { activation: key } }, el("h3", {}, swatch(key), label(key)));
+    if (!entry) {
+      article.append(el("p", {}, "A formula of yours: f(x) = ", el("code", {}, label(key))));
+      box.append(article);
+      continue;
+    }
+    article.append(el("p", { class: "hint" }, entry.summary), typeset(entry.formula), typeset(entry.derivative_formula));
+    article.append(el("p", { class: "hint" }, entry.convention));
+    article.append(codeBlock(key, entry.code));
+    box.append(article);
+  }
+}
+
 // ----- custom formulas ------------------------------------------------------------------------
 
 let expressionCount = 0;
@@ -581,9 +647,11 @@ function hookExpressions() {
       state.selected = state.selected.filter((k) => k !== key);
       state.expressions = state.expressions.filter((e) => e.key !== key);
       li.remove();
+      renderMaths();
       refresh();
     });
     $("expression-list").append(li);
+    renderMaths();
     refresh();
   });
 }
@@ -600,6 +668,7 @@ async function main() {
   try {
     await loadCatalog();
     renderParamControls();
+    renderMaths();
     await refresh();
     document.body.dataset.ready = "true";
   } catch (err) {

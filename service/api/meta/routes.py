@@ -129,6 +129,12 @@ def index():
     return send_from_directory(str(STATIC), "index.html", max_age=300)
 
 
+@files.route("/favicon.ico")
+def favicon():
+    """Browsers ask for it on every page of the service: the page's icon."""
+    return send_from_directory(str(STATIC), "favicon.svg", mimetype="image/svg+xml", max_age=86400)
+
+
 @files.route("/static/<path:filename>")
 def static_files(filename):
     return send_from_directory(str(STATIC), filename, max_age=300)
