@@ -318,3 +318,42 @@ def test_formulas_typeset_and_code_to_copy(server, browser):
     with app.test_client().get("/favicon.ico") as icon:
         assert icon.status_code == 200 and icon.mimetype == "image/svg+xml"
     assert [m for m in console_errors(browser) if "favicon" in m or "404" in m] == []
+
+
+def test_practice_questions_are_answered_and_graded_in_the_page(server, browser):
+    from selenium.webdriver.common.by import By
+
+    app, url = server
+    api = app.test_client()
+    _ready(browser, url)
+    for topic in ("saturation", "vanishing-gradients", "output-activations"):
+        browser.find_element(By.CSS_SELECTOR, f'#quiz-topic option[value="{topic}"]').click()
+        browser.find_element(By.ID, "quiz-new").click()
+        wait(
+            browser,
+            lambda d, t=topic: (
+                d.find_element(By.ID, "quiz-text").text != ""
+                and d.execute_script("return quiz.question && quiz.question.topic") == t
+            ),
+        )
+        question = browser.execute_script("return quiz.question")
+        # Asking for the answer shows it with its explanation.
+        browser.find_element(By.ID, "quiz-reveal").click()
+        wait(browser, lambda d: d.find_element(By.ID, "quiz-result").text.startswith(("The answer:", "Right.")))
+        expected = api.post("/v1/quiz/grade", json={"id": question["id"], "answer": 0, "reveal": True}).get_json()[
+            "expected"
+        ]
+        # Answering right is graded right, with the explanation.
+        if question["type"] == "numeric":
+            box = browser.find_element(By.ID, "quiz-number")
+            box.clear()
+            box.send_keys(str(expected))
+        elif question["type"] == "true_false":
+            browser.find_element(By.CSS_SELECTOR, f'input[name="quiz-choice"][value="{str(expected).lower()}"]').click()
+        else:
+            index = expected if isinstance(expected, int) else question["choices"].index(expected)
+            browser.find_element(By.ID, f"quiz-choice-{index}").click()
+        browser.execute_script("delete document.getElementById('quiz-result').dataset.correct")
+        browser.find_element(By.CSS_SELECTOR, "#quiz-form button[type=submit]").click()
+        wait(browser, lambda d: d.find_element(By.ID, "quiz-result").get_attribute("data-correct") == "true")
+        assert len(browser.find_element(By.ID, "quiz-result").text) > len("Right. ")

@@ -603,6 +603,79 @@ function renderMaths() {
   }
 }
 
+// ----- practice: the quiz ----------------------------------------------------------------------
+
+const TOPICS = ["derivatives", "dying-relu", "output-activations", "properties", "saturation", "values", "vanishing-gradients"];
+const quiz = { question: null };
+
+function answerControl(question) {
+  const box = $("quiz-answer");
+  box.replaceChildren();
+  if (question.type === "numeric") {
+    box.append(el("label", { for: "quiz-number" }, "Your answer "), el("input", { id: "quiz-number", type: "number", step: "any", required: "" }));
+    return;
+  }
+  const options = question.type === "true_false" ? [["true", "True"], ["false", "False"]] : question.choices.map((c, i) => [String(i), c]);
+  const group = el("fieldset", { class: "choices" }, el("legend", {}, "Your answer"));
+  options.forEach(([value, text], i) => {
+    const id = `quiz-choice-${i}`;
+    group.append(el("div", {}, el("input", { type: "radio", name: "quiz-choice", id, value, required: "" }), " ", el("label", { for: id }, text)));
+  });
+  box.append(group);
+}
+
+function chosenAnswer(question) {
+  if (question.type === "numeric") return Number($("quiz-number").value);
+  const picked = document.querySelector('input[name="quiz-choice"]:checked');
+  if (!picked) return null;
+  return question.type === "true_false" ? picked.value === "true" : Number(picked.value);
+}
+
+async function newQuestion() {
+  const topic = $("quiz-topic").value;
+  const query = topic ? `count=1&topics=${encodeURIComponent(topic)}` : "count=1";
+  $("quiz-result").textContent = "";
+  try {
+    const data = await api("GET", `/v1/quiz/questions?${query}`);
+    quiz.question = data.questions[0];
+    $("quiz-text").textContent = quiz.question.text;
+    answerControl(quiz.question);
+    $("quiz-form").hidden = false;
+  } catch (err) {
+    $("quiz-result").textContent = err.message;
+  }
+}
+
+async function grade(reveal) {
+  const question = quiz.question;
+  const answer = chosenAnswer(question);
+  if (!reveal && (answer === null || Number.isNaN(answer))) {
+    $("quiz-result").textContent = "Pick or type an answer first.";
+    return;
+  }
+  try {
+    const result = await api("POST", "/v1/quiz/grade", { id: question.id, answer: answer ?? (question.type === "true_false" ? false : 0), reveal });
+    const verdict = reveal && !result.correct ? "The answer: " : result.correct ? "Right. " : "Not quite: try again, or show the answer.";
+    const box = $("quiz-result");
+    box.replaceChildren(el("strong", {}, verdict));
+    box.dataset.correct = String(result.correct);
+    if (result.revealed) {
+      const expected = question.type === "multiple_choice" ? question.choices[result.expected] ?? result.expected : result.expected;
+      if (reveal && !result.correct) box.append(String(expected), " ");
+      box.append(result.explanation || "");
+    }
+  } catch (err) {
+    $("quiz-result").textContent = err.message;
+  }
+}
+
+function hookQuiz() {
+  for (const topic of TOPICS) $("quiz-topic").add(new Option(topic.replace(/-/g, " "), topic));
+  $("quiz-new").addEventListener("click", newQuestion);
+  $("quiz-form").addEventListener("submit", (event) => { event.preventDefault(); grade(false); });
+  $("quiz-reveal").addEventListener("click", () => grade(true));
+}
+
 // ----- custom formulas ------------------------------------------------------------------------
 
 let expressionCount = 0;
@@ -661,6 +734,7 @@ function hookExpressions() {
 async function main() {
   hookCurveCanvas();
   hookExpressions();
+  hookQuiz();
   $("depth").addEventListener("input", scheduleChain);
   $("chain-z").addEventListener("change", scheduleChain);
   $("xmin").addEventListener("change", refresh);
