@@ -4,6 +4,7 @@ missing. Screenshots go to build/e2e/."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -340,9 +341,9 @@ def test_practice_questions_are_answered_and_graded_in_the_page(server, browser)
         # Asking for the answer shows it with its explanation.
         browser.find_element(By.ID, "quiz-reveal").click()
         wait(browser, lambda d: d.find_element(By.ID, "quiz-result").text.startswith(("The answer:", "Right.")))
-        expected = api.post("/v1/quiz/grade", json={"id": question["id"], "answer": 0, "reveal": True}).get_json()[
-            "expected"
-        ]
+        any_answer = False if question["type"] == "true_false" else 0
+        graded = api.post("/v1/quiz/grade", json={"id": question["id"], "answer": any_answer, "reveal": True})
+        expected = graded.get_json()["expected"]
         # Answering right is graded right, with the explanation.
         if question["type"] == "numeric":
             box = browser.find_element(By.ID, "quiz-number")
@@ -357,3 +358,35 @@ def test_practice_questions_are_answered_and_graded_in_the_page(server, browser)
         browser.find_element(By.CSS_SELECTOR, "#quiz-form button[type=submit]").click()
         wait(browser, lambda d: d.find_element(By.ID, "quiz-result").get_attribute("data-correct") == "true")
         assert len(browser.find_element(By.ID, "quiz-result").text) > len("Right. ")
+
+
+def test_dying_relu_shows_dead_units_per_layer(server, browser):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    app, url = server
+    _ready(browser, url)
+    rows = {r["activation"]: json.loads(r["dead"]) for r in _rows(browser, "flow-result")}
+    assert set(rows) == {"relu", "leaky_relu", "gelu"}
+    want = (
+        app.test_client()
+        .post(
+            "/v1/gradient-flow",
+            json={
+                "activation": "relu",
+                "depth": 10,
+                "width": 64,
+                "batch": 64,
+                "bias": -1.0,
+                "init": "he_normal",
+                "seed": 0,
+            },
+        )
+        .get_json()
+    )
+    assert rows["relu"] == [layer["dead_fraction"] for layer in want["layers"]]
+    assert rows["relu"][-1] > 0.5 and max(rows["leaky_relu"]) == 0 and max(rows["gelu"]) == 0
+    # A positive bias revives them.
+    slider = browser.find_element(By.ID, "flow-bias")
+    slider.send_keys(*[Keys.ARROW_RIGHT] * 8)  # −1 → +1
+    wait(browser, lambda d: max(json.loads(_rows(d, "flow-result")[0]["dead"])) < 0.5)

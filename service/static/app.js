@@ -44,7 +44,7 @@ async function api(method, path, body) {
 }
 
 // Answers can arrive out of order (a slider dragged fast): draw only the latest of each kind.
-const generation = { curves: 0, readout: 0, chain: 0 };
+const generation = { curves: 0, readout: 0, chain: 0, flow: 0 };
 
 // Every text from the API or the user goes into the page as a text node, never as HTML.
 function el(tag, attrs = {}, ...children) {
@@ -603,6 +603,81 @@ function renderMaths() {
   }
 }
 
+// ----- dying ReLU: dead units per layer of a random MLP --------------------------------------
+
+const FLOW_ACTIVATIONS = ["relu", "leaky_relu", "gelu"];
+const FLOW_COLOURS = { relu: "#D55E00", leaky_relu: "#0072B2", gelu: "#009E73" };
+
+async function updateFlow() {
+  const bias = Number($("flow-bias").value);
+  const depth = Math.min(50, Math.max(1, Math.round(Number($("flow-depth").value) || 10)));
+  $("flow-bias-value").textContent = String(bias).replace("-", "−");
+  const mine = ++generation.flow;
+  const results = await Promise.all(
+    FLOW_ACTIVATIONS.map((name) =>
+      api("POST", "/v1/gradient-flow", { activation: name, depth, width: 64, batch: 64, bias, init: "he_normal", seed: 0 }),
+    ),
+  );
+  if (mine !== generation.flow) return;
+  const body = $("flow-result").querySelector("tbody");
+  body.replaceChildren();
+  FLOW_ACTIVATIONS.forEach((name, i) => {
+    const dead = results[i].layers.map((layer) => layer.dead_fraction);
+    const percent = (f) => `${Math.round(100 * f)} %`;
+    body.append(
+      el(
+        "tr",
+        { dataset: { activation: name, dead: JSON.stringify(dead) } },
+        el("td", {}, el("span", { class: "swatch", style: `background:${FLOW_COLOURS[name]}` }), name),
+        el("td", {}, `${percent(dead[0])} → ${percent(dead[dead.length - 1])}`),
+        el("td", {}, results[i].verdict),
+      ),
+    );
+  });
+  drawFlow(results, depth);
+}
+
+function drawFlow(results, depth) {
+  const canvas = $("flow");
+  const { ctx, fg, line, w, h } = plotFrame(canvas);
+  ctx.clearRect(0, 0, w, h);
+  const m = { l: 48, r: 12, t: 12, b: 32 };
+  const px = (l) => (depth === 1 ? (m.l + w - m.r) / 2 : m.l + ((l - 1) / (depth - 1)) * (w - m.l - m.r));
+  const py = (f) => h - m.b - f * (h - m.t - m.b);
+  ctx.font = "12px system-ui, sans-serif";
+  ctx.fillStyle = fg;
+  ctx.strokeStyle = line;
+  ctx.lineWidth = 1;
+  for (const f of [0, 0.25, 0.5, 0.75, 1]) {
+    ctx.beginPath(); ctx.moveTo(m.l, py(f)); ctx.lineTo(w - m.r, py(f)); ctx.stroke();
+    ctx.fillText(`${f * 100} %`, 4, py(f) + 4);
+  }
+  for (const l of depth === 1 ? [1] : ticks(1, depth).filter((t) => Number.isInteger(t) && t >= 1)) ctx.fillText(String(l), px(l) - 4, h - 16);
+  ctx.fillText("layer", w - m.r - 34, h - 3);
+  let legendY = m.t + 14;
+  results.forEach((r, i) => {
+    const name = FLOW_ACTIVATIONS[i];
+    ctx.strokeStyle = FLOW_COLOURS[name];
+    ctx.fillStyle = FLOW_COLOURS[name];
+    ctx.lineWidth = 2;
+    ctx.beginPath();
+    r.layers.forEach((layer, l) => (l ? ctx.lineTo(px(l + 1), py(layer.dead_fraction)) : ctx.moveTo(px(l + 1), py(layer.dead_fraction))));
+    ctx.stroke();
+    if (depth === 1) { ctx.beginPath(); ctx.arc(px(1), py(r.layers[0].dead_fraction), 3.5, 0, 2 * Math.PI); ctx.fill(); }
+    ctx.fillRect(m.l + 10, legendY - 6, 24, 3);
+    ctx.fillStyle = fg;
+    ctx.fillText(`${name} (dead fraction)`, m.l + 40, legendY);
+    legendY += 16;
+  });
+}
+
+let flowTimer = null;
+function scheduleFlow() {
+  $("flow-bias-value").textContent = String($("flow-bias").value).replace("-", "−");
+  clearTimeout(flowTimer);
+  flowTimer = setTimeout(() => updateFlow().catch(showError), 200);
+}
+
 // ----- practice: the quiz ----------------------------------------------------------------------
 
 const TOPICS = ["derivatives", "dying-relu", "output-activations", "properties", "saturation", "values", "vanishing-gradients"];
@@ -735,6 +810,8 @@ async function main() {
   hookCurveCanvas();
   hookExpressions();
   hookQuiz();
+  $("flow-bias").addEventListener("input", scheduleFlow);
+  $("flow-depth").addEventListener("change", scheduleFlow);
   $("depth").addEventListener("input", scheduleChain);
   $("chain-z").addEventListener("change", scheduleChain);
   $("xmin").addEventListener("change", refresh);
@@ -743,7 +820,7 @@ async function main() {
     await loadCatalog();
     renderParamControls();
     renderMaths();
-    await refresh();
+    await Promise.all([refresh(), updateFlow()]);
     document.body.dataset.ready = "true";
   } catch (err) {
     showError(err);
