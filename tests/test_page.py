@@ -390,3 +390,25 @@ def test_dying_relu_shows_dead_units_per_layer(server, browser):
     slider = browser.find_element(By.ID, "flow-bias")
     slider.send_keys(*[Keys.ARROW_RIGHT] * 8)  # −1 → +1
     wait(browser, lambda d: max(json.loads(_rows(d, "flow-result")[0]["dead"])) < 0.5)
+
+
+def test_theory_reads_and_its_illustrations_set_the_plots(server, browser):
+    from selenium.webdriver.common.by import By
+
+    app, url = server
+    _ready(browser, url)
+    concepts = app.test_client().get("/v1/concepts").get_json()["concepts"]
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#concepts details")) == len(concepts)
+    browser.find_element(By.CSS_SELECTOR, "#concept-nonlinearity summary").click()
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#concept-nonlinearity .illustrations li"))
+    full = app.test_client().get("/v1/concepts/nonlinearity").get_json()
+    text = browser.find_element(By.ID, "concept-nonlinearity").text
+    assert full["body"][0][:40] in text
+    # "Show" on the tanh chain illustration: the chain view now holds exactly that request.
+    target = next(i for i in full["illustrations"] if i["request"]["body"]["activation"] == "tanh")
+    items = browser.find_elements(By.CSS_SELECTOR, "#concept-nonlinearity .illustrations li")
+    item = next(li for li in items if li.text.startswith(target["label"]))
+    item.find_element(By.CSS_SELECTOR, "button.show").click()
+    wait(browser, lambda d: [r["activation"] for r in _rows(d, "chain-result")] == ["tanh"])
+    (row,) = _rows(browser, "chain-result")
+    assert float(row["gradient"]) == target["value"]

@@ -440,11 +440,13 @@ const VERDICTS = { vanishing: "vanishing", exploding: "exploding", stable: "stab
 async function updateChain() {
   const depth = Number($("depth").value);
   const z = Number($("chain-z").value);
+  const weight = Number($("chain-weight").value);
+  const bias = Number($("chain-bias").value);
   $("depth-value").textContent = depth;
   const mine = ++generation.chain;
   const keys = state.selected.filter((key) => !state.errors.has(key));
   const results = await Promise.all(
-    keys.map((key) => api("POST", "/v1/chain", { activation: reference(key), depth, z, dtype: "float64" })),
+    keys.map((key) => api("POST", "/v1/chain", { activation: reference(key), depth, z, weight, bias, dtype: "float64" })),
   );
   if (mine !== generation.chain) return;
   const body = $("chain-result").querySelector("tbody");
@@ -678,6 +680,85 @@ function scheduleFlow() {
   flowTimer = setTimeout(() => updateFlow().catch(showError), 200);
 }
 
+// ----- theory: the concepts, each illustration computed and shown --------------------------------
+
+function selectOnly(names) {
+  state.selected = names.filter((n) => state.catalog.has(n));
+  for (const box of document.querySelectorAll("#activation-list input")) box.checked = state.selected.includes(box.value);
+  renderParamControls();
+  renderMaths();
+}
+
+// What "Show" does for each kind of illustration: point the page's own views at it.
+function showIllustration(request) {
+  const path = request.path.split("?")[0];
+  const query = new URLSearchParams(request.path.split("?")[1] || "");
+  const body = request.body || {};
+  if (path === "/v1/chain") {
+    selectOnly([body.activation]);
+    $("depth").value = String(Math.min(Number($("depth").max), body.depth));
+    $("chain-z").value = String(body.z ?? 0);
+    $("chain-weight").value = String(body.weight ?? 1);
+    $("chain-bias").value = String(body.bias ?? 0);
+    refresh();
+    $("chain-title").scrollIntoView({ behavior: "smooth" });
+    return;
+  }
+  const name = decodeURIComponent(path.split("/")[3] || "");
+  selectOnly([name]);
+  if (path.endsWith("/evaluate")) {
+    const xs = (query.get("x") || "0").split(",").map(Number);
+    state.readX = xs[xs.length - 1];
+    $("read-x").value = String(state.readX);
+    $("xmin").value = String(Math.min(-5, Math.floor(Math.min(...xs)) - 1));
+    $("xmax").value = String(Math.max(5, Math.ceil(Math.max(...xs)) + 1));
+  }
+  refresh();
+  $(path.endsWith("/evaluate") ? "curve-title" : "maths-title").scrollIntoView({ behavior: "smooth" });
+}
+
+function showable(request) {
+  const path = request.path.split("?")[0];
+  return path === "/v1/chain" || (request.method === "GET" && /^\/v1\/activations\/[^/]+(\/evaluate)?$/.test(path) && state.catalog.has(path.split("/")[3]));
+}
+
+function illustrationItem(ill) {
+  const shown = Array.isArray(ill.value) ? ill.value.map(fmt).join(", ") : fmt(ill.value);
+  const call = `${ill.request.method} ${ill.request.path}${ill.request.body ? " " + JSON.stringify(ill.request.body) : ""}`;
+  const item = el("li", {}, `${ill.label}: `, el("strong", {}, shown), " ", el("code", { class: "request" }, call));
+  if (showable(ill.request)) {
+    const button = el("button", { type: "button", class: "show" }, "Show");
+    button.addEventListener("click", () => showIllustration(ill.request));
+    item.append(" ", button);
+  }
+  return item;
+}
+
+async function loadConcepts() {
+  const data = await api("GET", "/v1/concepts");
+  const box = $("concepts");
+  for (const brief of data.concepts) {
+    const details = el("details", { id: `concept-${brief.id}`, dataset: { concept: brief.id } }, el("summary", {}, el("strong", {}, brief.title), ` — ${brief.summary}`));
+    const content = el("div", { class: "concept" });
+    details.append(content);
+    // The full text and its computed numbers are fetched when the reader opens it.
+    details.addEventListener("toggle", async () => {
+      if (!details.open || content.dataset.loaded) return;
+      content.dataset.loaded = "true";
+      try {
+        const full = await api("GET", brief.href);
+        for (const paragraph of full.body) content.append(el("p", {}, paragraph));
+        const list = el("ul", { class: "illustrations" });
+        for (const ill of full.illustrations) list.append(illustrationItem(ill));
+        content.append(list);
+      } catch (err) {
+        content.append(el("p", { class: "field-error" }, err.message));
+      }
+    });
+    box.append(details);
+  }
+}
+
 // ----- practice: the quiz ----------------------------------------------------------------------
 
 const TOPICS = ["derivatives", "dying-relu", "output-activations", "properties", "saturation", "values", "vanishing-gradients"];
@@ -813,14 +894,14 @@ async function main() {
   $("flow-bias").addEventListener("input", scheduleFlow);
   $("flow-depth").addEventListener("change", scheduleFlow);
   $("depth").addEventListener("input", scheduleChain);
-  $("chain-z").addEventListener("change", scheduleChain);
+  for (const id of ["chain-z", "chain-weight", "chain-bias"]) $(id).addEventListener("change", scheduleChain);
   $("xmin").addEventListener("change", refresh);
   $("xmax").addEventListener("change", refresh);
   try {
     await loadCatalog();
     renderParamControls();
     renderMaths();
-    await Promise.all([refresh(), updateFlow()]);
+    await Promise.all([refresh(), updateFlow(), loadConcepts()]);
     document.body.dataset.ready = "true";
   } catch (err) {
     showError(err);
