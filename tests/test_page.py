@@ -412,3 +412,26 @@ def test_theory_reads_and_its_illustrations_set_the_plots(server, browser):
     wait(browser, lambda d: [r["activation"] for r in _rows(d, "chain-result")] == ["tanh"])
     (row,) = _rows(browser, "chain-result")
     assert float(row["gradient"]) == target["value"]
+
+
+def test_output_activations_show_probabilities_and_the_jacobian(server, browser):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    app, url = server
+    api = app.test_client()
+    _ready(browser, url)
+    box = browser.find_element(By.ID, "logits")
+    for name in ("softmax", "log_softmax", "softmin"):
+        browser.find_element(By.CSS_SELECTOR, f'#output-activation option[value="{name}"]').click()
+        box.clear()
+        box.send_keys("40, 0, -1.5", Keys.ENTER)
+        want = api.post("/v1/evaluate", json={"activation": name, "x": [40, 0, -1.5], "dtype": "float64"}).get_json()
+        wait(browser, lambda d, w=want: [float(r["value"]) for r in _rows(d, "output-result")] == w["value"])
+        cells = browser.execute_script(
+            "return Array.from(document.querySelectorAll('#jacobian td')).map((td) => Number(td.dataset.value));"
+        )
+        assert cells == [v for row in want["jacobian"] for v in row]
+    box.clear()
+    box.send_keys("2, oops", Keys.ENTER)
+    wait(browser, lambda d: "numbers separated by commas" in d.find_element(By.ID, "logits-error").text)

@@ -605,6 +605,46 @@ function renderMaths() {
   }
 }
 
+// ----- output activations: a vector of scores, its probabilities and Jacobian --------------------
+
+function heatColour(v, scale) {
+  // Blue for negative, orange for positive (Okabe–Ito), strength by |v| relative to the largest.
+  const t = scale > 0 ? Math.min(1, Math.abs(v) / scale) : 0;
+  const [r, g, b] = v < 0 ? [0, 114, 178] : [230, 159, 0];
+  return `rgba(${r}, ${g}, ${b}, ${0.15 + 0.75 * t})`;
+}
+
+async function updateOutput() {
+  const parts = $("logits").value.split(/[\s,;]+/).filter(Boolean);
+  const x = parts.map(Number);
+  $("logits-error").textContent = "";
+  if (!x.length || x.some((v) => !Number.isFinite(v))) {
+    $("logits-error").textContent = "Scores: numbers separated by commas, e.g. 2, 1, 0.1";
+    return;
+  }
+  const name = $("output-activation").value;
+  let r;
+  try {
+    r = await api("POST", "/v1/evaluate", { activation: name, x, order: 1, dtype: "float64" });
+  } catch (err) {
+    $("logits-error").textContent = err.message;
+    return;
+  }
+  const body = $("output-result").querySelector("tbody");
+  body.replaceChildren();
+  const share = name === "log_softmax" ? r.value.map(Math.exp) : r.value;
+  r.value.forEach((v, i) => {
+    const bar = el("span", { class: "bar", style: `width:${(100 * share[i]).toFixed(1)}%` });
+    body.append(el("tr", { dataset: { i: String(i), value: String(v) } }, el("td", {}, String(i)), el("td", {}, fmt(x[i])), el("td", {}, fmt(v)), el("td", { class: "bar-cell" }, bar)));
+  });
+  const scale = Math.max(...r.jacobian.flat().map(Math.abs));
+  const grid = $("jacobian").querySelector("tbody");
+  grid.replaceChildren(el("tr", {}, el("th", { scope: "col" }, "i \\ j"), ...x.map((_, j) => el("th", { scope: "col" }, String(j)))));
+  r.jacobian.forEach((row, i) => {
+    grid.append(el("tr", {}, el("th", { scope: "row" }, String(i)), ...row.map((v) => el("td", { style: `background:${heatColour(v, scale)}`, dataset: { value: String(v) } }, fmt(v)))));
+  });
+}
+
 // ----- dying ReLU: dead units per layer of a random MLP --------------------------------------
 
 const FLOW_ACTIVATIONS = ["relu", "leaky_relu", "gelu"];
@@ -891,6 +931,8 @@ async function main() {
   hookCurveCanvas();
   hookExpressions();
   hookQuiz();
+  $("logits-form").addEventListener("submit", (event) => { event.preventDefault(); updateOutput(); });
+  $("output-activation").addEventListener("change", updateOutput);
   $("flow-bias").addEventListener("input", scheduleFlow);
   $("flow-depth").addEventListener("change", scheduleFlow);
   $("depth").addEventListener("input", scheduleChain);
@@ -901,7 +943,7 @@ async function main() {
     await loadCatalog();
     renderParamControls();
     renderMaths();
-    await Promise.all([refresh(), updateFlow(), loadConcepts()]);
+    await Promise.all([refresh(), updateFlow(), loadConcepts(), updateOutput()]);
     document.body.dataset.ready = "true";
   } catch (err) {
     showError(err);
