@@ -435,3 +435,39 @@ def test_output_activations_show_probabilities_and_the_jacobian(server, browser)
     box.clear()
     box.send_keys("2, oops", Keys.ENTER)
     wait(browser, lambda d: "numbers separated by commas" in d.find_element(By.ID, "logits-error").text)
+
+
+def test_step_through_the_chain_forward_then_back(server, browser):
+    from selenium.webdriver.common.by import By
+
+    app, url = server
+    _ready(browser, url)
+    wait(browser, lambda d: len(_rows(d, "chain-result")) == 2)
+    browser.find_element(By.CSS_SELECTOR, '#walk-activation option[value="sigmoid"]').click()
+    chain = (
+        app.test_client()
+        .post(
+            "/v1/chain",
+            json={"activation": "sigmoid", "depth": 10, "z": 0.5, "weight": 1, "bias": 0, "dtype": "float64"},
+        )
+        .get_json()
+    )
+    step = browser.find_element(By.ID, "walk-step")
+    for _ in range(3):
+        step.click()
+    caption = browser.find_element(By.ID, "walk-caption")
+    assert caption.text.startswith("Forward, layer 3") and fmt_in(chain["layers"][2]["output"], caption.text)
+    browser.find_element(By.ID, "walk-play").click()
+    wait(browser, lambda d: d.find_element(By.ID, "walk-caption").get_attribute("data-step") == "20", timeout=30)
+    bottom = browser.execute_script(
+        "return Number(document.querySelector('#walk-layers li[data-layer=\"1\"] .walk-g').dataset.gradient)"
+    )
+    assert bottom == pytest.approx(chain["gradient"], rel=1e-12)
+    assert "Done: vanishing" in browser.find_element(By.ID, "walk-caption").text
+    browser.find_element(By.ID, "walk-reset").click()
+    assert browser.find_element(By.ID, "walk-caption").get_attribute("data-step") == "0"
+
+
+def fmt_in(value: float, text: str) -> bool:
+    """The page writes numbers with 6 significant digits."""
+    return f"{value:.6g}" in text

@@ -472,6 +472,86 @@ async function updateChain() {
     .map((entry) => `${entry.name}: z = ${z} is a kink, where ${entry.convention}`);
   $("chain-note").textContent = notes.join(" ");
   drawChain(keys, results, depth);
+  updateWalk(keys, results);
+}
+
+// ----- step through the chain: forward, then the gradient back ----------------------------------
+
+const walk = { results: new Map(), step: 0, timer: null };
+
+function walkResult() {
+  return walk.results.get($("walk-activation").value);
+}
+
+function renderWalk() {
+  const r = walkResult();
+  const list = $("walk-layers");
+  list.replaceChildren();
+  if (!r) { $("walk-caption").textContent = ""; return; }
+  const L = r.layers.length;
+  const s = walk.step;  // 0: nothing yet; 1..L forward; L+1..2L backward
+  let gradient = 1;
+  const above = new Array(L).fill(null);  // gradient arriving at each layer from the top
+  for (let k = L; k >= 1 && s > L && L - k < s - L; k -= 1) {
+    gradient *= r.weight * r.layers[k - 1].local_derivative;
+    above[k - 1] = gradient;
+  }
+  r.layers.forEach((layer, i) => {
+    const forward = s >= i + 1;
+    const back = above[i];
+    const cell = el("li", { class: "walk-layer", dataset: { layer: String(i + 1) } }, el("span", { class: "walk-l" }, `layer ${i + 1}`));
+    if (forward) cell.append(el("span", {}, `h = ${fmt(layer.output)}`));
+    if (back !== null) cell.append(el("span", { class: "walk-g", dataset: { gradient: String(back) } }, `∂h_L/∂h_${i} = ${fmt(back)}`));
+    if ((s <= L && s === i + 1) || (s > L && i === 2 * L - s)) cell.classList.add("current");
+    list.append(cell);
+  });
+  const caption = $("walk-caption");
+  if (s === 0) caption.textContent = `Press Step or Play: ${L} layers of ${label($("walk-activation").value)} from h₀ = ${fmt(r.z)}.`;
+  else if (s <= L) {
+    const layer = r.layers[s - 1];
+    caption.textContent = `Forward, layer ${s}: z = ${fmt(layer.pre_activation)}, h = f(z) = ${fmt(layer.output)}.`;
+  } else {
+    const k = 2 * L - s + 1;
+    const layer = r.layers[k - 1];
+    caption.textContent = `Backward through layer ${k}: × weight·f′(z) = ${fmt(r.weight)} × ${fmt(layer.local_derivative)} → gradient ${fmt(gradient)}.`
+      + (s === 2 * L ? ` Done: ${VERDICTS[r.verdict] || "not a number"}.` : "");
+  }
+  caption.dataset.step = String(s);
+}
+
+function walkTo(step) {
+  const r = walkResult();
+  walk.step = r ? Math.max(0, Math.min(step, 2 * r.layers.length)) : 0;
+  if (!r || walk.step >= 2 * r.layers.length) stopWalk();
+  renderWalk();
+}
+
+function stopWalk() {
+  clearInterval(walk.timer);
+  walk.timer = null;
+  $("walk-play").textContent = "Play";
+}
+
+function hookWalk() {
+  $("walk-step").addEventListener("click", () => { stopWalk(); walkTo(walk.step + 1); });
+  $("walk-reset").addEventListener("click", () => { stopWalk(); walkTo(0); });
+  $("walk-activation").addEventListener("change", () => { stopWalk(); walkTo(0); });
+  $("walk-play").addEventListener("click", () => {
+    if (walk.timer) { stopWalk(); return; }
+    const r = walkResult();
+    if (r && walk.step >= 2 * r.layers.length) walkTo(0);
+    $("walk-play").textContent = "Pause";
+    walk.timer = setInterval(() => walkTo(walk.step + 1), 350);
+  });
+}
+
+function updateWalk(keys, results) {
+  const select = $("walk-activation");
+  const before = select.value;
+  walk.results = new Map(keys.map((key, i) => [key, results[i]]));
+  select.replaceChildren(...keys.map((key) => new Option(label(key), key, false, key === before)));
+  stopWalk();
+  walkTo(0);
 }
 
 let chainTimer = null;
@@ -931,6 +1011,7 @@ async function main() {
   hookCurveCanvas();
   hookExpressions();
   hookQuiz();
+  hookWalk();
   $("logits-form").addEventListener("submit", (event) => { event.preventDefault(); updateOutput(); });
   $("output-activation").addEventListener("change", updateOutput);
   $("flow-bias").addEventListener("input", scheduleFlow);
