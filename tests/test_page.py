@@ -471,3 +471,97 @@ def test_step_through_the_chain_forward_then_back(server, browser):
 def fmt_in(value: float, text: str) -> bool:
     """The page writes numbers with 6 significant digits."""
     return f"{value:.6g}" in text
+
+
+def _select_only(browser, names):
+    from selenium.webdriver.common.by import By
+
+    for box in browser.find_elements(By.CSS_SELECTOR, "#activation-list input"):
+        if box.is_selected() != (box.get_attribute("value") in names):
+            box.click()
+    wait(browser, lambda d: sorted(r["activation"] for r in _rows(d, "readout")) == sorted(names))
+
+
+def test_the_curves_read_well(server, browser):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    _, url = server
+    _ready(browser, url)
+    # Jumps are gaps, not vertical lines: binary_step's f and relu's f′ are drawn in two pieces.
+    _select_only(browser, ["binary_step", "relu", "tanh"])
+    pieces = browser.execute_script(
+        "return [document.getElementById('curve')._pieces, document.getElementById('curve-derivative')._pieces]"
+    )
+    assert pieces[0] == {"binary_step": 2, "relu": 1, "tanh": 1} and pieces[1]["relu"] == 2, pieces
+    # The legend is beside the plot, one entry per curve; up to 12 curves keep distinct colours.
+    legend = [li.get_attribute("data-activation") for li in browser.find_elements(By.CSS_SELECTOR, "#legend li")]
+    assert sorted(legend) == ["binary_step", "relu", "tanh"]
+    assert len(set(browser.execute_script("return PALETTE"))) == 12
+    # A pole does not flatten the other curves, and the y range can be set by hand.
+    box = browser.find_element(By.ID, "expression")
+    box.clear()
+    box.send_keys("1/x", Keys.ENTER)
+    wait(browser, lambda d: any(r["activation"].startswith("expr:") for r in _rows(d, "readout")))
+    low, high = browser.execute_script("return document.getElementById('curve')._range")
+    assert high - low < 50, (low, high)
+    for field, value in (("ymin", "-2"), ("ymax", "3")):
+        browser.find_element(By.ID, field).send_keys(value, Keys.TAB)
+    wait(browser, lambda d: d.execute_script("return document.getElementById('curve')._range") == [-2, 3])
+    # Tick labels stay short.
+    assert browser.execute_script("return [tick(100000), tick(0.0001), tick(2.5), tick(-1)]") == [
+        "1e5",
+        "1e-4",
+        "2.5",
+        "-1",
+    ]
+
+
+def test_on_a_phone_the_plot_is_sharp_and_a_tap_reads_it(server, browser):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+
+    _, url = server
+    browser.set_window_size(375, 800)
+    try:
+        browser.execute_cdp_cmd(
+            "Emulation.setDeviceMetricsOverride", {"width": 375, "height": 800, "deviceScaleFactor": 2, "mobile": True}
+        )
+        _ready(browser, url)
+        canvas = browser.find_element(By.ID, "curve")
+        css_width, bitmap_width = browser.execute_script(
+            "const c = arguments[0]; return [c.clientWidth, c.width];", canvas
+        )
+        assert css_width < 400 and bitmap_width == 2 * css_width  # drawn at the device's density, not scaled down
+        before = browser.find_element(By.ID, "read-x").get_attribute("value")
+        ActionChains(browser).move_to_element_with_offset(canvas, css_width // 4, 0).click().perform()
+        wait(browser, lambda d: d.find_element(By.ID, "read-x").get_attribute("value") != before)
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+        browser.set_window_size(1200, 1700)
+
+
+def test_dark_mode_keeps_every_curve_visible(server, browser):
+    _, url = server
+    browser.execute_cdp_cmd(
+        "Emulation.setEmulatedMedia", {"features": [{"name": "prefers-color-scheme", "value": "dark"}]}
+    )
+    try:
+        _ready(browser, url)
+        scheme, background = browser.execute_script(
+            "const s = getComputedStyle(document.documentElement); return [s.colorScheme, getComputedStyle(document.body).backgroundColor];"
+        )
+        assert "dark" in scheme
+        bg = [int(v) for v in background[background.index("(") + 1 : background.index(")")].split(",")[:3]]
+
+        def luminance(rgb):
+            channels = [c / 255 for c in rgb]
+            linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+            return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+        for colour in browser.execute_script("return PALETTE"):
+            rgb = [int(colour[i : i + 2], 16) for i in (1, 3, 5)]
+            light, dark = sorted((luminance(rgb), luminance(bg)), reverse=True)
+            assert (light + 0.05) / (dark + 0.05) >= 2.0, colour  # a line, not text: 2:1 is visible
+    finally:
+        browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})

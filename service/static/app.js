@@ -6,8 +6,12 @@
 //   POST /v1/chain                          the gradient through depth
 "use strict";
 
-// Okabe–Ito: distinguishable with the common colour-vision deficiencies.
-const PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"];
+// Okabe–Ito (distinguishable with the common colour-vision deficiencies), then Tol's muted
+// colours: 12 before one repeats, and none black, which vanishes on the dark theme.
+const PALETTE = [
+  "#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9",
+  "#882255", "#44AA99", "#999933", "#AA4499", "#DDCC77", "#6699CC",
+];
 const GRID_POINTS = 401;
 const $ = (id) => document.getElementById(id);
 
@@ -281,10 +285,21 @@ function setBusy(on) {
   document.body.toggleAttribute("aria-busy", on);
 }
 
+// A canvas drawn at the device's pixel density and at the size it is shown: crisp text at
+// any width (a phone's 343 px) and on 2× screens. Coordinates are CSS pixels.
 function plotFrame(canvas) {
+  const ratio = window.devicePixelRatio || 1;
+  const w = Math.max(200, Math.round(canvas.clientWidth || 720));
+  const h = Math.round(w * Number(canvas.dataset.aspect || 0.5));
+  if (canvas.width !== Math.round(w * ratio) || canvas.height !== Math.round(h * ratio)) {
+    canvas.width = Math.round(w * ratio);
+    canvas.height = Math.round(h * ratio);
+    canvas.style.height = `${h}px`;
+  }
   const ctx = canvas.getContext("2d");
+  ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
   const style = getComputedStyle(document.body);
-  return { ctx, fg: style.color, line: style.getPropertyValue("--line") || "#ccc", w: canvas.width, h: canvas.height };
+  return { ctx, fg: style.color, line: style.getPropertyValue("--line") || "#ccc", shade: style.getPropertyValue("--shade") || "rgba(128,128,128,0.15)", w, h };
 }
 
 function bounds(series) {
@@ -297,66 +312,130 @@ function bounds(series) {
   return [lo - pad, hi + pad];
 }
 
-function drawCurves() {
-  const canvas = $("curve");
-  const { ctx, fg, line, w, h } = plotFrame(canvas);
-  ctx.clearRect(0, 0, w, h);
-  const xmin = Number($("xmin").value);
-  const xmax = Number($("xmax").value);
-  const series = [];
-  for (const c of state.curves.values()) series.push(c.value, c.derivative);
-  const [ymin, ymax] = bounds(series);
-  const m = { l: 44, r: 12, t: 12, b: 28 };
-  const px = (x) => m.l + ((x - xmin) / (xmax - xmin)) * (w - m.l - m.r);
-  const py = (y) => h - m.b - ((y - ymin) / (ymax - ymin)) * (h - m.t - m.b);
-  canvas._map = { px, py, xmin, xmax, m, w };
+// The y range of a panel: the user's, or one that fits the curves without letting a pole
+// (1/x) flatten the rest: every value within 1.5 spreads of the 5th–95th percentile band.
+function yRange(series, lowId, highId) {
+  const low = $(lowId).value === "" ? null : Number($(lowId).value);
+  const high = $(highId).value === "" ? null : Number($(highId).value);
+  if (low !== null && high !== null && low < high) return [low, high];
+  const values = series.flat().filter((y) => y !== null && Number.isFinite(y)).sort((a, b) => a - b);
+  if (!values.length) return [-1, 1];
+  const at = (q) => values[Math.round(q * (values.length - 1))];
+  const spread = Math.max(at(0.95) - at(0.05), 1e-9);
+  const kept = values.filter((v) => v >= at(0.05) - 1.5 * spread && v <= at(0.95) + 1.5 * spread);
+  let [lo, hi] = bounds([kept]);
+  if (low !== null) lo = low;
+  if (high !== null) hi = high;
+  return lo < hi ? [lo, hi] : [lo - 1, lo + 1];
+}
 
+function drawAxes(ctx, frame, m, xr, yr, px, py) {
+  const { fg, line, w, h } = frame;
   ctx.strokeStyle = line;
   ctx.lineWidth = 1;
   ctx.fillStyle = fg;
   ctx.font = "12px system-ui, sans-serif";
-  for (const t of ticks(xmin, xmax)) { ctx.beginPath(); ctx.moveTo(px(t), m.t); ctx.lineTo(px(t), h - m.b); ctx.stroke(); ctx.fillText(fmt(t), px(t) - 8, h - 8); }
-  for (const t of ticks(ymin, ymax)) { ctx.beginPath(); ctx.moveTo(m.l, py(t)); ctx.lineTo(w - m.r, py(t)); ctx.stroke(); ctx.fillText(fmt(t), 4, py(t) + 4); }
+  let lastRight = -Infinity;
+  for (const t of ticks(xr[0], xr[1])) {
+    ctx.beginPath(); ctx.moveTo(px(t), m.t); ctx.lineTo(px(t), h - m.b); ctx.stroke();
+    const text = tick(t);
+    const width = ctx.measureText(text).width;
+    const left = Math.min(Math.max(px(t) - width / 2, m.l), w - m.r - width);  // never clipped
+    if (left > lastRight + 6) { ctx.fillText(text, left, h - 8); lastRight = left + width; }
+  }
+  for (const t of ticks(yr[0], yr[1])) {
+    ctx.beginPath(); ctx.moveTo(m.l, py(t)); ctx.lineTo(w - m.r, py(t)); ctx.stroke();
+    ctx.fillText(tick(t), 4, py(t) + 4);
+  }
   ctx.strokeStyle = fg;  // axes through the origin
   ctx.lineWidth = 1.2;
-  if (ymin < 0 && ymax > 0) { ctx.beginPath(); ctx.moveTo(m.l, py(0)); ctx.lineTo(w - m.r, py(0)); ctx.stroke(); }
-  if (xmin < 0 && xmax > 0) { ctx.beginPath(); ctx.moveTo(px(0), m.t); ctx.lineTo(px(0), h - m.b); ctx.stroke(); }
+  if (yr[0] < 0 && yr[1] > 0) { ctx.beginPath(); ctx.moveTo(m.l, py(0)); ctx.lineTo(w - m.r, py(0)); ctx.stroke(); }
+  if (xr[0] < 0 && xr[1] > 0) { ctx.beginPath(); ctx.moveTo(px(0), m.t); ctx.lineTo(px(0), h - m.b); ctx.stroke(); }
+}
 
-  for (const [key, c] of state.curves) {
-    ctx.strokeStyle = colour(key);
-    for (const [ys, dash, width] of [[c.value, [], 2.2], [c.derivative, [7, 5], 1.8]]) {
-      ctx.setLineDash(dash);
-      ctx.lineWidth = width;
-      ctx.beginPath();
-      let pen = false;
-      c.x.forEach((x, i) => {
-        const y = ys[i];
-        if (y === null || !Number.isFinite(y)) { pen = false; return; }
-        if (pen) ctx.lineTo(px(x), py(y)); else ctx.moveTo(px(x), py(y));
-        pen = true;
-      });
-      ctx.stroke();
-    }
-  }
+// A curve with a gap where it jumps (binary_step at 0, hardshrink at ±λ, relu′ at 0): a step
+// between two grid points far larger than the steps on either side of it is a jump, not a
+// slope; so is a crossing from far above the panel to far below it (a pole, as in 1/x).
+function isJump(ys, i, span) {
+  const step = (k) => (k >= 0 && k + 1 < ys.length && ys[k] !== null && ys[k + 1] !== null ? Math.abs(ys[k + 1] - ys[k]) : 0);
+  const d = step(i);
+  return d > 0.02 * span && d > 8 * Math.max(step(i - 1), step(i + 1));
+}
+
+function drawSeries(ctx, xs, ys, px, py, yr, dash, width, colourOf) {
+  ctx.strokeStyle = colourOf;
+  ctx.setLineDash(dash);
+  ctx.lineWidth = width;
+  ctx.beginPath();
+  let pen = false;
+  let pieces = 0;
+  const span = yr[1] - yr[0];
+  xs.forEach((x, i) => {
+    const y = ys[i];
+    if (y === null || !Number.isFinite(y)) { pen = false; return; }
+    const clipped = Math.min(yr[1] + span, Math.max(yr[0] - span, y));
+    if (pen && i > 0 && (isJump(ys, i - 1, span) || (ys[i - 1] - yr[1] > span && yr[0] - y > span) || (yr[0] - ys[i - 1] > span && y - yr[1] > span))) pen = false;
+    if (pen) ctx.lineTo(px(x), py(clipped)); else { ctx.moveTo(px(x), py(clipped)); pieces += 1; }
+    pen = true;
+  });
+  ctx.stroke();
   ctx.setLineDash([]);
-  // Legend: solid f, dashed f′, one colour per activation.
-  let y = m.t + 14;
-  for (const key of state.curves.keys()) {
-    ctx.strokeStyle = colour(key);
-    ctx.lineWidth = 2.2;
-    ctx.beginPath(); ctx.moveTo(m.l + 10, y - 4); ctx.lineTo(m.l + 34, y - 4); ctx.stroke();
-    ctx.fillStyle = fg;
-    ctx.fillText(`${label(key)}  (dashed: derivative)`, m.l + 40, y);
-    y += 16;
+  return pieces;
+}
+
+function drawPanel(canvas, which) {
+  const frame = plotFrame(canvas);
+  const { ctx, fg, w, h } = frame;
+  ctx.clearRect(0, 0, w, h);
+  const xr = [Number($("xmin").value), Number($("xmax").value)];
+  const series = [...state.curves.values()].map((c) => c[which]);
+  const yr = which === "value" ? yRange(series, "ymin", "ymax") : yRange(series, "dymin", "dymax");
+  const m = { l: 48, r: 12, t: 10, b: 26 };
+  const px = (x) => m.l + ((x - xr[0]) / (xr[1] - xr[0])) * (w - m.l - m.r);
+  const py = (y) => h - m.b - ((y - yr[0]) / (yr[1] - yr[0])) * (h - m.t - m.b);
+  canvas._map = { xmin: xr[0], xmax: xr[1], m, w };
+  canvas._range = yr;  // read by the tests, like the tables' data attributes
+  canvas._pieces = {};
+  ctx.save();
+  ctx.beginPath(); ctx.rect(m.l, m.t, w - m.l - m.r, h - m.t - m.b); ctx.clip();
+  // Saturation, as the API's pictures show it: where |f′| < 0.01 (one activation at a time).
+  if (state.curves.size === 1) {
+    const c = [...state.curves.values()][0];
+    ctx.fillStyle = frame.shade;
+    c.x.forEach((x, i) => {
+      const d = c.derivative[i];
+      if (d !== null && Math.abs(d) < 0.01 && i + 1 < c.x.length) ctx.fillRect(px(x), m.t, px(c.x[i + 1]) - px(x) + 0.5, h - m.t - m.b);
+    });
   }
-  // The readout position.
-  if (state.readX >= xmin && state.readX <= xmax) {
+  ctx.restore();
+  drawAxes(ctx, frame, m, xr, yr, px, py);
+  ctx.save();
+  ctx.beginPath(); ctx.rect(m.l, m.t, w - m.l - m.r, h - m.t - m.b); ctx.clip();
+  for (const [key, c] of state.curves) {
+    canvas._pieces[key] = drawSeries(ctx, c.x, c[which], px, py, yr, which === "value" ? [] : [7, 5], which === "value" ? 2.2 : 1.8, colour(key));
+  }
+  if (state.readX >= xr[0] && state.readX <= xr[1]) {
     ctx.strokeStyle = fg;
     ctx.setLineDash([2, 3]);
     ctx.lineWidth = 1;
     ctx.beginPath(); ctx.moveTo(px(state.readX), m.t); ctx.lineTo(px(state.readX), h - m.b); ctx.stroke();
     ctx.setLineDash([]);
   }
+  ctx.restore();
+  ctx.fillStyle = fg;
+  ctx.font = "12px system-ui, sans-serif";
+  ctx.fillText(which === "value" ? "f(x)" : "f′(x)", m.l + 6, m.t + 12);
+}
+
+function drawCurves() {
+  drawPanel($("curve"), "value");
+  drawPanel($("curve-derivative"), "derivative");
+  // The legend is HTML beside the plot: it never covers a curve, and screen readers read it.
+  const legend = $("legend");
+  legend.replaceChildren(...[...state.curves.keys()].map((key) => el("li", { dataset: { activation: key } }, swatch(key), label(key))));
+  const shaded = state.curves.size === 1 ? " Shaded: where |f′| < 0.01 (saturated)." : "";
+  $("curve").setAttribute("aria-label", `f(x) from ${$("xmin").value} to ${$("xmax").value} for ${[...state.curves.keys()].map(label).join(", ") || "nothing selected"}.${shaded} Exact values in the table below.`);
+  $("curve-derivative").setAttribute("aria-label", `f′(x), dashed, for the same activations.`);
 }
 
 function ticks(lo, hi) {
@@ -366,6 +445,12 @@ function ticks(lo, hi) {
   const out = [];
   for (let t = Math.ceil(lo / nice) * nice; t <= hi; t += nice) out.push(Math.abs(t) < nice / 1e6 ? 0 : t);
   return out;
+}
+
+function tick(v) {
+  const a = Math.abs(v);
+  if (a !== 0 && (a < 1e-3 || a >= 1e5)) return v.toExponential(0).replace("e+", "e");
+  return String(Number(v.toPrecision(4)));
 }
 
 function fmt(v) {
@@ -420,11 +505,16 @@ function hookCurveCanvas() {
     const map = canvas._map;
     if (!map) return null;
     const rect = canvas.getBoundingClientRect();
-    const cx = ((event.clientX - rect.left) / rect.width) * canvas.width;
+    const cx = ((event.clientX - rect.left) / rect.width) * map.w;
     const x = map.xmin + ((cx - map.m.l) / (map.w - map.m.l - map.m.r)) * (map.xmax - map.xmin);
     return Math.min(map.xmax, Math.max(map.xmin, x));
   };
-  canvas.addEventListener("pointermove", (event) => { const x = toX(event); if (x !== null) setReadX(x); });
+  for (const target of [canvas, $("curve-derivative")]) {
+    for (const kind of ["pointermove", "pointerdown"]) {  // pointerdown: a tap on a phone
+      target.addEventListener(kind, (event) => { const x = toX(event); if (x !== null) setReadX(x); });
+    }
+  }
+  window.addEventListener("resize", () => { drawCurves(); });
   canvas.addEventListener("keydown", (event) => {
     const step = (Number($("xmax").value) - Number($("xmin").value)) / 100;
     if (event.key === "ArrowRight") { setReadX(state.readX + step); event.preventDefault(); }
@@ -1020,6 +1110,7 @@ async function main() {
   for (const id of ["chain-z", "chain-weight", "chain-bias"]) $(id).addEventListener("change", scheduleChain);
   $("xmin").addEventListener("change", refresh);
   $("xmax").addEventListener("change", refresh);
+  for (const id of ["ymin", "ymax", "dymin", "dymax"]) $(id).addEventListener("change", drawCurves);
   try {
     await loadCatalog();
     renderParamControls();
