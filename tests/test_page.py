@@ -565,3 +565,24 @@ def test_dark_mode_keeps_every_curve_visible(server, browser):
             assert (light + 0.05) / (dark + 0.05) >= 2.0, colour  # a line, not text: 2:1 is visible
     finally:
         browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})
+
+
+def test_the_view_is_in_the_url(server, browser):
+    from selenium.webdriver.common.by import By
+
+    _, url = server
+    browser.get("about:blank")
+    browser.get(url + "/#a=elu,tanh&p=elu.alpha:0.5&f=x*sigmoid(x)&x=-3,4&depth=7&z=0.25&w=0.9&b=0")
+    wait(browser, lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready") == "true")
+    wait(browser, lambda d: len(_rows(d, "chain-result")) == 3)
+    rows = _rows(browser, "chain-result")
+    assert [r["activation"] for r in rows][:2] == ["elu", "tanh"] and rows[2]["activation"].startswith("expr:")
+    assert {r["depth"] for r in rows} == {"7"}
+    assert browser.find_element(By.ID, "param-elu-alpha-exact").get_attribute("value") == "0.5"
+    assert (
+        browser.find_element(By.ID, "xmin").get_attribute("value"),
+        browser.find_element(By.ID, "xmax").get_attribute("value"),
+    ) == ("-3", "4")
+    # A change is written back, so the address can be shared as it is.
+    browser.find_element(By.ID, "act-tanh").click()
+    wait(browser, lambda d: "a=elu&" in d.execute_script("return location.hash"))

@@ -228,7 +228,9 @@ function renderParamControls() {
 
 function showParamErrors() {
   for (const key of state.selected) {
-    const box = document.getElementById(`param-error-${key}`);
+    const box = key.startsWith("expr:")
+      ? document.querySelector(`#expression-list li[data-key="${key}"] .field-error`)
+      : document.getElementById(`param-error-${key}`);
     if (box) box.textContent = state.errors.get(key) || "";
   }
 }
@@ -271,6 +273,7 @@ async function refresh() {
   });
   showParamErrors();
   drawCurves();
+  saveState();
   try {
     await Promise.all([updateReadout(), updateChain()]);
   } catch (err) {
@@ -650,7 +653,7 @@ function scheduleChain() {
   clearTimeout(chainTimer);
   setBusy(true);
   // One request per activation after the slider rests, not one per input event.
-  chainTimer = setTimeout(() => updateChain().catch(showError).finally(() => setBusy(false)), 150);
+  chainTimer = setTimeout(() => { saveState(); updateChain().catch(showError).finally(() => setBusy(false)); }, 150);
 }
 
 function drawChain(keys, results, depth) {
@@ -1080,19 +1083,61 @@ function hookExpressions() {
     expressionError(null);
     state.expressions.push({ key, text });
     state.selected.push(key);
-    const remove = el("button", { type: "button", "aria-label": `Remove ${text}` }, "×");
-    const li = el("li", {}, el("code", {}, text), " ", remove);
-    remove.addEventListener("click", () => {
-      state.selected = state.selected.filter((k) => k !== key);
-      state.expressions = state.expressions.filter((e) => e.key !== key);
-      li.remove();
-      renderMaths();
-      refresh();
-    });
-    $("expression-list").append(li);
+    addFormulaChip(key, text);
     renderMaths();
     refresh();
   });
+}
+
+// ----- the view in the URL: shareable and bookmarkable ---------------------------------------------
+
+// #a=sigmoid,relu&p=elu.alpha:0.5&f=x*sigmoid(x)&x=-5,5&depth=10&z=0.5&w=1&b=0
+function saveState() {
+  const q = new URLSearchParams();
+  q.set("a", state.selected.filter((k) => !k.startsWith("expr:")).join(","));
+  const params = Object.entries(state.params).flatMap(([key, ps]) => Object.entries(ps).map(([n, v]) => `${key}.${n}:${v}`));
+  if (params.length) q.set("p", params.join(","));
+  for (const e of state.expressions) q.append("f", e.text);
+  q.set("x", `${$("xmin").value},${$("xmax").value}`);
+  q.set("depth", $("depth").value);
+  q.set("z", $("chain-z").value);
+  q.set("w", $("chain-weight").value);
+  q.set("b", $("chain-bias").value);
+  history.replaceState(null, "", `#${q.toString()}`);
+}
+
+function loadState() {
+  if (!location.hash.slice(1)) return;
+  const q = new URLSearchParams(location.hash.slice(1));
+  if (q.has("a")) state.selected = q.get("a").split(",").filter((n) => state.catalog.has(n));
+  for (const item of (q.get("p") || "").split(",").filter(Boolean)) {
+    const m = /^([a-z0-9_]+)\.([a-z_]+):(.*)$/.exec(item);
+    if (!m || !state.catalog.has(m[1])) continue;
+    const param = state.catalog.get(m[1]).params.find((p) => p.name === m[2]);
+    if (!param) continue;
+    const value = param.type === "choice" ? m[3] : Number(m[3]);
+    state.params[m[1]] = { ...(state.params[m[1]] || {}), [m[2]]: value };
+  }
+  const [xmin, xmax] = (q.get("x") || "").split(",").map(Number);
+  if (Number.isFinite(xmin) && Number.isFinite(xmax) && xmin < xmax) { $("xmin").value = String(xmin); $("xmax").value = String(xmax); }
+  for (const [key, id] of [["depth", "depth"], ["z", "chain-z"], ["w", "chain-weight"], ["b", "chain-bias"]]) {
+    if (q.has(key) && Number.isFinite(Number(q.get(key)))) $(id).value = q.get(key);
+  }
+  for (const box of document.querySelectorAll("#activation-list input")) box.checked = state.selected.includes(box.value);
+  return q.getAll("f");
+}
+
+function addFormulaChip(key, text) {
+  const remove = el("button", { type: "button", "aria-label": `Remove ${text}` }, "×");
+  const li = el("li", { dataset: { key } }, el("code", {}, text), " ", remove, el("span", { class: "field-error", role: "alert" }));
+  remove.addEventListener("click", () => {
+    state.selected = state.selected.filter((k) => k !== key);
+    state.expressions = state.expressions.filter((e) => e.key !== key);
+    li.remove();
+    renderMaths();
+    refresh();
+  });
+  $("expression-list").append(li);
 }
 
 // ----- start ---------------------------------------------------------------------------------
@@ -1111,8 +1156,17 @@ async function main() {
   $("xmin").addEventListener("change", refresh);
   $("xmax").addEventListener("change", refresh);
   for (const id of ["ymin", "ymax", "dymin", "dymax"]) $(id).addEventListener("change", drawCurves);
+  // A view pasted or followed into the address bar of an open page: show it.
+  window.addEventListener("hashchange", () => location.reload());
   try {
     await loadCatalog();
+    for (const text of loadState() || []) {
+      const key = `expr:${++expressionCount}`;
+      state.expressions.push({ key, text });
+      state.selected.push(key);
+      addFormulaChip(key, text);
+    }
+    $("depth-value").textContent = $("depth").value;
     renderParamControls();
     renderMaths();
     await Promise.all([refresh(), updateFlow(), loadConcepts(), updateOutput()]);
