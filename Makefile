@@ -54,16 +54,17 @@ tools:
 		|| echo "note: could not install$$missing; the tests that need them will skip"; \
 	else echo "note: missing$$missing (apt-get install$$missing as root); the tests that need them will skip"; fi
 
-## The spec linters of tests/test_spec_lint.py, from npm into build/npm (pinned; elsewhere the
-## test skips and says why).
+## The npm tools some tests run, into build/npm (pinned; elsewhere those tests skip and say
+## why): the spec linters (tests/test_spec_lint.py) and axe-core (the page's accessibility test).
 SPECTRAL := 6.16.3
 REDOCLY := 2.77.0
+AXE := 4.14.1
 NPM_BIN := build/npm/node_modules/.bin
 tools: spec-linters
 spec-linters:
-	@if [ "$$($(NPM_BIN)/spectral --version 2>/dev/null)" = $(SPECTRAL) ] && [ "$$($(NPM_BIN)/redocly --version 2>/dev/null)" = $(REDOCLY) ]; then :; \
-	elif command -v npm >/dev/null; then npm install --prefix build/npm --no-audit --no-fund --ignore-scripts --save-exact @stoplight/spectral-cli@$(SPECTRAL) @redocly/cli@$(REDOCLY) >/dev/null 2>&1 || echo "note: could not install the spec linters; tests/test_spec_lint.py will skip"; \
-	else echo "note: npm is missing; tests/test_spec_lint.py will skip"; fi
+	@if [ "$$($(NPM_BIN)/spectral --version 2>/dev/null)" = $(SPECTRAL) ] && [ "$$($(NPM_BIN)/redocly --version 2>/dev/null)" = $(REDOCLY) ] && grep -qs '"version": "$(AXE)"' build/npm/node_modules/axe-core/package.json; then :; \
+	elif command -v npm >/dev/null; then npm install --prefix build/npm --no-audit --no-fund --ignore-scripts --save-exact @stoplight/spectral-cli@$(SPECTRAL) @redocly/cli@$(REDOCLY) axe-core@$(AXE) >/dev/null 2>&1 || echo "note: could not install the npm tools; the tests that need them will skip"; \
+	else echo "note: npm is missing; tests/test_spec_lint.py and the accessibility test will skip"; fi
 
 browser: tools
 

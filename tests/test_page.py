@@ -586,3 +586,59 @@ def test_the_view_is_in_the_url(server, browser):
     # A change is written back, so the address can be shared as it is.
     browser.find_element(By.ID, "act-tanh").click()
     wait(browser, lambda d: "a=elu&" in d.execute_script("return location.hash"))
+
+
+AXE = Path(__file__).resolve().parent.parent / "build" / "npm" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def _axe(browser) -> list[str]:
+    """axe-core's violations on the page as it is now (WCAG 2.1 A and AA rules)."""
+    if not AXE.exists():
+        pytest.skip("axe-core is not installed (make tools installs it from npm into build/npm)")
+    browser.execute_script(AXE.read_text())
+    browser.set_script_timeout(60)
+    result = browser.execute_async_script(
+        "const done = arguments[0]; axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']})"
+        ".then((r) => done(r.violations.map((v) => v.id + ': ' + v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(' | '))));"
+    )
+    return result
+
+
+def test_no_accessibility_violation_in_any_panel_state(server, browser):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    _, url = server
+    for dark in (False, True):
+        browser.execute_cdp_cmd(
+            "Emulation.setEmulatedMedia",
+            {"features": [{"name": "prefers-color-scheme", "value": "dark" if dark else "light"}]},
+        )
+        try:
+            _ready(browser, url)
+            assert _axe(browser) == [], "on load"
+            # Every panel opened: params, a concept, a question, a bad formula, the walk.
+            browser.find_element(By.ID, "act-elu").click()
+            browser.find_element(By.CSS_SELECTOR, "#concept-saturation summary").click()
+            wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#concept-saturation .illustrations li"))
+            browser.find_element(By.ID, "quiz-new").click()
+            wait(browser, lambda d: d.find_element(By.ID, "quiz-text").text != "")
+            box = browser.find_element(By.ID, "expression")
+            box.clear()
+            box.send_keys("x +* 2", Keys.ENTER)
+            wait(browser, lambda d: d.find_element(By.ID, "expression-error").text != "")
+            browser.find_element(By.ID, "walk-step").click()
+            assert _axe(browser) == [], f"with every panel open ({'dark' if dark else 'light'})"
+        finally:
+            browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})
+
+
+def test_the_keyboard_reaches_every_control_in_reasonable_steps(server, browser):
+    _, url = server
+    _ready(browser, url)
+    # Tab stops before the plots: the catalog is one group of checkboxes, so the plot is near.
+    stops = browser.execute_script(
+        "return Array.from(document.querySelectorAll('a[href], button, input, select, textarea, [tabindex]'))"
+        ".filter((e) => e.tabIndex >= 0 && !e.disabled && e.offsetParent !== null).map((e) => e.id || e.tagName);"
+    )
+    assert all(control in stops for control in ("filter", "expression", "curve", "depth", "quiz-new", "walk-play"))

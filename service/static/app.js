@@ -784,7 +784,7 @@ function heatColour(v, scale) {
   // Blue for negative, orange for positive (Okabe–Ito), strength by |v| relative to the largest.
   const t = scale > 0 ? Math.min(1, Math.abs(v) / scale) : 0;
   const [r, g, b] = v < 0 ? [0, 114, 178] : [230, 159, 0];
-  return `rgba(${r}, ${g}, ${b}, ${0.15 + 0.75 * t})`;
+  return `rgba(${r}, ${g}, ${b}, ${0.1 + 0.35 * t})`;  // light enough for the text on it, either theme
 }
 
 async function updateOutput() {
