@@ -642,3 +642,31 @@ def test_the_keyboard_reaches_every_control_in_reasonable_steps(server, browser)
         ".filter((e) => e.tabIndex >= 0 && !e.disabled && e.offsetParent !== null).map((e) => e.id || e.tagName);"
     )
     assert all(control in stops for control in ("filter", "expression", "curve", "depth", "quiz-new", "walk-play"))
+
+
+def test_one_request_per_activation_per_change_and_none_to_read_the_plot(server, browser):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+
+    _, url = server
+    _ready(browser, url)
+    browser.execute_script(
+        "window.calls = []; const f = window.fetch; window.fetch = (u, i) => { window.calls.push(String(u)); return f(u, i); };"
+    )
+    # A param change: one /v1/evaluate per activation (the curve and the readout together).
+    browser.find_element(By.ID, "act-elu").click()
+    wait(browser, lambda d: any(r["activation"] == "elu" for r in _rows(d, "readout")))
+    browser.execute_script("window.calls = []")
+    exact = browser.find_element(By.ID, "param-elu-alpha-exact")
+    exact.clear()
+    exact.send_keys("0.5\t")
+    wait(browser, lambda d: "alpha=0.5" in d.find_element(By.CSS_SELECTOR, "#readout tbody").text)
+    evaluates = [c for c in browser.execute_script("return window.calls") if "evaluate" in c]
+    assert len(evaluates) == 3, evaluates  # sigmoid, relu, elu
+    # Reading the plot with the pointer asks for nothing: the values are held.
+    browser.execute_script("window.calls = []")
+    canvas = browser.find_element(By.ID, "curve")
+    ActionChains(browser).move_to_element_with_offset(canvas, 60, 0).perform()
+    wait(browser, lambda d: d.find_element(By.ID, "read-x").get_attribute("value") != "0.5")
+    browser.execute_script("return new Promise((r) => setTimeout(r, 300))")
+    assert [c for c in browser.execute_script("return window.calls") if "evaluate" in c] == []

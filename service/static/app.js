@@ -24,6 +24,7 @@ const state = {
   expressions: [],  // [{key, text}]
   curves: new Map(),  // key -> {x, value, derivative}
   errors: new Map(),  // key -> the problem detail of its last request (one activation's only)
+  points: new Map(),  // key -> Map(x -> [f, f′]) read off the plot or asked for
   readX: 0.5,
 };
 
@@ -254,28 +255,33 @@ async function refresh() {
   }
   const mine = ++generation.curves;
   setBusy(true);
+  // One request per activation: the grid of the plot and the readout's point together.
+  const grid = Array.from({ length: GRID_POINTS }, (_, i) => (i === GRID_POINTS - 1 ? xmax : xmin + (i * (xmax - xmin)) / (GRID_POINTS - 1)));
+  const readX = state.readX;
   const settled = await Promise.allSettled(
     state.selected.map((key) =>
-      api("POST", "/v1/evaluate", {
-        activation: reference(key),
-        grid: { start: xmin, stop: xmax, num: GRID_POINTS },
-        order: 1,
-        dtype: "float64",
-      }),
+      api("POST", "/v1/evaluate", { activation: reference(key), x: [...grid, readX], order: 1, dtype: "float64" }),
     ),
   );
   if (mine !== generation.curves) return;
   state.curves.clear();
   state.errors.clear();
+  state.points.clear();
   state.selected.forEach((key, i) => {
-    if (settled[i].status === "fulfilled") state.curves.set(key, settled[i].value);
-    else state.errors.set(key, settled[i].reason.message);
+    if (settled[i].status !== "fulfilled") {
+      state.errors.set(key, settled[i].reason.message);
+      return;
+    }
+    const r = settled[i].value;
+    const n = GRID_POINTS;
+    state.curves.set(key, { x: r.x.slice(0, n), value: r.value.slice(0, n), derivative: r.derivative.slice(0, n) });
+    state.points.set(key, new Map([[readX, [r.value[n], r.derivative[n]]]]));
   });
   showParamErrors();
   drawCurves();
   saveState();
   try {
-    await Promise.all([updateReadout(), updateChain()]);
+    await Promise.all([updateReadout(), updateChain()]);  // the readout from what is held
   } catch (err) {
     showError(err);
   } finally {
@@ -470,11 +476,23 @@ async function updateReadout() {
   const mine = ++generation.readout;
   const body = $("readout").querySelector("tbody");
   const keys = state.selected.filter((key) => !state.errors.has(key));
+  // Values the page already holds (a grid point under the pointer, the point asked with the
+  // curves) are shown as they are; only a new x is asked for.
+  const held = (key) => {
+    const known = state.points.get(key)?.get(x);
+    if (known) return known;
+    const c = state.curves.get(key);
+    const i = c ? c.x.indexOf(x) : -1;
+    return i >= 0 ? [c.value[i], c.derivative[i]] : null;
+  };
   const rows = await Promise.all(
     keys.map(async (key) => {
+      const known = held(key);
+      if (known) return [key, ...known];
       const r = key.startsWith("expr:") || Object.keys(state.params[key] || {}).length
         ? await api("POST", "/v1/evaluate", { activation: reference(key), x: [x], order: 1, dtype: "float64" })
         : await api("GET", `/v1/activations/${key}/evaluate?x=${x}&order=1&dtype=float64`);
+      state.points.get(key)?.set(x, [r.value[0], r.derivative[0]]);
       return [key, r.value[0], r.derivative[0]];
     }),
   );
@@ -494,9 +512,18 @@ async function updateReadout() {
   drawCurves();
 }
 
+// The pointer reads the curve's own grid points: their values are already here.
+function nearestGridX(x) {
+  const c = state.curves.values().next().value;
+  if (!c) return x;
+  let best = c.x[0];
+  for (const g of c.x) if (Math.abs(g - x) < Math.abs(best - x)) best = g;
+  return best;
+}
+
 function setReadX(x, fromInput) {
-  state.readX = Number(Number(x).toPrecision(6));
-  if (!fromInput) $("read-x").value = state.readX;
+  state.readX = Number(x);
+  if (!fromInput) $("read-x").value = String(Number(state.readX.toPrecision(6)));
   clearTimeout(setReadX.timer);
   drawCurves();
   setReadX.timer = setTimeout(() => updateReadout().catch(showError), 60);
@@ -514,14 +541,14 @@ function hookCurveCanvas() {
   };
   for (const target of [canvas, $("curve-derivative")]) {
     for (const kind of ["pointermove", "pointerdown"]) {  // pointerdown: a tap on a phone
-      target.addEventListener(kind, (event) => { const x = toX(event); if (x !== null) setReadX(x); });
+      target.addEventListener(kind, (event) => { const x = toX(event); if (x !== null) setReadX(nearestGridX(x)); });
     }
   }
   window.addEventListener("resize", () => { drawCurves(); });
   canvas.addEventListener("keydown", (event) => {
     const step = (Number($("xmax").value) - Number($("xmin").value)) / 100;
-    if (event.key === "ArrowRight") { setReadX(state.readX + step); event.preventDefault(); }
-    if (event.key === "ArrowLeft") { setReadX(state.readX - step); event.preventDefault(); }
+    if (event.key === "ArrowRight") { setReadX(nearestGridX(state.readX + step)); event.preventDefault(); }
+    if (event.key === "ArrowLeft") { setReadX(nearestGridX(state.readX - step)); event.preventDefault(); }
   });
   $("read-x").addEventListener("change", (event) => setReadX(event.target.value, true));
 }
