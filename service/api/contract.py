@@ -7,7 +7,7 @@ read the spec, so it must say everything a careful client needs.
   spec and the refusals all read the same :class:`~service.core.Limits`.
 - Every rate-limited operation declares 429 (problem+json with ``Retry-After``).
 - Query lists are written ``form`` + ``explode`` (``k=a&k=b``, what generated clients send);
-  the server also takes ``k=a,b`` (see :class:`~service.api.fields.QuerySchema`).
+  the server also takes ``k=a,b`` (:func:`~service.api.parser.one_value_per_key`).
 """
 
 from __future__ import annotations
