@@ -670,3 +670,24 @@ def test_one_request_per_activation_per_change_and_none_to_read_the_plot(server,
     wait(browser, lambda d: d.find_element(By.ID, "read-x").get_attribute("value") != "0.5")
     browser.execute_script("return new Promise((r) => setTimeout(r, 300))")
     assert [c for c in browser.execute_script("return window.calls") if "evaluate" in c] == []
+
+
+def test_the_page_is_light_and_its_text_files_are_compressed(server, browser, client):
+    """Page weight (what the browser transferred, compressed, libraries and fonts included) is
+    at most 300 kB; text files go gzipped to clients that take it, and revalidate."""
+    _, url = server
+    browser.get("about:blank")
+    browser.execute_cdp_cmd("Network.clearBrowserCache", {})  # a first visit: nothing cached
+    _ready(browser, url)
+    transferred = browser.execute_script(
+        "return performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource'))"
+        ".filter((e) => !e.name.includes('/v1/')).reduce((sum, e) => sum + e.transferSize, 0);"
+    )
+    assert 0 < transferred <= 300_000, transferred
+    with client.get("/static/app.js", headers={"Accept-Encoding": "gzip"}) as r:
+        assert r.headers["Content-Encoding"] == "gzip" and "Accept-Encoding" in r.headers["Vary"]
+        etag = r.headers["ETag"]
+    with client.get("/static/app.js", headers={"Accept-Encoding": "gzip", "If-None-Match": etag}) as r:
+        assert r.status_code == 304
+    with client.get("/static/app.js") as r:
+        assert "Content-Encoding" not in r.headers and r.data.startswith(b"//")

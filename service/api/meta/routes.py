@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
+import gzip
 import importlib.util
 from pathlib import Path
 
 import flask
 import marshmallow as ma
 from flask import Response, current_app, send_from_directory
+from werkzeug.security import safe_join
 
 from ... import core
 from ...core import devices
@@ -112,7 +115,44 @@ SWAGGER_UI_FILES = frozenset(
 @files.route("/docs")
 def docs():
     """The API reference: Swagger UI on /openapi.json, every file served by this service."""
-    return send_from_directory(str(STATIC), "docs.html", max_age=300)
+    return send_static(STATIC, "docs.html", max_age=300)
+
+
+# Text the browser downloads on every first visit: gzipped once per file version, in memory
+# (the page's files and the docs' are a few hundred kB, not worth a reverse proxy to compress).
+COMPRESSIBLE = frozenset({"text/html", "text/css", "text/javascript", "application/javascript", "image/svg+xml"})
+
+
+@functools.lru_cache(maxsize=64)
+def _gzipped(path: str, mtime: float) -> bytes:
+    return gzip.compress(Path(path).read_bytes(), compresslevel=9, mtime=0)
+
+
+def send_static(directory: Path, filename: str, max_age: int, **kwargs) -> Response:
+    """``send_from_directory``, gzipped for clients that accept it (``Vary: Accept-Encoding``);
+    the ETag says which encoding it names."""
+    response = send_from_directory(str(directory), filename, max_age=max_age, **kwargs)
+    if response.mimetype not in COMPRESSIBLE:
+        return response
+    response.vary.add("Accept-Encoding")
+    if response.status_code != 200 or "gzip" not in flask.request.accept_encodings:
+        return response
+    path = safe_join(str(directory), filename)
+    if path is None:
+        return response
+    etag, _ = response.get_etag()
+    response.close()  # the file send_from_directory opened: the gzipped copy replaces it
+    if etag and flask.request.if_none_match.contains(f"{etag}-gzip"):
+        response = Response(status=304)
+        response.set_etag(f"{etag}-gzip")
+        response.vary.add("Accept-Encoding")
+        return response
+    response.direct_passthrough = False
+    response.set_data(_gzipped(path, Path(path).stat().st_mtime))
+    response.headers["Content-Encoding"] = "gzip"
+    if etag:
+        response.set_etag(f"{etag}-gzip")
+    return response
 
 
 @files.route("/docs/assets/<path:filename>")
@@ -120,21 +160,21 @@ def docs_assets(filename):
     """Swagger UI's files, served locally so /docs works offline."""
     if filename not in SWAGGER_UI_FILES:
         flask.abort(404)
-    return send_from_directory(str(SWAGGER_UI), filename, max_age=86400)
+    return send_static(SWAGGER_UI, filename, max_age=86400)
 
 
 @files.route("/")
 def index():
     """The interactive page: plain HTML, CSS and JavaScript from service/static (no CDN)."""
-    return send_from_directory(str(STATIC), "index.html", max_age=300)
+    return send_static(STATIC, "index.html", max_age=300)
 
 
 @files.route("/favicon.ico")
 def favicon():
     """Browsers ask for it on every page of the service: the page's icon."""
-    return send_from_directory(str(STATIC), "favicon.svg", mimetype="image/svg+xml", max_age=86400)
+    return send_static(STATIC, "favicon.svg", max_age=86400, mimetype="image/svg+xml")
 
 
 @files.route("/static/<path:filename>")
 def static_files(filename):
-    return send_from_directory(str(STATIC), filename, max_age=300)
+    return send_static(STATIC, filename, max_age=300)
