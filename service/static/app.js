@@ -1,9 +1,12 @@
 // actfn's reference front-end: plain JavaScript against the JSON API, no build step, no CDN.
 // Every number shown comes from a request you can see in this file:
-//   GET  /v1/activations?kind=elementwise   the catalog (names, params with bounds)
-//   POST /v1/evaluate                       curves and derivatives on a grid
-//   GET  /v1/activations/{name}/evaluate    exact values at one x (the readout)
-//   POST /v1/chain                          the gradient through depth
+//   GET  /v1/activations?kind=elementwise   the catalog (params, formulas, code)
+//   POST /v1/evaluate                       curves, the readout's point, softmax and friends
+//   GET  /v1/activations/{name}/evaluate    exact values at a new x (the readout)
+//   POST /v1/chain                          the gradient through depth (and the walk)
+//   POST /v1/gradient-flow                  dead units per layer (dying ReLU)
+//   GET  /v1/concepts[/{id}]                the theory and its computed illustrations
+//   GET  /v1/quiz/questions, POST /v1/quiz/grade   practice
 "use strict";
 
 // Okabe–Ito (distinguishable with the common colour-vision deficiencies), then Tol's muted
