@@ -5,6 +5,7 @@ under build/npm (`make tools` installs them)."""
 import json
 import os
 import pathlib
+import re
 import shutil
 import subprocess
 
@@ -15,13 +16,11 @@ pytestmark = pytest.mark.slow
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 SPEC = ROOT / "openapi.yaml"
 BIN = ROOT / "build" / "npm" / "node_modules" / ".bin"
-# Pinned: the findings depend on the rule sets of these exact versions (Makefile `tools`).
-SPECTRAL = "6.16.3"
-REDOCLY = "2.77.0"
-INSTALL = (
-    "npm install --prefix build/npm --no-audit --no-fund --ignore-scripts --save-exact "
-    f"@stoplight/spectral-cli@{SPECTRAL} @redocly/cli@{REDOCLY}"
-)
+# Pinned in the Makefile (its `tools` target installs them): the findings depend on the rule
+# sets of these exact versions.
+PINS = dict(re.findall(r"^(SPECTRAL|REDOCLY) := (\S+)$", (ROOT / "Makefile").read_text(), re.MULTILINE))
+SPECTRAL, REDOCLY = PINS["SPECTRAL"], PINS["REDOCLY"]
+INSTALL = "make tools"
 # No usage reports and no update check from Redocly: the suite runs offline.
 ENV = {**os.environ, "REDOCLY_TELEMETRY": "off", "REDOCLY_SUPPRESS_UPDATE_NOTICE": "true", "NO_COLOR": "1"}
 
