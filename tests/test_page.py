@@ -1,10 +1,12 @@
 """The interactive page (GET /) driven in real headless Chromium (Debian's chromium and
-chromium-driver packages; .ci/run installs them). Skips, saying why, only where they are
-missing. Screenshots go to build/e2e/."""
+chromium-driver packages; .ci/run installs them). Every browser test runs in four views: a
+1280×800 desktop and a 375×800 phone (2× pixels, mobile viewport), each light and dark. Skips,
+saying why, only where Chromium is missing. Screenshots go to build/e2e/."""
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -19,11 +21,20 @@ def test_page_and_assets_are_served(client):
     with client.get("/") as page:
         assert page.status_code == 200 and page.mimetype == "text/html"
         html = page.get_data(as_text=True)
-    assert "/static/app.js" in html and "/static/style.css" in html
+    assert '<script type="module" src="/static/js/main.js">' in html and "/static/style.css" in html
     assert "http://" not in html.replace("http://www.w3.org", "") and "https://" not in html  # no CDN
-    for asset, kind in (("app.js", "javascript"), ("style.css", "text/css")):
-        with client.get(f"/static/{asset}") as r:
-            assert r.status_code == 200 and kind in r.mimetype
+    # The modules, each served as JavaScript (a module's MIME type is checked), each imported
+    # by another or preloaded: no file the page never loads, none it loads missing.
+    modules = sorted(p.name for p in (STATIC / "js").glob("*.js"))
+    imported = {"main.js"}
+    for name in modules:
+        with client.get(f"/static/js/{name}") as r:
+            assert r.status_code == 200 and r.mimetype in ("text/javascript", "application/javascript"), name
+            imported |= set(re.findall(r'from "\./([a-z]+\.js)"', r.get_data(as_text=True)))
+        assert f'<link rel="modulepreload" href="/static/js/{name}">' in html, name
+    assert sorted(imported) == modules
+    with client.get("/static/style.css") as r:
+        assert r.status_code == 200 and "text/css" in r.mimetype
     with client.get("/static/../../app.py") as r:
         assert r.status_code == 404
     # Vendored from npm by scripts/vendor-static.sh, at the pinned version, with the licence.
@@ -33,6 +44,11 @@ def test_page_and_assets_are_served(client):
     with client.get("/static/vendor/katex/LICENSE") as r:
         assert r.status_code == 200 and b"MIT License" in r.get_data()
     assert "/static/vendor/katex/katex.min.js" in html and "/static/vendor/katex/katex.min.css" in html
+    with client.get("/static/vendor/uplot/uPlot.iife.min.js") as r:
+        assert r.status_code == 200 and f"(v{pinned['uplot']})".encode() in r.get_data()[:100]
+    with client.get("/static/vendor/uplot/LICENSE") as r:
+        assert r.status_code == 200 and b"The MIT License" in r.get_data()
+    assert "/static/vendor/uplot/uPlot.iife.min.js" in html and "/static/vendor/uplot/uPlot.min.css" in html
 
 
 @pytest.fixture(scope="module")
@@ -42,9 +58,33 @@ def server(make_app):
         yield app, url
 
 
+# name -> (width, height, device pixel ratio, colour scheme)
+VIEWS = {
+    "desktop-light": (1280, 800, 1, "light"),
+    "desktop-dark": (1280, 800, 1, "dark"),
+    "phone-light": (375, 800, 2, "light"),
+    "phone-dark": (375, 800, 2, "dark"),
+}
+
+
+@pytest.fixture(scope="module", params=list(VIEWS))
+def view(request):
+    return request.param
+
+
 @pytest.fixture(scope="module")
-def browser():
-    with chromium() as driver:
+def browser(view):
+    """Chromium in one of the VIEWS: the phone's viewport is a mobile one at 2× density (the
+    page's `<meta name=viewport>` in force), the scheme what `prefers-color-scheme` reports."""
+    width, height, ratio, scheme = VIEWS[view]
+    with chromium(width, height) as driver:
+        driver.execute_cdp_cmd(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": width, "height": height, "deviceScaleFactor": ratio, "mobile": ratio > 1},
+        )
+        driver.execute_cdp_cmd(
+            "Emulation.setEmulatedMedia", {"features": [{"name": "prefers-color-scheme", "value": scheme}]}
+        )
         yield driver
 
 
@@ -103,7 +143,7 @@ def test_pick_sigmoid_and_move_the_depth_slider(server, browser):
     assert browser.find_element(By.ID, "errors").text == ""
 
     SHOTS.mkdir(parents=True, exist_ok=True)
-    assert browser.save_screenshot(str(SHOTS / "page.png"))
+    assert browser.save_screenshot(str(SHOTS / f"page-{_view(browser)}.png"))
 
 
 def test_a_bad_formula_shows_the_problem(server, browser):
@@ -124,21 +164,40 @@ def test_a_bad_formula_shows_the_problem(server, browser):
     assert browser.find_element(By.ID, "errors").text == ""
 
 
-def test_fits_a_phone(server, browser):
-    from selenium.webdriver.common.by import By
+def _view(browser) -> str:
+    width, scheme = browser.execute_script(
+        "return [window.innerWidth, matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light']"
+    )
+    return f"{width}-{scheme}"
 
+
+# Every layout shift, even those flagged `hadRecentInput` (Chromium flags a load's early
+# shifts so when WebDriver navigates, though the test gives no input while the page loads).
+_SHIFTS = """
+window.shifts = [];
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) window.shifts.push([e.value, e.sources.map((s) => s.node && (s.node.id || s.node.nodeName))]);
+}).observe({type: "layout-shift", buffered: true});
+"""
+
+
+def test_fits_the_screen_without_sideways_scroll_or_layout_shift(server, browser):
     _, url = server
-    browser.set_window_size(375, 900)
+    # Layout shifts recorded from the first byte of the page on (Web Vitals' definition).
+    script = browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": _SHIFTS})
     try:
-        browser.get(url + "/")
-        wait(browser, lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready") == "true")
-        width = browser.execute_script("return document.documentElement.scrollWidth")
-        inner = browser.execute_script("return window.innerWidth")
-        assert width <= inner, f"page is {width}px wide in a {inner}px window"
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        browser.save_screenshot(str(SHOTS / "page-375.png"))
+        _ready(browser, url)
     finally:
-        browser.set_window_size(1200, 1700)
+        browser.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument", {"identifier": script["identifier"]})
+    width = browser.execute_script("return document.documentElement.scrollWidth")
+    inner = browser.execute_script("return window.innerWidth")
+    assert width <= inner, f"page is {width}px wide in a {inner}px window"
+    # Nothing jumps while the data arrives: the cumulative layout shift of the whole load (the
+    # catalog, curves, chains and panels filling in) stays "good" (< 0.1).
+    shift = browser.execute_script("return new Promise((r) => setTimeout(() => r(window.shifts), 300))")
+    assert sum(v for v, _ in shift) < 0.1, shift
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(SHOTS / f"page-{_view(browser)}-top.png"))
 
 
 _TEXT = "return document.querySelector(arguments[0]).textContent;"
@@ -181,7 +240,7 @@ def test_the_filter_hides_and_knows_aliases(server, browser):
     )
 
 
-_SCALE = "const p = arguments[0]; const s = sliderScale(p); return s.toValue(Number(document.getElementById(arguments[1]).value));"
+_SCALE = "const p = arguments[0]; const s = actfn.sliderScale(p); return s.toValue(Number(document.getElementById(arguments[1]).value));"
 
 
 def test_sliders_teach_land_on_the_default_and_take_exact_values(server, browser):
@@ -200,7 +259,7 @@ def test_sliders_teach_land_on_the_default_and_take_exact_values(server, browser
             at = browser.execute_script(_SCALE, p, slider_id)
             assert abs(at - p["default"]) <= 1e-12 * max(1, abs(p["default"])), (name, p["name"], at)
             assert float(exact.get_attribute("value")) == p["default"]
-            low, high = browser.execute_script("const s = sliderScale(arguments[0]); return s.range;", p)
+            low, high = browser.execute_script("const s = actfn.sliderScale(arguments[0]); return s.range;", p)
             # A teaching range: within the legal bounds, at most a few hundred times the default's scale.
             assert (p.get("minimum") is None or low >= p["minimum"]) and (
                 p.get("maximum") is None or high <= p["maximum"]
@@ -334,10 +393,10 @@ def test_practice_questions_are_answered_and_graded_in_the_page(server, browser)
             browser,
             lambda d, t=topic: (
                 d.find_element(By.ID, "quiz-text").text != ""
-                and d.execute_script("return quiz.question && quiz.question.topic") == t
+                and d.execute_script("return actfn.quiz.question && actfn.quiz.question.topic") == t
             ),
         )
-        question = browser.execute_script("return quiz.question")
+        question = browser.execute_script("return actfn.quiz.question")
         # Asking for the answer shows it with its explanation.
         browser.find_element(By.ID, "quiz-reveal").click()
         wait(browser, lambda d: d.find_element(By.ID, "quiz-result").text.startswith(("The answer:", "Right.")))
@@ -490,26 +549,26 @@ def test_the_curves_read_well(server, browser):
     _ready(browser, url)
     # Jumps are gaps, not vertical lines: binary_step's f and relu's f′ are drawn in two pieces.
     _select_only(browser, ["binary_step", "relu", "tanh"])
-    pieces = browser.execute_script(
-        "return [document.getElementById('curve')._pieces, document.getElementById('curve-derivative')._pieces]"
-    )
+    pieces = browser.execute_script("return [actfn.view.pieces.value, actfn.view.pieces.derivative]")
     assert pieces[0] == {"binary_step": 2, "relu": 1, "tanh": 1} and pieces[1]["relu"] == 2, pieces
     # The legend is beside the plot, one entry per curve; up to 12 curves keep distinct colours.
     legend = [li.get_attribute("data-activation") for li in browser.find_elements(By.CSS_SELECTOR, "#legend li")]
     assert sorted(legend) == ["binary_step", "relu", "tanh"]
-    assert len(set(browser.execute_script("return PALETTE"))) == 12
+    assert len(set(browser.execute_script("return actfn.PALETTE"))) == 12
     # A pole does not flatten the other curves, and the y range can be set by hand.
     box = browser.find_element(By.ID, "expression")
     box.clear()
     box.send_keys("1/x", Keys.ENTER)
     wait(browser, lambda d: any(r["activation"].startswith("expr:") for r in _rows(d, "readout")))
-    low, high = browser.execute_script("return document.getElementById('curve')._range")
+    low, high = browser.execute_script("return actfn.view.range.value")
     assert high - low < 50, (low, high)
     for field, value in (("ymin", "-2"), ("ymax", "3")):
         browser.find_element(By.ID, field).send_keys(value, Keys.TAB)
-    wait(browser, lambda d: d.execute_script("return document.getElementById('curve')._range") == [-2, 3])
+    wait(browser, lambda d: d.execute_script("return actfn.view.range.value") == [-2, 3])
     # Tick labels stay short.
-    assert browser.execute_script("return [tick(100000), tick(0.0001), tick(2.5), tick(-1)]") == [
+    assert browser.execute_script(
+        "const tick = actfn.tick; return [tick(100000), tick(0.0001), tick(2.5), tick(-1)]"
+    ) == [
         "1e5",
         "1e-4",
         "2.5",
@@ -517,54 +576,54 @@ def test_the_curves_read_well(server, browser):
     ]
 
 
-def test_on_a_phone_the_plot_is_sharp_and_a_tap_reads_it(server, browser):
+def test_the_plots_are_sharp_and_a_tap_or_click_reads_them(server, browser, view):
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
 
     _, url = server
-    browser.set_window_size(375, 800)
-    try:
-        browser.execute_cdp_cmd(
-            "Emulation.setDeviceMetricsOverride", {"width": 375, "height": 800, "deviceScaleFactor": 2, "mobile": True}
-        )
-        _ready(browser, url)
-        canvas = browser.find_element(By.ID, "curve")
+    width, _, ratio, _ = VIEWS[view]
+    _ready(browser, url)
+    for plot in ("curve", "curve-derivative", "chain", "flow"):
         css_width, bitmap_width = browser.execute_script(
-            "const c = arguments[0]; return [c.clientWidth, c.width];", canvas
+            "const c = document.querySelector(`#${arguments[0]} canvas`); return [c.clientWidth, c.width];", plot
         )
-        assert css_width < 400 and bitmap_width == 2 * css_width  # drawn at the device's density, not scaled down
-        before = browser.find_element(By.ID, "read-x").get_attribute("value")
-        ActionChains(browser).move_to_element_with_offset(canvas, css_width // 4, 0).click().perform()
-        wait(browser, lambda d: d.find_element(By.ID, "read-x").get_attribute("value") != before)
-    finally:
-        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
-        browser.set_window_size(1200, 1700)
+        # Drawn at the device's density and at the size shown, not a fixed bitmap scaled down.
+        assert css_width <= width - 16 and bitmap_width == round(ratio * css_width), (plot, css_width, bitmap_width)
+    plot = browser.find_element(By.ID, "curve")
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", plot)
+    before = browser.find_element(By.ID, "read-x").get_attribute("value")
+    if ratio > 1:  # a phone: a real touch (touchstart, touchend), not a mouse click
+        box = browser.execute_script(
+            "const r = document.querySelector('#curve .u-over').getBoundingClientRect(); return [r.left, r.top, r.width, r.height];"
+        )
+        point = {"x": box[0] + box[2] / 5, "y": box[1] + box[3] / 2}
+        browser.execute_cdp_cmd("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [point]})
+        browser.execute_cdp_cmd("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    else:
+        ActionChains(browser).move_to_element_with_offset(plot, -plot.size["width"] // 4, 0).click().perform()
+    wait(browser, lambda d: d.find_element(By.ID, "read-x").get_attribute("value") != before)
+    assert float(browser.find_element(By.ID, "read-x").get_attribute("value")) < 0  # left of centre: x < 0
 
 
-def test_dark_mode_keeps_every_curve_visible(server, browser):
+def _luminance(rgb):
+    channels = [c / 255 for c in rgb]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def test_every_curve_stands_out_from_the_background(server, browser, view):
     _, url = server
-    browser.execute_cdp_cmd(
-        "Emulation.setEmulatedMedia", {"features": [{"name": "prefers-color-scheme", "value": "dark"}]}
+    _ready(browser, url)
+    scheme, background = browser.execute_script(
+        "const s = getComputedStyle(document.documentElement); return [s.colorScheme, getComputedStyle(document.body).backgroundColor];"
     )
-    try:
-        _ready(browser, url)
-        scheme, background = browser.execute_script(
-            "const s = getComputedStyle(document.documentElement); return [s.colorScheme, getComputedStyle(document.body).backgroundColor];"
-        )
-        assert "dark" in scheme
-        bg = [int(v) for v in background[background.index("(") + 1 : background.index(")")].split(",")[:3]]
-
-        def luminance(rgb):
-            channels = [c / 255 for c in rgb]
-            linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
-            return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
-
-        for colour in browser.execute_script("return PALETTE"):
-            rgb = [int(colour[i : i + 2], 16) for i in (1, 3, 5)]
-            light, dark = sorted((luminance(rgb), luminance(bg)), reverse=True)
-            assert (light + 0.05) / (dark + 0.05) >= 2.0, colour  # a line, not text: 2:1 is visible
-    finally:
-        browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})
+    assert scheme == "light dark"  # form controls and scroll bars follow the theme too
+    bg = [int(v) for v in background[background.index("(") + 1 : background.index(")")].split(",")[:3]]
+    assert (_luminance(bg) < 0.05) == view.endswith("dark")
+    for colour in browser.execute_script("return actfn.PALETTE"):
+        rgb = [int(colour[i : i + 2], 16) for i in (1, 3, 5)]
+        light, dark = sorted((_luminance(rgb), _luminance(bg)), reverse=True)
+        assert (light + 0.05) / (dark + 0.05) >= 3.0, colour  # WCAG 1.4.11: graphics at 3:1
 
 
 def test_the_view_is_in_the_url(server, browser):
@@ -609,28 +668,20 @@ def test_no_accessibility_violation_in_any_panel_state(server, browser):
     from selenium.webdriver.common.keys import Keys
 
     _, url = server
-    for dark in (False, True):
-        browser.execute_cdp_cmd(
-            "Emulation.setEmulatedMedia",
-            {"features": [{"name": "prefers-color-scheme", "value": "dark" if dark else "light"}]},
-        )
-        try:
-            _ready(browser, url)
-            assert _axe(browser) == [], "on load"
-            # Every panel opened: params, a concept, a question, a bad formula, the walk.
-            browser.find_element(By.ID, "act-elu").click()
-            browser.find_element(By.CSS_SELECTOR, "#concept-saturation summary").click()
-            wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#concept-saturation .illustrations li"))
-            browser.find_element(By.ID, "quiz-new").click()
-            wait(browser, lambda d: d.find_element(By.ID, "quiz-text").text != "")
-            box = browser.find_element(By.ID, "expression")
-            box.clear()
-            box.send_keys("x +* 2", Keys.ENTER)
-            wait(browser, lambda d: d.find_element(By.ID, "expression-error").text != "")
-            browser.find_element(By.ID, "walk-step").click()
-            assert _axe(browser) == [], f"with every panel open ({'dark' if dark else 'light'})"
-        finally:
-            browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})
+    _ready(browser, url)
+    assert _axe(browser) == [], "on load"
+    # Every panel opened: params, a concept, a question, a bad formula, the walk.
+    browser.find_element(By.ID, "act-elu").click()
+    browser.find_element(By.CSS_SELECTOR, "#concept-saturation summary").click()
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#concept-saturation .illustrations li"))
+    browser.find_element(By.ID, "quiz-new").click()
+    wait(browser, lambda d: d.find_element(By.ID, "quiz-text").text != "")
+    box = browser.find_element(By.ID, "expression")
+    box.clear()
+    box.send_keys("x +* 2", Keys.ENTER)
+    wait(browser, lambda d: d.find_element(By.ID, "expression-error").text != "")
+    browser.find_element(By.ID, "walk-step").click()
+    assert _axe(browser) == [], "with every panel open"
 
 
 def test_the_keyboard_reaches_every_control_in_reasonable_steps(server, browser):
@@ -684,10 +735,77 @@ def test_the_page_is_light_and_its_text_files_are_compressed(server, browser, cl
         ".filter((e) => !e.name.includes('/v1/')).reduce((sum, e) => sum + e.transferSize, 0);"
     )
     assert 0 < transferred <= 300_000, transferred
-    with client.get("/static/app.js", headers={"Accept-Encoding": "gzip"}) as r:
+    with client.get("/static/js/main.js", headers={"Accept-Encoding": "gzip"}) as r:
         assert r.headers["Content-Encoding"] == "gzip" and "Accept-Encoding" in r.headers["Vary"]
         etag = r.headers["ETag"]
-    with client.get("/static/app.js", headers={"Accept-Encoding": "gzip", "If-None-Match": etag}) as r:
+    with client.get("/static/js/main.js", headers={"Accept-Encoding": "gzip", "If-None-Match": etag}) as r:
         assert r.status_code == 304
-    with client.get("/static/app.js") as r:
+    with client.get("/static/js/main.js") as r:
         assert "Content-Encoding" not in r.headers and r.data.startswith(b"//")
+
+
+def _x_range(browser):
+    from selenium.webdriver.common.by import By
+
+    return tuple(float(browser.find_element(By.ID, i).get_attribute("value")) for i in ("xmin", "xmax"))
+
+
+def _grid_ends(browser):
+    return tuple(
+        browser.execute_script("const x = actfn.state.curves.get('sigmoid').x; return [x[0], x[x.length - 1]];")
+    )
+
+
+def test_zoom_and_pan_with_the_pointer_the_buttons_and_the_keys(server, browser, view):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    _, url = server
+    _ready(browser, url)
+    assert _x_range(browser) == (-5, 5)
+    if VIEWS[view][2] == 1:  # a mouse: drag a box over the f panel, from x = 0 to x = 2.5
+        over = browser.find_element(By.CSS_SELECTOR, "#curve .u-over")
+        browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", over)
+        w, h = over.size["width"], over.size["height"]
+        (
+            ActionChains(browser)
+            .move_to_element_with_offset(over, 0, -h // 4)
+            .click_and_hold()
+            .move_by_offset(w // 4, h // 2)
+            .release()
+            .perform()
+        )
+        wait(browser, lambda d: _x_range(d) != (-5, 5))
+        low, high = _x_range(browser)
+        assert abs(low - 0) < 0.05 and abs(high - 2.5) < 0.05, (low, high)
+        # The curves are computed again on the new range (not stretched), and y follows the box.
+        wait(browser, lambda d: _grid_ends(d) == (low, high))
+        ymin, ymax = (float(browser.find_element(By.ID, i).get_attribute("value")) for i in ("ymin", "ymax"))
+        assert ymin < ymax and browser.execute_script("return actfn.view.range.value") == [ymin, ymax]
+        browser.find_element(By.ID, "zoom-reset").click()
+        wait(browser, lambda d: _x_range(d) == (-5, 5) and _grid_ends(d) == (-5, 5))
+        assert browser.find_element(By.ID, "ymin").get_attribute("value") == ""
+    # The buttons: zoom in around the reading point (x = 0.5), pan, zoom out, reset.
+    read = browser.find_element(By.ID, "read-x")
+    read.clear()
+    read.send_keys("0.5", Keys.TAB)
+    wait(browser, lambda d: d.execute_script("return actfn.state.readX") == 0.5)
+    browser.find_element(By.ID, "zoom-in").click()
+    wait(browser, lambda d: _x_range(d) == (-2.25, 2.75))
+    browser.find_element(By.ID, "pan-right").click()
+    wait(browser, lambda d: _x_range(d) == (-1, 4))
+    wait(browser, lambda d: _grid_ends(d) == (-1, 4))
+    browser.find_element(By.ID, "zoom-out").click()
+    wait(browser, lambda d: _x_range(d) == (-2.5, 7.5))
+    browser.find_element(By.ID, "pan-left").click()
+    wait(browser, lambda d: _x_range(d) == (-5, 5))
+    # The keys, on the focused plot: + zooms, Shift+→ pans, 0 resets.
+    plot = browser.find_element(By.ID, "curve")
+    plot.send_keys("+")
+    wait(browser, lambda d: _x_range(d) == (-2.25, 2.75))
+    plot.send_keys(Keys.SHIFT, Keys.ARROW_RIGHT)
+    wait(browser, lambda d: _x_range(d) == (-1, 4))
+    plot.send_keys("0")
+    wait(browser, lambda d: _x_range(d) == (-5, 5) and _grid_ends(d) == (-5, 5))
+    assert "x from -5 to 5" in plot.get_attribute("aria-label")
