@@ -1,7 +1,8 @@
 """`make bench`: every speed figure of the service, measured in one run on this machine.
 
 Prints a table and writes docs/benchmarks.md. Ratios compare numbers taken in the same run.
-Needs requirements-bench.txt (PyTorch CPU) and `wrk` (Debian package) for the HTTP part.
+Needs requirements-bench.txt (PyTorch CPU, selenium), `wrk` (Debian package) for the HTTP part
+and Chromium (chromium, chromium-driver) for the page part.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from realserver import Server, rss_mb  # noqa: E402  (the test suite's gunicorn launcher)
 
 from bench.floors import FUSED_JIT, NUMPY, torch_autograd  # noqa: E402
+from bench.page import bench_page  # noqa: E402
 from service.api.jsonprovider import dumps_bytes  # noqa: E402
 from service.core import CATALOG, evaluate  # noqa: E402
 from service.core.evaluate import bucket, program, split_params  # noqa: E402
@@ -296,6 +298,7 @@ def main() -> None:
     core = bench_core()
     compiles = bench_compilation()
     http = bench_http()
+    page = bench_page(out)
     bench_worst()
     out("## Targets")
     out()
@@ -309,6 +312,10 @@ def main() -> None:
         ratio = http["grid_e2e_s"] / http["grid_inprocess_s"]
         checks.append((f"1e6 grid end to end ≤ 2× in-process ({ratio:.2f})", ratio <= 2))
         checks.append((f"cold start ≤ 15 s ({http['cold_start_s']:.1f} s)", http["cold_start_s"] <= 15))
+    for view, r in page.items():
+        slowest = max(r["first_curve_ms"])
+        checks.append((f"first curve ≤ 500 ms after load, {view} (slowest {slowest:.0f} ms)", slowest <= 500))
+        checks.append((f"first visit ≤ 300 kB, {view} ({r['transferred_kb']:.0f} kB)", r["transferred_kb"] <= 300))
     for label, ok in checks:
         out(f"- {'PASS' if ok else 'FAIL'} {label}")
     (ROOT / "docs" / "benchmarks.md").write_text("\n".join(LINES) + "\n")

@@ -43,13 +43,25 @@ def main() -> None:
         for _ in range(25):
             driver.find_element(By.ID, "walk-step").click()
         driver.save_screenshot(str(OUT / "page.png"))
+        driver.set_window_size(1280, 2200)  # each section whole
         for name, heading in SECTIONS.items():
             section = driver.find_element(By.ID, heading).find_element(By.XPATH, "..")
             driver.execute_script("arguments[0].scrollIntoView()", section)
             section.screenshot(str(OUT / f"{name}.png"))
+    with live(create_app()) as url, chromium(1280, 900) as driver:
+        driver.execute_cdp_cmd(
+            "Emulation.setEmulatedMedia", {"features": [{"name": "prefers-color-scheme", "value": "dark"}]}
+        )
+        driver.get(url + "/#a=sigmoid,relu,gelu&depth=20&z=0.5")
+        wait(driver, lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready") == "true")
+        driver.save_screenshot(str(OUT / "page-dark.png"))
     with live(create_app()) as url, chromium(375, 800) as driver:
+        driver.execute_cdp_cmd(
+            "Emulation.setDeviceMetricsOverride", {"width": 375, "height": 800, "deviceScaleFactor": 2, "mobile": True}
+        )
         driver.get(url + "/")
         wait(driver, lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready") == "true")
+        driver.execute_script("document.getElementById('curve-title').scrollIntoView()")
         driver.save_screenshot(str(OUT / "page-phone.png"))
     print("\n".join(sorted(str(p.relative_to(ROOT)) for p in OUT.glob("page*.png"))))
 

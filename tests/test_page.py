@@ -685,14 +685,44 @@ def test_no_accessibility_violation_in_any_panel_state(server, browser):
 
 
 def test_the_keyboard_reaches_every_control_in_reasonable_steps(server, browser):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
     _, url = server
     _ready(browser, url)
-    # Tab stops before the plots: the catalog is one group of checkboxes, so the plot is near.
-    stops = browser.execute_script(
-        "return Array.from(document.querySelectorAll('a[href], button, input, select, textarea, [tabindex]'))"
-        ".filter((e) => e.tabIndex >= 0 && !e.disabled && e.offsetParent !== null).map((e) => e.id || e.tagName);"
-    )
-    assert all(control in stops for control in ("filter", "expression", "curve", "depth", "quiz-new", "walk-play"))
+    # Real Tab presses from the top of the page: every room is reached, and the last control
+    # in fewer than 50 (the catalog, the zoom toolbar and each code block's tabs are one stop).
+    browser.execute_script("document.activeElement.blur(); window.scrollTo(0, 0)")
+    order = []
+    for _ in range(60):
+        ActionChains(browser).send_keys(Keys.TAB).perform()
+        order.append(browser.execute_script("const e = document.activeElement; return e.id || e.tagName"))
+        if order[-1] == "quiz-new":
+            break
+    assert order[-1] == "quiz-new" and len(order) < 50, order
+    for control in (
+        "filter",
+        "expression",
+        "curve",
+        "zoom-in",
+        "depth",
+        "walk-play",
+        "code-sigmoid-jax",
+        "logits",
+        "flow-bias",
+    ):
+        assert control in order, control
+    assert sum(1 for c in order if c.startswith("act-")) == 1 and "zoom-out" not in order
+    # In the catalog the arrow keys move and Space ticks; in a code block ← → switch the tab.
+    first = browser.find_element(By.ID, "act-identity")
+    first.send_keys(Keys.ARROW_DOWN, Keys.ARROW_DOWN)
+    assert browser.execute_script("return document.activeElement.id") == "act-relu6"
+    ActionChains(browser).send_keys(Keys.SPACE).perform()
+    wait(browser, lambda d: "relu6" in [r["activation"] for r in _rows(d, "readout")])
+    browser.find_element(By.ID, "code-sigmoid-jax").send_keys(Keys.ARROW_RIGHT)
+    assert browser.find_element(By.ID, "code-sigmoid-pytorch").get_attribute("aria-selected") == "true"
+    assert "import torch" in browser.find_element(By.ID, "code-sigmoid").text
 
 
 def test_one_request_per_activation_per_change_and_none_to_read_the_plot(server, browser):
@@ -717,7 +747,7 @@ def test_one_request_per_activation_per_change_and_none_to_read_the_plot(server,
     # Reading the plot with the pointer asks for nothing: the values are held.
     browser.execute_script("window.calls = []")
     canvas = browser.find_element(By.ID, "curve")
-    ActionChains(browser).move_to_element_with_offset(canvas, 60, 0).perform()
+    ActionChains(browser).move_to_element_with_offset(canvas, -100, 0).perform()  # left of x = 0.5
     wait(browser, lambda d: d.find_element(By.ID, "read-x").get_attribute("value") != "0.5")
     browser.execute_script("return new Promise((r) => setTimeout(r, 300))")
     assert [c for c in browser.execute_script("return window.calls") if "evaluate" in c] == []

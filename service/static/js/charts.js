@@ -54,10 +54,10 @@ export class Chart {
 /** Axes in the theme's colours with short tick labels; `integers` for layer numbers. */
 export function axes(t, { x, y, yValues, integers = false }) {
   const common = {
-    stroke: t.fg, font: FONT, labelFont: FONT, labelSize: 16,
+    stroke: t.fg, font: FONT, labelFont: FONT, labelSize: 18,
     grid: { stroke: t.line, width: 1 }, ticks: { stroke: t.line, width: 1, size: 4 },
   };
-  const xAxis = { ...common, label: x, values: (u, splits) => splits.map(tick) };
+  const xAxis = { ...common, label: x, size: 26, values: (u, splits) => splits.map(tick) };
   if (integers) xAxis.incrs = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000];
   return [xAxis, { ...common, label: y, size: 52, values: yValues || ((u, splits) => splits.map(tick)) }];
 }
@@ -115,11 +115,16 @@ export function pieces(ys, cuts) {
   return n;
 }
 
-/** uPlot's gap refiner for a series: its own gaps (nulls) and the steps `cuts` left undrawn. */
-export function gapsAt(cuts) {
+/** uPlot's gap refiner for a series: its own gaps (nulls) and the steps `cuts` left undrawn.
+ * A gap is widened by the line's width, so a near-vertical step's stroke does not show at its
+ * edges. */
+export function gapsAt(cuts, width) {
   return (u, seriesIdx, idx0, idx1, nullGaps) => {
     const xs = u.data[0];
-    const more = cuts.filter((i) => i >= idx0 && i < idx1).map((i) => [u.valToPos(xs[i], "x", true), u.valToPos(xs[i + 1], "x", true)]);
+    const pad = width * uPlot.pxRatio;
+    const more = cuts
+      .filter((i) => i >= idx0 && i < idx1)
+      .map((i) => [u.valToPos(xs[i], "x", true) - pad, u.valToPos(xs[i + 1], "x", true) + pad]);
     return [...nullGaps, ...more].sort((a, b) => a[0] - b[0]);
   };
 }

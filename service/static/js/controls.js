@@ -1,6 +1,6 @@
 // The controls: the catalog's checklist and its filter, each activation's params (a teaching
 // slider beside an exact number), and the reader's own formulas.
-import { $, api, debounce, el } from "./util.js";
+import { $, api, debounce, el, roving } from "./util.js";
 import { announce, state } from "./state.js";
 
 // ----- the catalog ---------------------------------------------------------------------------------
@@ -17,6 +17,8 @@ export async function loadCatalog() {
     list.append(item);
     box.addEventListener("change", () => toggle(entry.name, box.checked));
   }
+  // One Tab stop for the whole list: ↑ ↓ move in it, Space ticks.
+  const resettle = roving(list, "input");
   // Names and aliases match (swish finds silu), with - or _; the count says what is hidden.
   const filter = () => {
     const needle = $("filter").value.trim().toLowerCase().replace(/-/g, "_");
@@ -26,6 +28,7 @@ export async function loadCatalog() {
       if (!item.hidden) shown += 1;
     }
     $("filter-count").textContent = needle ? `${shown} of ${list.children.length} shown` : `${list.children.length} activations`;
+    resettle();
   };
   $("filter").addEventListener("input", filter);
   filter();

@@ -1,6 +1,6 @@
 // The curves: f and f′ of every selected activation on a grid (one POST /v1/evaluate per
 // activation per change), two panels to read, zoom and pan, and a table of exact values.
-import { $, api, el, fmt, latestOnly, whileBusy } from "./util.js";
+import { $, api, el, fmt, latestOnly, roving, whileBusy } from "./util.js";
 import { colour, label, reference, saveState, state, swatch } from "./state.js";
 import { Chart, axes, drawable, gapsAt, guide, jumps, pieces, padded, robustRange } from "./charts.js";
 import { showParamErrors } from "./controls.js";
@@ -102,9 +102,10 @@ function panel(chart, which, ids) {
     const cuts = jumps(raw, yr);
     view.pieces[which][key] = pieces(raw, cuts);
     data.push(drawable(raw, yr));
+    const width = which === "value" ? 2.2 : 1.8;
     series.push({
-      label: label(key), stroke: colour(key), width: which === "value" ? 2.2 : 1.8,
-      dash: which === "value" ? undefined : [7, 5], points: { show: false }, gaps: gapsAt(cuts),
+      label: label(key), stroke: colour(key), width,
+      dash: which === "value" ? undefined : [7, 5], points: { show: false }, gaps: gapsAt(cuts, width),
     });
   }
   const shade = saturated();
@@ -126,9 +127,11 @@ function panel(chart, which, ids) {
           }
           ctx.restore();
         }],
-        draw: [(u) => {
-          if (yr[0] < 0 && yr[1] > 0) guide(u, t, "y", 0, { width: 1.2 });  // axes through the origin
+        drawAxes: [(u) => {  // axes through the origin, under the curves
+          if (yr[0] < 0 && yr[1] > 0) guide(u, t, "y", 0, { width: 1.2 });
           if (xr[0] < 0 && xr[1] > 0) guide(u, t, "x", 0, { width: 1.2 });
+        }],
+        draw: [(u) => {
           if (state.readX >= xr[0] && state.readX <= xr[1]) guide(u, t, "x", state.readX, { dash: [2, 3] });
         }],
         setCursor: [(u) => { if (u.cursor.idx != null && u.cursor.left >= 0) setReadX(u.data[0][u.cursor.idx]); }],
@@ -150,6 +153,8 @@ function panel(chart, which, ids) {
 export function drawCurves() {
   panels ||= { value: new Chart($("curve")), derivative: new Chart($("curve-derivative")) };
   panel(panels.value, "value", ["ymin", "ymax"]);
+  // For bench/page.py: when a reader first sees a curve.
+  if (state.curves.size && !performance.getEntriesByName("actfn:first-curve").length) performance.mark("actfn:first-curve");
   panel(panels.derivative, "derivative", ["dymin", "dymax"]);
   // The legend is HTML beside the plot: it never covers a curve, and screen readers read it.
   const keys = [...state.curves.keys()];
@@ -290,6 +295,7 @@ export function hookCurves() {
     };
     if (keys[event.key]) { keys[event.key](); event.preventDefault(); }
   });
+  roving($("view-controls"), "button");
   $("zoom-in").addEventListener("click", () => zoom(0.5));
   $("zoom-out").addEventListener("click", () => zoom(2));
   $("pan-left").addEventListener("click", () => pan(-0.25));

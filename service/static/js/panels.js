@@ -1,5 +1,5 @@
 // The teaching panels: formulas and code, output activations, dying ReLU, theory, practice.
-import { $, api, debounce, el, fmt, latestOnly, showError } from "./util.js";
+import { $, api, debounce, el, fmt, latestOnly, roving, showError } from "./util.js";
 import { announce, label, state, swatch } from "./state.js";
 import { Chart, layerChart } from "./charts.js";
 import { selectOnly } from "./controls.js";
@@ -21,7 +21,7 @@ function typeset(latex) {
 
 function codeBlock(key, code) {
   const tabs = el("div", { role: "tablist", "aria-label": `${key} as code` });
-  const pre = el("pre", { tabindex: "0" }, el("code", {}));
+  const pre = el("pre", { tabindex: "0", role: "tabpanel", id: `code-${key}` }, el("code", {}));
   const copy = el("button", { type: "button", class: "copy" }, "Copy");
   const done = el("span", { class: "hint", role: "status" });
   let current = "jax";
@@ -29,9 +29,10 @@ function codeBlock(key, code) {
     current = lib;
     pre.firstChild.textContent = code[lib];
     for (const tab of tabs.children) tab.setAttribute("aria-selected", String(tab.dataset.lib === lib));
+    pre.setAttribute("aria-labelledby", `code-${key}-${lib}`);
   };
   for (const [lib, name] of LIBRARIES) {
-    const tab = el("button", { type: "button", role: "tab", dataset: { lib }, id: `code-${key}-${lib}` }, name);
+    const tab = el("button", { type: "button", role: "tab", dataset: { lib }, id: `code-${key}-${lib}`, "aria-controls": `code-${key}` }, name);
     tab.addEventListener("click", () => show(lib));
     tabs.append(tab);
   }
@@ -46,6 +47,7 @@ function codeBlock(key, code) {
     }
   });
   show(current);
+  roving(tabs, '[role="tab"]', (tab) => show(tab.dataset.lib));  // the ARIA tabs pattern: ← → switch
   return el("div", { class: "code" }, tabs, pre, el("div", {}, copy, " ", done));
 }
 

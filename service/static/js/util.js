@@ -87,3 +87,30 @@ export async function whileBusy(promise) {
 export function showError(err) {
   $("errors").textContent = err ? String(err.message || err) : "";
 }
+
+/** One Tab stop for a group of controls (a long checklist, tabs, a toolbar): the arrow keys,
+ * Home and End move among the group's visible items, Tab leaves it; the stop stays on the item
+ * last focused. Returns a function to call when items are hidden or shown. */
+export function roving(container, selector, onMove = null) {
+  const all = () => [...container.querySelectorAll(selector)];
+  const visible = () => all().filter((e) => !e.closest("[hidden]"));
+  const settle = (keep) => {
+    const list = visible();
+    const stop = list.includes(keep) ? keep : list[0];
+    for (const e of all()) e.tabIndex = e === stop ? 0 : -1;
+  };
+  container.addEventListener("keydown", (event) => {
+    const list = visible();
+    const i = list.indexOf(document.activeElement);
+    const to = { ArrowDown: i + 1, ArrowRight: i + 1, ArrowUp: i - 1, ArrowLeft: i - 1, Home: 0, End: list.length - 1 }[event.key];
+    if (i < 0 || to === undefined) return;
+    event.preventDefault();
+    const target = list[Math.max(0, Math.min(list.length - 1, to))];
+    settle(target);
+    target.focus();
+    onMove?.(target);
+  });
+  container.addEventListener("focusin", (event) => { if (event.target.matches(selector)) settle(event.target); });
+  settle(null);
+  return () => settle(all().find((e) => e.tabIndex === 0));
+}
