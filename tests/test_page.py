@@ -541,6 +541,38 @@ def _select_only(browser, names):
     wait(browser, lambda d: sorted(r["activation"] for r in _rows(d, "readout")) == sorted(names))
 
 
+# How many pixels of the f panel, inside a box given in the plot's own units (x from x0 to x1,
+# y from y0 to y1), are drawn in the colour of the first curve.
+_INK = """
+const [x0, x1, y0, y1] = arguments;
+const canvas = document.querySelector("#curve canvas");
+const over = document.querySelector("#curve .u-over").getBoundingClientRect();
+const box = canvas.getBoundingClientRect();
+const ratio = canvas.width / box.width;
+const [xmin, xmax] = ["xmin", "xmax"].map((id) => Number(document.getElementById(id).value));
+const [ylo, yhi] = actfn.view.range.value;
+const X = (x) => Math.round((over.left - box.left + ((x - xmin) / (xmax - xmin)) * over.width) * ratio);
+const Y = (y) => Math.round((over.top - box.top + ((yhi - y) / (yhi - ylo)) * over.height) * ratio);
+const pixels = canvas.getContext("2d").getImageData(X(x0), Y(y1), X(x1) - X(x0) + 1, Y(y0) - Y(y1) + 1).data;
+const ink = actfn.PALETTE[0].match(/[0-9a-f]{2}/gi).map((h) => parseInt(h, 16));
+let n = 0;
+for (let i = 0; i < pixels.length; i += 4) {
+  if (pixels[i + 3] > 128 && Math.hypot(pixels[i] - ink[0], pixels[i + 1] - ink[1], pixels[i + 2] - ink[2]) < 60) n += 1;
+}
+return n;
+"""
+
+
+def test_a_jump_is_drawn_as_a_gap(server, browser):
+    _, url = server
+    _ready(browser, url)
+    # hardshrink (λ = 0.5) is 0 up to x = 0.5, then x: nothing may be drawn between.
+    _select_only(browser, ["hardshrink"])
+    wait(browser, lambda d: d.execute_script("return actfn.view.pieces.value.hardshrink") == 3)
+    assert browser.execute_script(_INK, 0.45, 0.55, 0.1, 0.4) == 0, "a vertical line at the jump"
+    assert browser.execute_script(_INK, 0.9, 1.1, 0.85, 1.15) > 0  # the curve itself is seen
+
+
 def test_the_curves_read_well(server, browser):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
