@@ -5,9 +5,10 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+MCP_PORT ?= 8001
 PIP := $(BIN)/python -m pip install --disable-pip-version-check -q
 
-.PHONY: run test test-fast lint install install-dev tools spec-linters browser openapi docker clean bench
+.PHONY: run run-mcp test test-fast lint install install-dev tools spec-linters browser openapi docker clean bench
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +27,11 @@ install-dev: $(VENV)/.installed-dev
 run: install
 	ACTFN_BIND=$(HOST):$(PORT) $(BIN)/gunicorn -c gunicorn.conf.py "service:create_app()"
 
+## run-mcp: the MCP server for chatbots over Streamable HTTP at http://$(HOST):$(MCP_PORT)/mcp
+## (gunicorn, beside `make run`); stdio for a desktop chatbot: .venv/bin/python -m service.mcp
+run-mcp: install
+	ACTFN_MCP_BIND=$(HOST):$(MCP_PORT) $(BIN)/gunicorn -c gunicorn.mcp.conf.py "service.mcp.__main__:http_app()"
+
 ## test: install and run the whole test suite (on 2 processes; a file's tests stay together,
 ## so a module's real server is started once)
 test: install-dev tools
@@ -38,8 +44,8 @@ test-fast: install-dev
 
 ## lint: ruff (lint and format) on the code, mypy on the service
 lint: install-dev
-	$(BIN)/ruff check service tests bench gunicorn.conf.py
-	$(BIN)/ruff format --check service tests bench gunicorn.conf.py
+	$(BIN)/ruff check service tests bench gunicorn.conf.py gunicorn.mcp.conf.py
+	$(BIN)/ruff format --check service tests bench gunicorn.conf.py gunicorn.mcp.conf.py
 	$(BIN)/mypy
 
 ## tools: the real clients some tests drive, from Debian, installed as root when missing:

@@ -58,6 +58,11 @@ def server(environ=os.environ) -> dict:
     }
 
 
+def split(text: str) -> list[str]:
+    """A comma-separated setting as a list, blanks dropped."""
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
 def load(override: dict | None = None, environ=os.environ) -> dict:
     """The Flask config mapping for one app instance."""
     from .core.limits import Limits  # here, not at the top: server() must not import JAX
@@ -88,6 +93,15 @@ def load(override: dict | None = None, environ=os.environ) -> dict:
         # Browser origins allowed by CORS (comma-separated; empty: no CORS headers).
         "CORS_ORIGINS": [o.strip() for o in environ.get("ACTFN_CORS_ORIGINS", "").split(",") if o.strip()],
         "CORS_CREDENTIALS": as_bool(environ.get("ACTFN_CORS_CREDENTIALS"), False),
+        # The MCP server over HTTP (python -m service.mcp --http): a bearer token every request
+        # must carry (empty: none; set one wherever it listens beyond loopback), the Host values
+        # it answers (DNS-rebinding protection; "name:*" for any port) and the browser origins it
+        # takes (requests without Origin, as chatbots send them, always pass).
+        "MCP_TOKEN": environ.get("ACTFN_MCP_TOKEN", ""),
+        "MCP_ALLOWED_HOSTS": split(environ.get("ACTFN_MCP_ALLOWED_HOSTS", "127.0.0.1:*,localhost:*,[::1]:*")),
+        "MCP_ALLOWED_ORIGINS": split(
+            environ.get("ACTFN_MCP_ALLOWED_ORIGINS", "http://127.0.0.1:*,http://localhost:*,http://[::1]:*")
+        ),
         # Proxies in front of the service that set X-Forwarded-For (0: trust none).
         "PROXY_COUNT": int(environ.get("ACTFN_PROXY_COUNT", "0")),
         "API_TITLE": "actfn",

@@ -32,6 +32,9 @@ from flask_limiter.util import get_remote_address
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 # Probes, metrics, the page and the docs are never limited.
+# A WSGI environ key only an in-process caller can set (a client's headers arrive as HTTP_*):
+# the MCP server reading the catalog it builds its tools from is not a client's request.
+INTERNAL = "actfn.internal"
 EXEMPT_PREFIXES = ("/healthz", "/readyz", "/metrics", "/static/", "/docs", "/openapi.", "/favicon.ico")
 EXPOSED_HEADERS = (
     "Content-Disposition",
@@ -117,7 +120,12 @@ def install(app: Flask) -> Limiter:
         in_memory_fallback_enabled=True,
     )
     limiter.request_filter(
-        lambda: request.method == "OPTIONS" or request.path == "/" or request.path.startswith(EXEMPT_PREFIXES)
+        lambda: (
+            request.method == "OPTIONS"
+            or request.path == "/"
+            or request.path.startswith(EXEMPT_PREFIXES)
+            or bool(request.environ.get(INTERNAL))
+        )
     )
 
     origins = cfg["CORS_ORIGINS"]

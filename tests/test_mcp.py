@@ -1,0 +1,315 @@
+"""The MCP server (service/mcp/) through the official SDK's own client: in process, over stdio
+(the command a desktop chatbot starts) and over Streamable HTTP on a real gunicorn. Every tool
+is checked against the REST API's own answer to the same question."""
+
+from __future__ import annotations
+
+import base64
+import io
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import anyio
+import pytest
+from mcp import Client
+
+from service.mcp.server import build_server
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(fn, *args):
+    return anyio.run(fn, *args)
+
+
+@pytest.fixture(scope="module")
+def mcp_app(make_app):
+    return make_app(RATE_LIMIT_ENABLED=False)
+
+
+@pytest.fixture(scope="module")
+def server(mcp_app):
+    return build_server(mcp_app)
+
+
+@pytest.fixture(scope="module")
+def rest(mcp_app):
+    return mcp_app.test_client()
+
+
+async def _call(server, name, arguments):
+    async with Client(server) as client:
+        return await client.call_tool(name, arguments)
+
+
+def call(server, name, arguments):
+    return run(_call, server, name, arguments)
+
+
+def test_lists_tools_resources_and_prompts(server, rest):
+    async def listing():
+        async with Client(server) as client:
+            tools = (await client.list_tools()).tools
+            resources = (await client.list_resources()).resources
+            templates = (await client.list_resource_templates()).resource_templates
+            prompts = (await client.list_prompts()).prompts
+            catalog = await client.read_resource("actfn://catalog")
+            gelu = await client.read_resource("actfn://activations/gelu")
+            concept = await client.read_resource("actfn://concepts/saturation")
+            prompt = await client.get_prompt("explain_activation", {"name": "gelu"})
+            quiz = await client.get_prompt("quiz_me", {"topic": "dying-relu"})
+            return tools, resources, templates, prompts, catalog, gelu, concept, prompt, quiz
+
+    tools, resources, templates, prompts, catalog, gelu, concept, prompt, quiz = run(listing)
+    assert {t.name for t in tools} == {
+        "evaluate",
+        "describe_activation",
+        "compare_activations",
+        "chain",
+        "gradient_flow",
+        "plot",
+        "quiz_question",
+        "grade_answer",
+        "explain_concept",
+    }
+    for tool in tools:
+        assert tool.description and tool.input_schema["type"] == "object", tool.name
+        assert tool.output_schema and tool.output_schema["type"] == "object", tool.name
+        assert "$ref" not in str(tool.input_schema) + str(tool.output_schema), tool.name  # self-contained
+        assert tool.annotations.read_only_hint is True
+    assert {str(r.uri) for r in resources} == {"actfn://catalog", "actfn://concepts"}
+    assert {t.uri_template for t in templates} == {"actfn://activations/{name}", "actfn://concepts/{concept_id}"}
+    assert {p.name for p in prompts} == {"explain_activation", "quiz_me"}
+    import json
+
+    assert json.loads(catalog.contents[0].text) == rest.get("/v1/activations").get_json()
+    assert json.loads(gelu.contents[0].text) == rest.get("/v1/activations/gelu").get_json()
+    assert json.loads(concept.contents[0].text) == rest.get("/v1/concepts/saturation").get_json()
+    assert "gelu" in prompt.messages[0].content.text and "describe_activation" in prompt.messages[0].content.text
+    assert "dying-relu" in quiz.messages[0].content.text and "grade_answer" in quiz.messages[0].content.text
+
+
+# tool, arguments, the REST request that answers the same question
+AGREES = [
+    ("evaluate", {"activation": "gelu", "x": [1.0], "dtype": "float64"}, ("POST", "/v1/evaluate", None)),
+    (
+        "evaluate",
+        {"activation": {"expression": "x * sigmoid(b * x)", "params": {"b": 1.702}}, "x": [-1, 0, 2], "order": 2},
+        ("POST", "/v1/evaluate", None),
+    ),
+    ("chain", {"activation": "sigmoid", "depth": 50, "z": 0.5, "dtype": "float64"}, ("POST", "/v1/chain", None)),
+    (
+        "gradient_flow",
+        {"activation": "relu", "depth": 10, "width": 32, "batch": 16, "bias": -1, "seed": 0},
+        ("POST", "/v1/gradient-flow", None),
+    ),
+    ("grade_answer", None, ("POST", "/v1/quiz/grade", None)),  # arguments from a question below
+    ("explain_concept", {"concept_id": "dying-relu"}, ("GET", "/v1/concepts/dying-relu", None)),
+    (
+        "describe_activation",
+        {"name": "elu", "params": {"alpha": 0.5}},
+        ("GET", "/v1/activations/elu", {"param.alpha": "0.5"}),
+    ),
+]
+
+
+@pytest.mark.parametrize("tool, arguments, rest_call", AGREES, ids=[f"{a[0]}-{i}" for i, a in enumerate(AGREES)])
+def test_every_tool_agrees_with_the_rest_api(server, rest, tool, arguments, rest_call):
+    method, path, query = rest_call
+    if tool == "grade_answer":
+        question = call(server, "quiz_question", {"seed": 5, "topics": ["derivatives"]}).structured_content["question"]
+        answer = 0.25 if question["type"] == "numeric" else (True if question["type"] == "true_false" else 0)
+        arguments = {"id": question["id"], "answer": answer, "reveal": True}
+    result = call(server, tool, arguments)
+    assert not result.is_error, result.content
+    expected = (rest.post(path, json=arguments) if method == "POST" else rest.get(path, query_string=query)).get_json()
+    assert result.structured_content == expected
+    # The same JSON as text, for clients that read only the text.
+    import json
+
+    assert json.loads(result.content[-1].text) == expected
+
+
+def test_compare_quiz_and_plot(server, rest):
+    import json
+
+    compared = call(
+        server, "compare_activations", {"activations": ["gelu", "mish"], "x": [-2, 0, 2], "dtype": "float64"}
+    )
+    assert not compared.is_error
+    for name, got in zip(("gelu", "mish"), compared.structured_content["results"]):
+        assert (
+            got == rest.post("/v1/evaluate", json={"activation": name, "x": [-2, 0, 2], "dtype": "float64"}).get_json()
+        )
+
+    asked = call(server, "quiz_question", {"seed": 11, "topics": ["saturation"], "difficulty": "easy"})
+    quiz = rest.get(
+        "/v1/quiz/questions", query_string={"count": 1, "seed": 11, "topics": "saturation", "difficulty": "easy"}
+    )
+    assert asked.structured_content == {"seed": 11, "question": quiz.get_json()["questions"][0]}
+
+    from PIL import Image
+
+    plotted = call(server, "plot", {"activations": ["sigmoid", "relu"], "width": 400, "height": 300})
+    assert not plotted.is_error, plotted.content
+    image = next(c for c in plotted.content if c.type == "image")
+    assert image.mime_type == "image/png"
+    picture = Image.open(io.BytesIO(base64.b64decode(image.data)))
+    picture.verify()
+    assert picture.size == (400, 300)
+    curves = plotted.structured_content["curves"]
+    grid = {"start": -5.0, "stop": 5.0, "num": 21}
+    for name, curve in zip(("sigmoid", "relu"), curves):
+        assert (
+            curve
+            == rest.post(
+                "/v1/evaluate", json={"activation": name, "grid": grid, "order": 1, "dtype": "float64"}
+            ).get_json()
+        )
+    assert json.loads(plotted.content[-1].text) == plotted.structured_content
+
+
+# tool, bad arguments, what the error must name
+BAD = [
+    ("evaluate", {"activation": "gelu", "x": "one"}, "x:"),
+    ("evaluate", {"activation": {"name": "elu", "params": {"alpha": -1}}, "x": [0]}, "activation.params.alpha"),
+    ("evaluate", {"activation": {"expression": "x +* 2"}, "x": [0]}, "activation.expression"),
+    ("describe_activation", {"name": "nope"}, "nope"),
+    ("describe_activation", {"name": "elu", "params": {"alpha": -1}}, "params.alpha"),
+    (
+        "compare_activations",
+        {"activations": ["relu", {"name": "elu", "params": {"alpha": -1}}], "x": [0]},
+        "activations.1.params.alpha",
+    ),
+    ("compare_activations", {"activations": [], "x": [0]}, "activations"),
+    ("chain", {"activation": "sigmoid", "depth": 0, "z": 0.5}, "depth"),
+    ("gradient_flow", {"activation": "relu", "depth": 100000, "width": 8, "batch": 8}, "depth"),
+    ("plot", {"activations": []}, "activations"),
+    ("plot", {"activations": ["relu"], "format": "svg"}, "format"),
+    ("quiz_question", {"topics": ["astrology"]}, "topics"),
+    ("quiz_question", {"count": 5}, "count"),
+    ("grade_answer", {"id": "forged", "answer": 1}, "id"),
+    ("explain_concept", {"concept_id": "astrology"}, "concept_id"),
+]
+
+
+@pytest.mark.parametrize("tool, arguments, names", BAD, ids=[f"{b[0]}-{i}" for i, b in enumerate(BAD)])
+def test_bad_arguments_are_tool_errors_naming_the_field(server, tool, arguments, names):
+    result = call(server, tool, arguments)
+    assert result.is_error
+    text = result.content[0].text
+    assert names in text, text
+    assert result.structured_content["status"] in (400, 404, 422), result.structured_content
+
+
+def test_tool_calls_count_against_the_rate_limit(make_app):
+    limited = build_server(make_app(RATE_LIMIT_ENABLED=True, RATE_LIMIT="2 per minute", COMPUTE_LIMIT_SECONDS=0))
+
+    async def three():
+        async with Client(limited) as client:
+            return [await client.call_tool("evaluate", {"activation": "relu", "x": [1]}) for _ in range(3)]
+
+    first, second, third = run(three)
+    assert not first.is_error and not second.is_error
+    assert third.is_error and "rate limited" in third.content[0].text and "retry after" in third.content[0].text
+
+
+@pytest.mark.slow
+def test_stdio_command(rest):
+    from mcp import StdioServerParameters
+
+    params = StdioServerParameters(
+        command=sys.executable,
+        args=["-m", "service.mcp"],
+        cwd=str(ROOT),
+        env={**os.environ, "ACTFN_RATE_LIMIT_ENABLED": "0", "ACTFN_LOG_LEVEL": "warning"},
+    )
+
+    async def ask():
+        async with Client(params) as client:
+            return await client.call_tool("evaluate", {"activation": "sigmoid", "x": [0, 2], "dtype": "float64"})
+
+    result = run(ask)
+    assert not result.is_error
+    assert (
+        result.structured_content
+        == rest.post("/v1/evaluate", json={"activation": "sigmoid", "x": [0, 2], "dtype": "float64"}).get_json()
+    )
+
+
+class McpGunicorn:
+    """gunicorn -c gunicorn.mcp.conf.py on a free loopback port (what `make run-mcp` runs)."""
+
+    def __init__(self, tmp: Path, **env):
+        from realserver import free_port, request
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = tmp / "mcp.log"
+        self._out = open(self.log, "w")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.mcp.conf.py", "service.mcp.__main__:http_app()"],
+            cwd=ROOT,
+            env={**os.environ, "ACTFN_MCP_BIND": f"127.0.0.1:{self.port}", **env},
+            stdout=self._out,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(self.log.read_text())
+            try:
+                if request(self.url + "/healthz", timeout=5)[0] == 200:
+                    return
+            except OSError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("MCP gunicorn did not start:\n" + self.log.read_text())
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(30)
+        self._out.close()
+
+
+@pytest.mark.slow
+def test_http_on_gunicorn(tmp_path, rest):
+    import httpx2
+    from mcp.client.streamable_http import streamable_http_client
+    from realserver import request
+
+    server = McpGunicorn(tmp_path, ACTFN_MCP_TOKEN="s3cret-token", ACTFN_RATE_LIMIT_ENABLED="0")
+    try:
+        endpoint = server.url + "/mcp"
+        body = b'{"jsonrpc":"2.0","id":1,"method":"tools/list"}'
+        json_headers = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
+        # No token: 401, saying which header is missing.
+        status, headers, answer = request(endpoint, body, json_headers)
+        headers = {k.lower(): v for k, v in headers.items()}
+        assert status == 401 and headers["www-authenticate"].startswith("Bearer") and b"Authorization" in answer
+        auth = {"Authorization": "Bearer s3cret-token"}
+        # A browser page from another site (DNS rebinding, a drive-by fetch): refused.
+        status, _, _ = request(endpoint, body, {**json_headers, **auth, "Origin": "http://evil.example"})
+        assert status == 403
+        status, _, _ = request(endpoint, body, {**json_headers, **auth, "Host": "evil.example"})
+        assert status == 421
+
+        async def ask():
+            async with httpx2.AsyncClient(headers=auth, timeout=60) as http:
+                async with Client(streamable_http_client(endpoint, http_client=http)) as client:
+                    tools = await client.list_tools()
+                    result = await client.call_tool("chain", {"activation": "sigmoid", "depth": 50, "z": 0.5})
+                    return tools, result
+
+        tools, result = run(ask)
+        assert len(tools.tools) == 9
+        assert (
+            result.structured_content
+            == rest.post("/v1/chain", json={"activation": "sigmoid", "depth": 50, "z": 0.5}).get_json()
+        )
+        assert result.structured_content["verdict"] == "vanishing"
+    finally:
+        server.stop()
