@@ -75,8 +75,13 @@ def test_lists_tools_resources_and_prompts(server, rest):
         "grade_answer",
         "explain_concept",
     }
+    from jsonschema import Draft202012Validator
+
     for tool in tools:
         assert tool.description and tool.input_schema["type"] == "object", tool.name
+        # Valid JSON Schema (2020-12, MCP's dialect), as clients and LLM tool converters read it.
+        Draft202012Validator.check_schema(tool.input_schema)
+        Draft202012Validator.check_schema(tool.output_schema)
         assert tool.output_schema and tool.output_schema["type"] == "object", tool.name
         assert "$ref" not in str(tool.input_schema) + str(tool.output_schema), tool.name  # self-contained
         assert tool.annotations.read_only_hint is True
@@ -177,6 +182,9 @@ BAD = [
     ("evaluate", {"activation": "gelu", "x": "one"}, "x:"),
     ("evaluate", {"activation": {"name": "elu", "params": {"alpha": -1}}, "x": [0]}, "activation.params.alpha"),
     ("evaluate", {"activation": {"expression": "x +* 2"}, "x": [0]}, "activation.expression"),
+    ("evaluate", {"activation": "relu", "grid": {"start": 0, "stop": 1, "num": 10001}}, "grid.num: at most 10000"),
+    ("evaluate", {"activation": "softmax", "x": [[0.0] * 1000] * 11}, "x: at most 10000"),
+    ("compare_activations", {"activations": ["relu"], "x": [0.0] * 10001}, "x: at most 10000"),
     ("describe_activation", {"name": "nope"}, "nope"),
     ("describe_activation", {"name": "elu", "params": {"alpha": -1}}, "params.alpha"),
     (

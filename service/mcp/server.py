@@ -193,8 +193,29 @@ def tools(rest: Rest, spec: dict) -> list[ToolSpec]:
     schema = lambda name: inline(components[name], components)  # noqa: E731
     paths = spec["paths"]
 
+    cap = rest.app.config["LIMITS"].max_tool_points
+
+    def within_cap(arguments: dict) -> None:
+        """An MCP answer goes into a model's context: at most max_tool_points numbers of x."""
+        x, grid = arguments.get("x"), arguments.get("grid")
+        count = sum(len(v) if isinstance(v, list) else 1 for v in x) if isinstance(x, list) else 0
+        if isinstance(grid, dict) and isinstance(grid.get("num"), int):
+            count, field = grid["num"], "grid.num"
+        else:
+            field = "x"
+        if count > cap:
+            raise RestError(
+                {
+                    "status": 422,
+                    "detail": f"{field}: at most {cap} points in one tool call (max_tool_points, see /v1/limits); "
+                    "the REST API takes more",
+                }
+            )
+
     def body_tool(name, title, description, path, request, response):
         def run(arguments: dict, caller: Caller) -> CallToolResult:
+            if path == "/v1/evaluate":
+                within_cap(arguments)
             return result(rest.json("POST", path, body=arguments, caller=caller))
 
         return ToolSpec(name, title, description, schema(request), schema(response), run)
@@ -244,6 +265,7 @@ def tools(rest: Rest, spec: dict) -> list[ToolSpec]:
         extra = set(arguments) - {"activations", "x", "order", "dtype"}
         if extra:
             raise RestError({"status": 422, "detail": f"{sorted(extra)[0]}: unknown field"})
+        within_cap(arguments)
         common = {k: v for k, v in arguments.items() if k != "activations"}
         results = []
         for i, activation in enumerate(activations):
