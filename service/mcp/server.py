@@ -88,9 +88,10 @@ class Rest:
             if response.status_code >= 400:
                 problem = orjson.loads(data) if response.is_json else {"status": response.status_code}
                 if response.status_code == 429:
+                    # A chatbot sees no Retry-After header: the wait goes into the text.
+                    limit = str(problem.get("detail", "too many requests")).split(";")[0]
                     problem["detail"] = (
-                        f"rate limited: {problem.get('detail', 'too many requests')}; "
-                        f"retry after {response.headers.get('Retry-After', '?')} s"
+                        f"rate limited: {limit}; retry after {response.headers.get('Retry-After', '?')} s"
                     )
                 raise RestError(problem)
             return response.mimetype, data
