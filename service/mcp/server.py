@@ -213,13 +213,23 @@ def tools(rest: Rest, spec: dict) -> list[ToolSpec]:
                 }
             )
 
+    def capped(input_schema: dict) -> dict:
+        """The schema with max_tool_points as the bound of x and grid.num."""
+        out = copy.deepcopy(input_schema)
+        props = out["properties"]
+        props["x"]["maxItems"] = cap
+        if "grid" in props:
+            props["grid"]["properties"]["num"]["maximum"] = cap
+        return out
+
     def body_tool(name, title, description, path, request, response):
         def run(arguments: dict, caller: Caller) -> CallToolResult:
             if path == "/v1/evaluate":
                 within_cap(arguments)
             return result(rest.json("POST", path, body=arguments, caller=caller))
 
-        return ToolSpec(name, title, description, schema(request), schema(response), run)
+        input_schema = capped(schema(request)) if path == "/v1/evaluate" else schema(request)
+        return ToolSpec(name, title, description, input_schema, schema(response), run)
 
     # describe_activation: GET /v1/activations/{name}?param.<k>=v
     itself = Caller(internal=True)
@@ -242,7 +252,7 @@ def tools(rest: Rest, spec: dict) -> list[ToolSpec]:
             return refusal(err, lambda s: s.replace("param.", "params.", 1) if s.startswith("param.") else s)
 
     # compare_activations: POST /v1/evaluate once per activation, at the same points
-    evaluate = schema("EvaluateRequest")
+    evaluate = capped(schema("EvaluateRequest"))
     compare_input: dict[str, Any] = {
         "type": "object",
         "properties": {
