@@ -82,11 +82,11 @@ def test_lists_tools_resources_and_prompts(server, rest):
         # Valid JSON Schema (2020-12, MCP's dialect), as clients and LLM tool converters read it.
         Draft202012Validator.check_schema(tool.input_schema)
         Draft202012Validator.check_schema(tool.output_schema)
-    evaluate = next(t for t in tools if t.name == "evaluate").input_schema["properties"]
-    assert evaluate["x"]["maxItems"] == evaluate["grid"]["properties"]["num"]["maximum"] == 10_000  # max_tool_points
         assert tool.output_schema and tool.output_schema["type"] == "object", tool.name
         assert "$ref" not in str(tool.input_schema) + str(tool.output_schema), tool.name  # self-contained
         assert tool.annotations.read_only_hint is True
+    evaluate = next(t for t in tools if t.name == "evaluate").input_schema["properties"]
+    assert evaluate["x"]["maxItems"] == evaluate["grid"]["properties"]["num"]["maximum"] == 10_000  # max_tool_points
     assert {str(r.uri) for r in resources} == {"actfn://catalog", "actfn://concepts"}
     assert {t.uri_template for t in templates} == {"actfn://activations/{name}", "actfn://concepts/{concept_id}"}
     assert {p.name for p in prompts} == {"explain_activation", "quiz_me"}
