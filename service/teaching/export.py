@@ -3,6 +3,7 @@ JSON and Markdown. Answers are always included: an export is an answer key."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import zipfile
 from xml.sax.saxutils import escape as xml_escape
@@ -76,7 +77,7 @@ def qti_item(q: Question, identifier: str) -> str:
     out = [
         '<?xml version="1.0" encoding="UTF-8"?>',
         f'<assessmentItem xmlns="{QTI_NS}" xmlns:xsi="{XSI}" xsi:schemaLocation="{QTI_NS} {QTI_XSD}" '
-        f"identifier={quoteattr(identifier)} title={quoteattr(f'{q.generator} ({q.difficulty})')} "
+        f"identifier={quoteattr(identifier)} title={quoteattr(q.title)} "
         'adaptive="false" timeDependent="false">',
     ]
     if q.type == NUMERIC:
@@ -134,13 +135,28 @@ def qti_item(q: Question, identifier: str) -> str:
     return "\n".join(out)
 
 
-def qti_package(questions: list[Question]) -> bytes:
+def item_identifier(q: Question) -> str:
+    """An item's identifier, from what it asks (text, choices, answer): the same question is the
+    same item in every export (a re-import updates it), two different ones never share one."""
+    content = orjson.dumps([q.text, sorted(q.choices), q.answer, q.tolerance])
+    return "actfn_" + hashlib.sha256(content).hexdigest()[:20]
+
+
+def package_identifier(meta: dict) -> str:
+    """A package's identifier, from the arguments that made it (seed, count, topics, difficulty)."""
+    args = orjson.dumps(
+        {k: meta.get(k) for k in ("seed", "count", "topics", "difficulty")}, option=orjson.OPT_SORT_KEYS
+    )
+    return "actfn_quiz_" + hashlib.sha256(args).hexdigest()[:20]
+
+
+def qti_package(questions: list[Question], meta: dict) -> bytes:
     """An IMS content package (zip): imsmanifest.xml plus one QTI 2.1 item per question."""
     buffer = io.BytesIO()
     resources = []
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
-        for n, q in enumerate(questions, 1):
-            ident = f"actfn_q{n:03d}"
+        for q in questions:
+            ident = item_identifier(q)
             href = f"items/{ident}.xml"
             z.writestr(href, qti_item(q, ident))
             resources.append(
@@ -150,7 +166,7 @@ def qti_package(questions: list[Question]) -> bytes:
         manifest = "\n".join(
             [
                 '<?xml version="1.0" encoding="UTF-8"?>',
-                f'<manifest xmlns="{CP_NS}" identifier="actfn_quiz">',
+                f'<manifest xmlns="{CP_NS}" identifier="{package_identifier({**meta, "count": len(questions)})}">',
                 "  <organizations/>",
                 "  <resources>",
                 *resources,

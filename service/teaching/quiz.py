@@ -20,6 +20,7 @@ import base64
 import datetime
 import hashlib
 import hmac
+import itertools
 import math
 import random
 import time
@@ -49,6 +50,7 @@ class Question:
     type: str
     topic: str
     difficulty: str
+    title: str  # for a question bank: what is asked, never the answer
     text: str
     answer: float | str | bool
     tolerance: float | None = None  # numeric: |given − answer| ≤ tolerance is correct
@@ -71,6 +73,7 @@ class Question:
             "type": self.type,
             "topic": self.topic,
             "difficulty": self.difficulty,
+            "title": self.title,
             "text": self.text,
         }
         if self.choices:
@@ -85,12 +88,26 @@ class Question:
 
 @dataclass(frozen=True)
 class Generator:
+    """A kind of question. ``space(difficulty)`` lists every distinct question it asks at that
+    level (as params); ``build`` writes one; ``title`` names it in a question bank."""
+
     name: str
     topic: str
     type: str
     difficulties: tuple[str, ...]
-    sample: Callable[[random.Random, str], dict]  # (rng, difficulty) -> params
+    space: Callable[[str], list[dict]]  # difficulty -> every params of that level
     build: Callable[[dict], dict]  # params -> text, answer, tolerance?, choices?, explanation
+    title: Callable[[dict], str]
+
+
+# Multiple-choice params name the right choice and the distractors; "o" only orders them, so a
+# question is the same question whatever its "o" (its content key leaves "o" out).
+ORDER = "o"
+
+
+def content_key(generator: str, params: dict) -> bytes:
+    """Equal for two questions with the same text, choices and answer (whatever their order)."""
+    return orjson.dumps([generator, {k: v for k, v in params.items() if k != ORDER}], option=orjson.OPT_SORT_KEYS)
 
 
 def _fmt(v: float) -> str:
@@ -102,11 +119,32 @@ def _pick(rng: random.Random, items):
 
 
 def _options(rng: random.Random, right: list[str], wrong: list[str], n: int = 4) -> tuple[str, list[str]]:
+    """Ids issued before version 2.1 drew the choices from a seed: rebuilt the same way."""
     answer = _pick(rng, sorted(right))
     distractors = rng.sample(sorted(wrong), n - 1)
     choices = [answer, *distractors]
     rng.shuffle(choices)
     return answer, choices
+
+
+def _choices(p: dict, right: list[str], wrong: list[str]) -> tuple[str, list[str]]:
+    """The right choice and three distractors of a multiple-choice question, in its order."""
+    if "s" in p:  # an id from before the enumerable spaces
+        return _options(random.Random(p["s"]), right, wrong)
+    if p["answer"] not in right or not set(p["others"]) <= set(wrong) or len(set(p["others"])) != 3:
+        raise ValueError("not a question of this generator")
+    choices = [p["answer"], *p["others"]]
+    random.Random(p.get(ORDER, 0)).shuffle(choices)
+    return p["answer"], choices
+
+
+def _choice_space(right: list[str], wrong: list[str], **extra) -> list[dict]:
+    """Every (right choice, set of 3 distractors)."""
+    return [
+        {**extra, "answer": a, "others": list(others)}
+        for a in sorted(right)
+        for others in itertools.combinations(sorted(wrong), 3)
+    ]
 
 
 # ----- generators -----------------------------------------------------------------------
@@ -125,10 +163,9 @@ def _kink_free(name: str, xs) -> list[float]:
     return [x for x in xs if x not in kinks]
 
 
-def _sample_point(rng, difficulty):
+def _point_space(difficulty):
     names, xs = _DERIV[difficulty]
-    name = _pick(rng, names)
-    return {"a": name, "x": _pick(rng, _kink_free(name, xs))}
+    return [{"a": name, "x": x} for name in names for x in _kink_free(name, xs)]
 
 
 def _point_question(order: int):
@@ -151,9 +188,9 @@ def _point_question(order: int):
 _CHAIN = {"easy": ((2, 3), (0.0,)), "medium": ((5, 10), (0.0, 1.0)), "hard": ((10, 20, 30), (0.5, 1.0, 2.0))}
 
 
-def _sample_chain(rng, difficulty):
+def _chain_space(difficulty):
     depths, zs = _CHAIN[difficulty]
-    return {"a": _pick(rng, ("sigmoid", "tanh")), "depth": _pick(rng, depths), "z": _pick(rng, zs)}
+    return [{"a": a, "depth": d, "z": z} for a in ("sigmoid", "tanh") for d in depths for z in zs]
 
 
 def _build_chain(p):
@@ -182,9 +219,8 @@ _DEPTH = {
 }
 
 
-def _sample_depth(rng, difficulty):
-    name, weight = _pick(rng, _DEPTH[difficulty])
-    return {"a": name, "w": weight, "k": _pick(rng, (3, 6, 9))}
+def _depth_space(difficulty):
+    return [{"a": name, "w": weight, "k": k} for name, weight in _DEPTH[difficulty] for k in (3, 6, 9)]
 
 
 def _build_depth(p):
@@ -230,11 +266,14 @@ _DIES = ("relu", "relu6", "squared_relu")
 _LIVES = ("leaky_relu", "prelu", "elu", "selu", "celu", "gelu", "silu", "mish", "softplus", "elish")
 
 
+def _dying() -> tuple[list[str], list[str]]:
+    """(activations that can die, activations that cannot), as the core computes it."""
+    pool = _DIES + _LIVES
+    return [n for n in pool if facts.can_die(n)], [n for n in pool if not facts.can_die(n)]
+
+
 def _build_can_die(p):
-    rng = random.Random(p["s"])
-    answer, choices = _options(
-        rng, [n for n in _DIES + _LIVES if facts.can_die(n)], [n for n in _DIES + _LIVES if not facts.can_die(n)]
-    )
+    answer, choices = _choices(p, *_dying())
     return {
         "text": "Which of these activations can 'die': its derivative is exactly 0 for every negative input, "
         "so a unit pushed there stops learning?",
@@ -246,9 +285,8 @@ def _build_can_die(p):
 
 
 def _build_fix(p):
-    rng = random.Random(p["s"])
-    pool = _DIES + _LIVES
-    answer, choices = _options(rng, [n for n in pool if not facts.can_die(n)], [n for n in pool if facts.can_die(n)])
+    dies, lives = _dying()
+    answer, choices = _choices(p, lives, dies)
     return {
         "text": "A network's ReLU units are dying. Which replacement still passes a non-zero gradient for negative inputs?",
         "answer": answer,
@@ -278,10 +316,19 @@ _TASKS = {
 }
 
 
+def _fitting(task: str) -> tuple[list[str], list[str]]:
+    """(output activations that fit the task, those that do not)."""
+    test = _TASKS[task][1]
+    return [n for n in _OUTPUT_POOL if test(n)], [n for n in _OUTPUT_POOL if not test(n)]
+
+
+def _output_space(difficulty):
+    return [q for task in sorted(_TASKS) for q in _choice_space(*_fitting(task), task=task)]
+
+
 def _build_output(p):
-    rng = random.Random(p["s"])
-    task, test, why = _TASKS[p["task"]]
-    answer, choices = _options(rng, [n for n in _OUTPUT_POOL if test(n)], [n for n in _OUTPUT_POOL if not test(n)])
+    task, _, why = _TASKS[p["task"]]
+    answer, choices = _choices(p, *_fitting(p["task"]))
     return {
         "text": f"Which output activation fits {task}?",
         "answer": answer,
@@ -327,48 +374,96 @@ def _build_claim(p):
     }
 
 
-def _claims(name: str, topic: str, claims: tuple[str, ...]) -> Generator:
+def _claims(name: str, topic: str, claims: tuple[str, ...], title: str) -> Generator:
     """True/false statements about computed properties."""
 
-    def sample(rng, difficulty):
-        return {"a": _pick(rng, _CLAIM_POOL[difficulty]), "claim": _pick(rng, claims)}
+    def space(difficulty):
+        return [{"a": a, "claim": c} for a in _CLAIM_POOL[difficulty] for c in claims]
 
-    return Generator(name, topic, TRUE_FALSE, DIFFICULTIES, sample, _build_claim)
+    return Generator(name, topic, TRUE_FALSE, DIFFICULTIES, space, _build_claim, lambda p: f"{title}: {p['a']}")
 
 
-def _seeded(extra: Callable[[random.Random, str], dict] | None = None):
-    def sample(rng, difficulty):
-        out = {"s": rng.randrange(1 << 30)}
-        if extra:
-            out.update(extra(rng, difficulty))
-        return out
-
-    return sample
+_TASK_TITLES = {"binary": "binary classification", "categorical": "3 classes", "regression": "regression"}
 
 
 GENERATORS = {
     g.name: g
     for g in (
-        Generator("derivative", "derivatives", NUMERIC, DIFFICULTIES, _sample_point, _point_question(1)),
-        Generator("value", "values", NUMERIC, DIFFICULTIES, _sample_point, _point_question(0)),
-        Generator("chain_gradient", "vanishing-gradients", NUMERIC, DIFFICULTIES, _sample_chain, _build_chain),
-        Generator("vanishing_depth", "vanishing-gradients", NUMERIC, DIFFICULTIES, _sample_depth, _build_depth),
         Generator(
-            "max_derivative", "saturation", NUMERIC, DIFFICULTIES, lambda r, d: {"a": _pick(r, _MAX[d])}, _build_max
+            "derivative",
+            "derivatives",
+            NUMERIC,
+            DIFFICULTIES,
+            _point_space,
+            _point_question(1),
+            lambda p: f"Derivative of {p['a']} at x = {_fmt(p['x'])}",
         ),
-        Generator("can_die", "dying-relu", MULTIPLE_CHOICE, ("easy", "medium"), _seeded(), _build_can_die),
-        Generator("fix_dying", "dying-relu", MULTIPLE_CHOICE, ("medium", "hard"), _seeded(), _build_fix),
+        Generator(
+            "value",
+            "values",
+            NUMERIC,
+            DIFFICULTIES,
+            _point_space,
+            _point_question(0),
+            lambda p: f"Value of {p['a']} at x = {_fmt(p['x'])}",
+        ),
+        Generator(
+            "chain_gradient",
+            "vanishing-gradients",
+            NUMERIC,
+            DIFFICULTIES,
+            _chain_space,
+            _build_chain,
+            lambda p: f"Gradient through {p['depth']} {p['a']} layers from {_fmt(p['z'])}",
+        ),
+        Generator(
+            "vanishing_depth",
+            "vanishing-gradients",
+            NUMERIC,
+            DIFFICULTIES,
+            _depth_space,
+            _build_depth,
+            lambda p: f"Layers of {p['a']} until the gradient is below 1e-{p['k']}",
+        ),
+        Generator(
+            "max_derivative",
+            "saturation",
+            NUMERIC,
+            DIFFICULTIES,
+            lambda d: [{"a": a} for a in _MAX[d]],
+            _build_max,
+            lambda p: f"Steepest slope of {p['a']}",
+        ),
+        Generator(
+            "can_die",
+            "dying-relu",
+            MULTIPLE_CHOICE,
+            ("easy", "medium"),
+            lambda d: _choice_space(*_dying()),
+            _build_can_die,
+            lambda p: "Which activation can die?",
+        ),
+        Generator(
+            "fix_dying",
+            "dying-relu",
+            MULTIPLE_CHOICE,
+            ("medium", "hard"),
+            lambda d: _choice_space(*reversed(_dying())),
+            _build_fix,
+            lambda p: "Fixing dying ReLU",
+        ),
         Generator(
             "output_activation",
             "output-activations",
             MULTIPLE_CHOICE,
             DIFFICULTIES,
-            _seeded(lambda r, d: {"task": _pick(r, sorted(_TASKS))}),
+            _output_space,
             _build_output,
+            lambda p: f"Output activation for {_TASK_TITLES[p['task']]}",
         ),
-        _claims("claim", "properties", ("zero_centered", "monotonic", "bounded")),
-        _claims("saturation_claim", "saturation", ("saturates_both",)),
-        _claims("gradient_claim", "vanishing-gradients", ("derivative_le_1",)),
+        _claims("claim", "properties", ("zero_centered", "monotonic", "bounded"), "Property of an activation"),
+        _claims("saturation_claim", "saturation", ("saturates_both",), "Does it saturate?"),
+        _claims("gradient_claim", "vanishing-gradients", ("derivative_le_1",), "Is its slope at most 1?"),
     )
 }
 TOPICS = tuple(sorted({g.topic for g in GENERATORS.values()}))
@@ -405,7 +500,15 @@ class Quiz:
         payload = _b64(orjson.dumps([generator, difficulty, params, expires], option=orjson.OPT_SORT_KEYS))
         qid = f"{VERSION}.{payload}.{self._sign(payload)}"
         built = g.build(params)
-        return Question(id=qid, generator=generator, type=g.type, topic=g.topic, difficulty=difficulty, **built)
+        return Question(
+            id=qid,
+            generator=generator,
+            type=g.type,
+            topic=g.topic,
+            difficulty=difficulty,
+            title=g.title(params),
+            **built,
+        )
 
     def question(self, qid: str) -> Question:
         """Decode and verify an id (QuizError on anything forged, tampered, expired or malformed)."""
@@ -430,23 +533,27 @@ class Quiz:
             raise QuizError("This question can no longer be rebuilt by this version of the service.", "id") from None
 
     def generate(self, count: int, seed: int, topics=None, difficulty: str | None = None) -> list[Question]:
-        """``count`` questions, the same for the same arguments; no repeats while the pool lasts."""
+        """``count`` distinct questions (no two with the same text, choices and answer), the
+        same for the same arguments; each step picks a kind of question at random among those
+        with questions left, then one of its questions. A QuizError names ``count`` when the
+        topics and difficulty hold fewer distinct questions (:func:`pool`)."""
+        remaining = pool(topics, difficulty)
+        available = sum(len(v) for v in remaining.values())
+        if count > available:
+            raise QuizError(
+                f"Only {available} distinct questions match these topics and difficulty: ask for at most "
+                f"{available}, or widen the topics or difficulty.",
+                "count",
+            )
         rng = random.Random(seed)
-        pool = [
-            g
-            for g in GENERATORS.values()
-            if (not topics or g.topic in topics) and (difficulty is None or difficulty in g.difficulties)
-        ]
-        out, seen = [], set()
+        out = []
         for _ in range(count):
-            for _attempt in range(30):
-                g = _pick(rng, pool)
-                level = difficulty or _pick(rng, g.difficulties)
-                q = self.make(g.name, level, g.sample(rng, level))
-                if q.id not in seen:
-                    break
-            seen.add(q.id)
-            out.append(q)
+            name = _pick(rng, [n for n in sorted(remaining) if remaining[n]])
+            params, levels = remaining[name].pop(rng.randrange(len(remaining[name])))
+            level = _pick(rng, levels)
+            if GENERATORS[name].type == MULTIPLE_CHOICE:
+                params = {**params, ORDER: rng.randrange(1 << 30)}
+            out.append(self.make(name, level, params))
         return out
 
     def grade(self, qid: str, answer, reveal: bool = False) -> dict:
@@ -481,6 +588,21 @@ class Quiz:
             "tolerance": q.tolerance,
             "explanation": q.explanation if shown else None,
         }
+
+
+def pool(topics=None, difficulty: str | None = None) -> dict[str, list[tuple[dict, list[str]]]]:
+    """The distinct questions the topics and difficulty hold: per generator, each question's
+    params with the levels it is asked at (a question of two levels is one question)."""
+    out: dict[str, list[tuple[dict, list[str]]]] = {}
+    for g in GENERATORS.values():
+        if (topics and g.topic not in topics) or (difficulty is not None and difficulty not in g.difficulties):
+            continue
+        found: dict[bytes, tuple[dict, list[str]]] = {}
+        for level in (difficulty,) if difficulty else g.difficulties:
+            for params in g.space(level):
+                found.setdefault(content_key(g.name, params), (params, []))[1].append(level)
+        out[g.name] = [found[k] for k in sorted(found)]
+    return out
 
 
 def _finite(value) -> bool:

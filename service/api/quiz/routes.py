@@ -8,7 +8,7 @@ from flask import current_app
 
 from ...core import LimitExceeded
 from ...teaching import export
-from ...teaching.quiz import Quiz
+from ...teaching.quiz import Quiz, pool
 from ..blueprint import BODY_ERRORS, Blueprint
 from .schemas import ExportQuerySchema, GradeRequestSchema, GradeSchema, QuestionsQuerySchema, QuizSchema
 
@@ -26,7 +26,8 @@ def _generate(query):
     seed = query["seed"] if "seed" in query else secrets.randbelow(2**31)
     topics = tuple(dict.fromkeys(query.get("topics") or ()))
     questions = _quiz().generate(query["count"], seed, topics, query.get("difficulty"))
-    meta = {"seed": seed, "topics": list(topics), "difficulty": query.get("difficulty")}
+    available = sum(len(v) for v in pool(topics, query.get("difficulty")).values())
+    meta = {"seed": seed, "topics": list(topics), "difficulty": query.get("difficulty"), "available": available}
     return questions, meta
 
 
@@ -38,7 +39,9 @@ def questions(query):
 
     Numeric ("what is tanh′(0.5)?", chained gradients), multiple choice (dying ReLU, output
     activations) and true/false (computed properties). The same seed, count, topics and
-    difficulty give the same questions. Answers are hidden unless `include_answers=true`.
+    difficulty give the same questions, never two alike (same text, choices and answer);
+    `available` says how many distinct ones the topics and difficulty hold, and a count above
+    it is a 422 naming `count`. Answers are hidden unless `include_answers=true`.
     """
     qs, meta = _generate(query)
     return {**meta, "count": len(qs), "questions": [q.public(query["include_answers"]) for q in qs]}
@@ -100,7 +103,7 @@ def export_quiz(query):
     if fmt == "gift":
         data = export.gift(qs, f"actfn quiz, seed {meta['seed']}")
     elif fmt == "qti":
-        data = export.qti_package(qs)
+        data = export.qti_package(qs, meta)
     elif fmt == "json":
         data = export.as_json(qs, meta)
     else:

@@ -61,6 +61,7 @@ class QuestionSchema(ma.Schema):
     type = ma.fields.String(metadata={"description": "'numeric', 'multiple_choice' or 'true_false'"})
     topic = ma.fields.String()
     difficulty = ma.fields.String()
+    title = ma.fields.String(metadata={"description": "what is asked, for a question bank (never the answer)"})
     text = ma.fields.String()
     choices = ma.fields.List(ma.fields.String(), metadata={"description": "multiple choice only"})
     tolerance = ma.fields.Float(metadata={"description": "numeric only: |answer − expected| ≤ tolerance is correct"})
@@ -71,6 +72,9 @@ class QuestionSchema(ma.Schema):
 class QuizSchema(ma.Schema):
     seed = ma.fields.Integer()
     count = ma.fields.Integer()
+    available = ma.fields.Integer(
+        metadata={"description": "distinct questions these topics and difficulty hold (the most count can ask for)"}
+    )
     topics = ma.fields.List(ma.fields.String())
     difficulty = ma.fields.String(allow_none=True)
     questions = ma.fields.List(ma.fields.Nested(QuestionSchema))
