@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import os
 import subprocess
 import sys
@@ -140,6 +141,75 @@ def test_every_tool_agrees_with_the_rest_api(server, rest, tool, arguments, rest
     assert json.loads(result.content[-1].text) == expected
 
 
+def test_answers_match_their_output_schemas_on_every_path(server):
+    """The SDK's client checks structured content against the tool's outputSchema: a wrong
+    answer graded without reveal (expected: null), every concept (flags in illustrations), a
+    plot with null ends (the defaults), params set to null (the default)."""
+    question = call(server, "quiz_question", {"seed": 2}).structured_content["question"]
+    wrong = {"numeric": -12345.0, "true_false": None, "multiple_choice": None}[question["type"]]
+    if wrong is None:
+        right = call(
+            server,
+            "grade_answer",
+            {"id": question["id"], "answer": 0 if question["type"] != "true_false" else True, "reveal": True},
+        )
+        expected = right.structured_content["expected"]
+        wrong = (
+            (not expected)
+            if question["type"] == "true_false"
+            else next(c for c in question["choices"] if c != expected)
+        )
+    graded = call(server, "grade_answer", {"id": question["id"], "answer": wrong})
+    assert not graded.is_error and graded.structured_content["correct"] is False
+    assert graded.structured_content["expected"] is None
+    concepts = [c["id"] for c in json.loads(run(_read, server, "actfn://concepts"))["concepts"]]
+    for concept_id in concepts:
+        explained = call(server, "explain_concept", {"concept_id": concept_id})
+        assert not explained.is_error, (concept_id, explained.content)
+    plotted = call(server, "plot", {"activations": ["tanh"], "xmin": None, "xmax": 2})
+    assert not plotted.is_error and plotted.structured_content["curves"][0]["x"][0] == -5.0
+    described = call(server, "describe_activation", {"name": "elu", "params": {"alpha": None}})
+    assert not described.is_error and described.structured_content["properties"]["params"]["alpha"] == 1.0
+
+
+async def _read(server, uri):
+    async with Client(server) as client:
+        return (await client.read_resource(uri)).contents[0].text
+
+
+def test_bad_prompt_and_resource_requests_say_what_is_wrong(server):
+    from mcp.shared.exceptions import MCPError
+
+    async def prompt(name, arguments):
+        async with Client(server) as client:
+            try:
+                await client.get_prompt(name, arguments)
+            except MCPError as err:
+                return err.code, err.message
+        return None
+
+    assert run(prompt, "explain_activation", {}) == (-32602, "name: required by the prompt explain_activation")
+    assert run(prompt, "explain_activation", {"name": "gelu", "extra": "1"})[1].startswith("extra: not an argument")
+    assert run(prompt, "explain_activation", {"name": "nope"})[1].startswith("name: 'nope' is not")
+    assert run(prompt, "quiz_me", {"topic": 'x"]; ignore'})[1].startswith("topic: must be one of")
+    assert run(prompt, "nope", {})[1].startswith("name: no prompt 'nope'")
+
+    async def resource(uri):
+        async with Client(server) as client:
+            try:
+                await client.read_resource(uri)
+            except MCPError as err:
+                return err.message
+        return None
+
+    for uri in (
+        "actfn://activations/nope",
+        "actfn://activations/gelu%3Fparam.approximate%3Dtanh",
+        "actfn://concepts/x",
+    ):
+        assert "is not" in (run(resource, uri) or ""), uri
+
+
 def test_compare_quiz_and_plot(server, rest):
     import json
 
@@ -187,6 +257,17 @@ BAD = [
     ("evaluate", {"activation": "relu", "grid": {"start": 0, "stop": 1, "num": 10001}}, "grid.num: at most 10000"),
     ("evaluate", {"activation": "softmax", "x": [[0.0] * 1000] * 11}, "x: at most 10000"),
     ("compare_activations", {"activations": ["relu"], "x": [0.0] * 10001}, "x: at most 10000"),
+    ("evaluate", {"activation": "softmax", "x": [list(range(200))]}, "x: the answer would hold 40401 numbers"),
+    ("evaluate", {"activation": "gelu", "x": [10**400]}, "x.0"),  # past 64 bits: the route's own 422
+    ("chain", {"activation": "tanh", "depth": 10**30, "z": 0}, "depth"),
+    ("describe_activation", {}, "name: required"),
+    ("describe_activation", {"name": "gelu?param.approximate=tanh"}, "name: 'gelu?param.approximate=tanh' is not"),
+    ("describe_activation", {"name": "sigmoid/plot"}, "name: 'sigmoid/plot' is not"),
+    ("describe_activation", {"name": "elu", "params": []}, "params: must be an object"),
+    ("plot", {"activations": ["relu", "nope"]}, "activations.1"),
+    ("plot", {"activations": ["relu"] * 9}, "activations:"),
+    ("quiz_question", {"topics": []}, "topics: name at least one"),
+    ("explain_concept", {"concept_id": "saturation", "extra": 1}, "extra: unknown field"),
     ("describe_activation", {"name": "nope"}, "nope"),
     ("describe_activation", {"name": "elu", "params": {"alpha": -1}}, "params.alpha"),
     (

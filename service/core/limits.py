@@ -32,7 +32,9 @@ class Limits:
     max_query_points: int = cap(250, "points in x on GET …/evaluate")
     # An MCP tool's answer goes into a language model's context: far fewer numbers than a
     # program reading the REST API takes.
-    max_tool_points: int = cap(10_000, "numbers in x (or grid.num) per MCP tool call (evaluate, compare)")
+    max_tool_points: int = cap(
+        10_000, "numbers in x (or grid.num), and in the answer, of one MCP evaluate or compare_activations call"
+    )
     max_body_bytes: int = cap(32 * 1024 * 1024, "request body size (413 above)")
     # Counted on the raw body before it is parsed: the largest request within the other caps
     # (10,000 vectors; 2,000,000 numbers) fits, a body of millions of tiny arrays does not.

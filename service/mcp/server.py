@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,7 +26,8 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError
 from mcp.server.mcpserver.tools import Tool
 from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetadata
-from mcp_types import CallToolResult, ImageContent, TextContent, ToolAnnotations
+from mcp.shared.exceptions import MCPError
+from mcp_types import INVALID_PARAMS, CallToolResult, ImageContent, TextContent, ToolAnnotations
 
 from service.api.protection import INTERNAL
 
@@ -75,11 +77,15 @@ class Rest:
         """(media type, body bytes) of a 2xx answer; a problem raises :class:`RestError`."""
         caller = caller or Caller()
         headers = {"X-Forwarded-For": caller.forwarded_for} if caller.forwarded_for else {}
+        # The standard json module writes integers of any size (orjson stops at 64 bits): a body
+        # the route cannot take reaches it, and it answers with its own 422.
+        sent = None if body is None else json.dumps(body)
         with self.app.test_client() as client:
             response = client.open(
                 path,
                 method=method,
-                json=body,
+                data=sent,
+                content_type="application/json" if body is not None else None,
                 query_string=query,
                 headers=headers,
                 environ_base={"REMOTE_ADDR": caller.address, INTERNAL: caller.internal},
@@ -196,6 +202,27 @@ def tools(rest: Rest, spec: dict) -> list[ToolSpec]:
 
     cap = rest.app.config["LIMITS"].max_tool_points
 
+    def numbers_in(value: Any) -> int:
+        """How many numbers an answer holds (arrays of arrays included)."""
+        if isinstance(value, list):
+            return sum(numbers_in(v) for v in value)
+        if isinstance(value, dict):
+            return sum(numbers_in(v) for v in value.values())
+        return 0 if isinstance(value, str) else 1
+
+    def small_enough(answer: Any, field: str) -> Any:
+        """An answer goes into a model's context: at most max_tool_points numbers in all."""
+        count = numbers_in(answer)
+        if count > cap:
+            raise RestError(
+                {
+                    "status": 422,
+                    "detail": f"{field}: the answer would hold {count} numbers, more than max_tool_points ({cap}, see "
+                    "/v1/limits) in one tool call: ask for fewer points, a lower order or fewer activations",
+                }
+            )
+        return answer
+
     def within_cap(arguments: dict) -> None:
         """An MCP answer goes into a model's context: at most max_tool_points numbers of x."""
         x, grid = arguments.get("x"), arguments.get("grid")
@@ -224,9 +251,10 @@ def tools(rest: Rest, spec: dict) -> list[ToolSpec]:
 
     def body_tool(name, title, description, path, request, response):
         def run(arguments: dict, caller: Caller) -> CallToolResult:
-            if path == "/v1/evaluate":
-                within_cap(arguments)
-            return result(rest.json("POST", path, body=arguments, caller=caller))
+            if path != "/v1/evaluate":
+                return result(rest.json("POST", path, body=arguments, caller=caller))
+            within_cap(arguments)
+            return result(small_enough(rest.json("POST", path, body=arguments, caller=caller), "x"))
 
         input_schema = capped(schema(request)) if path == "/v1/evaluate" else schema(request)
         return ToolSpec(name, title, description, input_schema, schema(response), run)
@@ -240,11 +268,24 @@ def tools(rest: Rest, spec: dict) -> list[ToolSpec]:
         extra = set(arguments) - {"name", "params"}
         if extra:
             raise RestError({"status": 422, "detail": f"{sorted(extra)[0]}: unknown field"})
-        params = arguments.get("params") or {}
-        if not isinstance(params, dict):
-            raise RestError({"status": 422, "detail": "params: must be an object"})
-        query = {f"param.{k}": str(v).lower() if isinstance(v, bool) else str(v) for k, v in params.items()}
-        name = str(arguments.get("name", ""))
+        name = arguments.get("name")
+        if name is None:
+            raise RestError({"status": 422, "detail": "name: required (a catalog name or alias, see actfn://catalog)"})
+        if name not in names:
+            raise RestError(
+                {
+                    "status": 422,
+                    "detail": f"name: {str(name)[:80]!r} is not a catalog name or alias (see actfn://catalog)",
+                }
+            )
+        params = arguments.get("params")
+        if params is not None and not isinstance(params, dict):
+            raise RestError({"status": 422, "detail": "params: must be an object of param values by name"})
+        query = {
+            f"param.{k}": str(v).lower() if isinstance(v, bool) else str(v)
+            for k, v in (params or {}).items()
+            if v is not None  # null: the default, as everywhere in the API
+        }
         try:
             return result(rest.json("GET", f"/v1/activations/{name}", query=query, caller=caller))
         except RestError as err:
@@ -292,7 +333,7 @@ def tools(rest: Rest, spec: dict) -> list[ToolSpec]:
                     )
 
                 return refusal(err, rename)
-        return result({"results": results})
+        return result(small_enough({"results": results}, "x"))
 
     # plot: POST /v1/plot as PNG, and the numbers behind it
     plot_input = copy.deepcopy(schema("PlotBody"))
@@ -303,10 +344,14 @@ def tools(rest: Rest, spec: dict) -> list[ToolSpec]:
         if "format" in arguments:
             raise RestError({"status": 422, "detail": "format: unknown field (this tool always draws a PNG)"})
         body = {**arguments, "format": "png"}
-        _, png = rest.call("POST", "/v1/plot", body=body, caller=caller)
+        try:
+            _, png = rest.call("POST", "/v1/plot", body=body, caller=caller)
+        except RestError as err:
+            raise plot_refusal(err, arguments, caller) from None
         curves = []
         order = 2 if arguments.get("second_derivative") else 1
-        grid = {"start": arguments.get("xmin", -5.0), "stop": arguments.get("xmax", 5.0), "num": PLOT_SAMPLES}
+        xmin, xmax = arguments.get("xmin"), arguments.get("xmax")  # null: the default, as in the route
+        grid = {"start": -5.0 if xmin is None else xmin, "stop": 5.0 if xmax is None else xmax, "num": PLOT_SAMPLES}
         for activation in arguments["activations"]:
             curves.append(
                 rest.json(
@@ -319,6 +364,22 @@ def tools(rest: Rest, spec: dict) -> list[ToolSpec]:
         image = ImageContent(type="image", data=base64.b64encode(png).decode(), mime_type="image/png")
         return result({"curves": curves}, image)
 
+    def plot_refusal(err: RestError, arguments: dict, caller: Caller) -> RestError:
+        """The route names its field activation; the tool's argument is activations (which one:
+        the first that evaluate refuses)."""
+        detail = str(err)
+        if not detail.startswith("activation"):
+            return err
+        activations = arguments.get("activations")
+        for i, activation in enumerate(activations if isinstance(activations, list) else []):
+            try:
+                rest.call("POST", "/v1/evaluate", body={"activation": activation, "x": [0]}, caller=caller)
+            except RestError as one:
+                text = str(one)
+                text = f"activations.{i}{text[len('activation') :]}" if text.startswith("activation") else text
+                return RestError({**one.problem, "detail": text})
+        return RestError({**err.problem, "detail": "activations" + detail[len("activation") :].lstrip("s")})
+
     # quiz_question: GET /v1/quiz/questions?count=1
     quiz_params = paths["/v1/quiz/questions"]["get"]["parameters"]
     question_input = query_schema(quiz_params, drop=("count", "include_answers"))
@@ -327,6 +388,8 @@ def tools(rest: Rest, spec: dict) -> list[ToolSpec]:
         extra = set(arguments) - set(question_input["properties"])
         if extra:
             raise RestError({"status": 422, "detail": f"{sorted(extra)[0]}: unknown field"})
+        if arguments.get("topics") == []:
+            raise RestError({"status": 422, "detail": "topics: name at least one topic, or leave it out for all"})
         quiz = rest.json("GET", "/v1/quiz/questions", query={**arguments, "count": 1}, caller=caller)
         return result({"seed": quiz["seed"], "question": quiz["questions"][0]})
 
@@ -334,6 +397,9 @@ def tools(rest: Rest, spec: dict) -> list[ToolSpec]:
     concept_ids = [c["id"] for c in rest.json("GET", "/v1/concepts", caller=itself)["concepts"]]
 
     def concept(arguments: dict, caller: Caller) -> CallToolResult:
+        extra = set(arguments) - {"concept_id"}
+        if extra:
+            raise RestError({"status": 422, "detail": f"{sorted(extra)[0]}: unknown field"})
         cid = arguments.get("concept_id")
         if cid not in concept_ids:
             raise RestError({"status": 422, "detail": f"concept_id: must be one of {', '.join(concept_ids)}"})
@@ -445,12 +511,31 @@ def tools(rest: Rest, spec: dict) -> list[ToolSpec]:
     ]
 
 
+class Server(MCPServer):
+    """MCPServer whose prompts refuse an unknown name or argument as invalid params, naming it
+    (the SDK would answer an internal error that hides the message)."""
+
+    async def get_prompt(self, name, arguments=None, context=None):
+        prompt = next((p for p in await self.list_prompts() if p.name == name), None)
+        if prompt is None:
+            known = ", ".join(p.name for p in await self.list_prompts())
+            raise MCPError(INVALID_PARAMS, f"name: no prompt {str(name)[:80]!r}; the prompts are {known}")
+        declared = {a.name: a for a in prompt.arguments or []}
+        given = arguments or {}
+        for extra in sorted(set(given) - set(declared)):
+            raise MCPError(INVALID_PARAMS, f"{extra}: not an argument of the prompt {name}")
+        for arg in declared.values():
+            if arg.required and arg.name not in given:
+                raise MCPError(INVALID_PARAMS, f"{arg.name}: required by the prompt {name}")
+        return await super().get_prompt(name, arguments, context)
+
+
 def build_server(app: Flask) -> MCPServer:
     """The MCP server on ``app`` (its settings, caps and rate limits)."""
     rest = Rest(app)
     with app.app_context():
         spec = app.extensions["actfn_api"].spec_dict()
-    server = MCPServer(
+    server = Server(
         name="actfn",
         title="actfn: activation functions and their gradients",
         instructions=INSTRUCTIONS,
@@ -464,6 +549,16 @@ def build_server(app: Flask) -> MCPServer:
         "catalog": rest.call("GET", "/v1/activations", caller=itself)[1].decode(),
         "concepts": rest.call("GET", "/v1/concepts", caller=itself)[1].decode(),
     }
+    activation_names = {n for e in json.loads(fixed["catalog"])["activations"] for n in (e["name"], *e["aliases"])}
+    concept_ids = {c["id"] for c in json.loads(fixed["concepts"])["concepts"]}
+    topics = sorted(
+        {
+            t
+            for p in spec["paths"]["/v1/quiz/questions"]["get"]["parameters"]
+            if p["name"] == "topics"
+            for t in p["schema"]["items"]["enum"]
+        }
+    )
 
     def read(path: str, ctx: Context) -> str:
         try:
@@ -481,6 +576,8 @@ def build_server(app: Flask) -> MCPServer:
     )
     def activation(name: str, ctx: Context) -> str:
         """One activation with its computed properties and code."""
+        if name not in activation_names:
+            raise ResourceError(f"name: {name[:80]!r} is not a catalog name or alias (see actfn://catalog)")
         return read(f"/v1/activations/{name}", ctx)
 
     @server.resource("actfn://concepts", name="concepts", title="The concepts", mime_type="application/json")
@@ -491,11 +588,15 @@ def build_server(app: Flask) -> MCPServer:
     @server.resource("actfn://concepts/{concept_id}", name="concept", title="One concept", mime_type="application/json")
     def concept(concept_id: str, ctx: Context) -> str:
         """One concept's text and its computed illustrations."""
+        if concept_id not in concept_ids:
+            raise ResourceError(f"concept_id: {concept_id[:80]!r} is not a concept (see actfn://concepts)")
         return read(f"/v1/concepts/{concept_id}", ctx)
 
     @server.prompt(title="Explain an activation")
     def explain_activation(name: str) -> str:
         """Explain one activation function to a learner, with the service's exact numbers."""
+        if name not in activation_names:
+            raise MCPError(INVALID_PARAMS, f"name: {name[:80]!r} is not a catalog name or alias (see actfn://catalog)")
         return (
             f"Explain the activation function {name} to a learner. Call describe_activation for its "
             f"formula, derivative, conventions and properties; call plot to show it with its derivative; "
@@ -506,6 +607,8 @@ def build_server(app: Flask) -> MCPServer:
     @server.prompt(title="Quiz me")
     def quiz_me(topic: str = "vanishing-gradients") -> str:
         """A short practice session on one topic, graded by the service."""
+        if topic not in topics:
+            raise MCPError(INVALID_PARAMS, f"topic: must be one of {', '.join(topics)}")
         return (
             f"Quiz me on {topic} with three questions. For each: call quiz_question with topics "
             f'["{topic}"], ask me the question (with its choices), wait for my answer, then call '

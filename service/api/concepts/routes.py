@@ -18,7 +18,7 @@ class IllustrationSchema(ma.Schema):
             "description": "the number (or list, or flag) the request returns",
             "anyOf": [
                 {"type": ["number", "string", "boolean", "null"]},
-                {"type": "array", "items": {"type": ["number", "null"]}},
+                {"type": "array", "items": {"type": ["number", "boolean", "null"]}},
             ],
         }
     )

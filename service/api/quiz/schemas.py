@@ -105,7 +105,11 @@ class GradeSchema(ma.Schema):
     answer = ma.fields.Raw(metadata={"description": "the answer as graded", **_ANSWER_DOC})
     revealed = ma.fields.Boolean(metadata={"description": "whether expected and explanation are given"})
     expected = ma.fields.Raw(
-        allow_none=True, metadata={"description": "the right answer (null unless correct or reveal)", **_ANSWER_DOC}
+        allow_none=True,
+        metadata={
+            "description": "the right answer (null unless correct or reveal)",
+            "oneOf": [*_ANSWER_DOC["oneOf"], {"type": "null"}],
+        },
     )
     tolerance = ma.fields.Float(allow_none=True)
     explanation = ma.fields.String(allow_none=True, metadata={"description": "null unless correct or reveal"})
