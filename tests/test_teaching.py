@@ -323,3 +323,71 @@ def test_json_and_markdown_exports(client):
     md = client.get("/v1/quiz/export?format=markdown&count=5&seed=2")
     assert md.mimetype == "text/markdown" and md.get_data(as_text=True).count("<details>") == 5
     assert client.get("/v1/quiz/export?format=docx").status_code == 422
+
+
+def _content(q):
+    return (q["text"], tuple(sorted(q.get("choices", ()))), str(q["answer"]))
+
+
+def test_no_question_twice_in_a_quiz_or_an_export(client):
+    """Two questions with the same text, choices and answer are one question: never both in a
+    quiz or an export, whatever the seed, topics and difficulty."""
+    for seed in range(6):
+        for query in ("count=200", "count=54&topics=properties", "count=20&topics=dying-relu&difficulty=medium"):
+            r = client.get(f"/v1/quiz/questions?{query}&seed={seed}&include_answers=true")
+            assert r.status_code == 200, (query, r.get_json())
+            qs = r.get_json()["questions"]
+            assert len({_content(q) for q in qs}) == len(qs), (query, seed)
+    export = client.get("/v1/quiz/export?format=json&count=200&seed=9").get_json()["questions"]
+    assert len({_content(q) for q in export}) == 200
+
+
+def test_a_count_beyond_the_distinct_questions_is_a_422_naming_count(client):
+    quiz = client.get("/v1/quiz/questions?count=5&topics=properties").get_json()
+    available = quiz["available"]
+    assert available == 54  # 18 activations × 3 claims
+    whole = client.get(f"/v1/quiz/questions?count={available}&topics=properties&seed=1").get_json()["questions"]
+    assert len({q["text"] for q in whole}) == available  # every one of them, once
+    r = client.get(f"/v1/quiz/questions?count={available + 1}&topics=properties")
+    problem = r.get_json()
+    assert r.status_code == 422 and list(problem["errors"]) == ["count"] and problem["detail"].startswith("count: ")
+    assert f"at most {available}" in problem["detail"]
+    r = client.get(f"/v1/quiz/export?format=gift&count={available + 1}&topics=properties")
+    assert r.status_code == 422 and f"at most {available}" in r.get_json()["detail"]
+
+
+def test_questions_have_human_titles_and_exports_stable_ids(client):
+    qs = client.get("/v1/quiz/questions?count=30&seed=4&include_answers=true").get_json()["questions"]
+    for q in qs:
+        assert q["title"] and "_" not in q["title"].split(":")[0], q["title"]  # not a generator name
+        if q["type"] != "numeric":
+            assert str(q["answer"]) not in q["title"]  # a title never gives the answer away
+
+    def ids(query):
+        z = zipfile.ZipFile(io.BytesIO(client.get(f"/v1/quiz/export?format=qti&{query}").data))
+        manifest = ElementTree.fromstring(z.read("imsmanifest.xml"))
+        return manifest.get("identifier"), [
+            r.get("identifier") for r in manifest.findall(f"{CP}resources/{CP}resource")
+        ]
+
+    first, again, other = ids("count=10&seed=7"), ids("count=10&seed=7"), ids("count=10&seed=8")
+    assert first == again  # the same export re-imports as the same package and items
+    assert first[0] != other[0]  # another export is another package
+    assert len(set(first[1])) == 10
+
+
+def test_gift_keeps_a_leading_bracket_that_moodle_would_take_for_a_format():
+    """Moodle's GIFT importer reads a leading [html], [moodle], [plain] or [markdown] as the
+    text's format and drops it; the export puts [moodle] first, which Moodle drops instead."""
+    from service.teaching.export import gift_text
+
+    def moodle_reads(text):  # qformat_gift::parse_text_with_format, for the known formats
+        text = text.strip()
+        if text.startswith("["):
+            end = text.index("]")
+            if text[1:end] in ("html", "moodle", "plain", "markdown"):
+                text = text[end + 1 :]
+        return text.strip()
+
+    for original in ("[html]<b>x</b>", "[markdown] *x*", "[plain] a", "[moodle]b", "[x] c", "plain text"):
+        assert moodle_reads(gift_text(original)) == original
