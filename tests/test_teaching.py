@@ -391,3 +391,54 @@ def test_gift_keeps_a_leading_bracket_that_moodle_would_take_for_a_format():
 
     for original in ("[html]<b>x</b>", "[markdown] *x*", "[plain] a", "[moodle]b", "[x] c", "plain text"):
         assert moodle_reads(gift_text(original)) == original
+
+
+def test_moodle_xml_export_reads_back_as_moodle_imports_it(client):
+    """format=moodle read with a real XML parser, by the rules of Moodle's own importer
+    (question/format/xml/format.php): every question of a known type with a name and HTML text,
+    numerical answers with their tolerance, one right choice, true/false answers named true and
+    false; every answer the grader's; embedded pictures decode as PNG."""
+    import base64
+
+    from PIL import Image
+
+    r = client.get("/v1/quiz/export?format=moodle&count=60&seed=12")
+    assert r.status_code == 200 and r.mimetype == "application/xml"
+    assert 'filename="actfn-quiz-12.xml"' in r.headers["Content-Disposition"]
+    text = r.get_data(as_text=True)
+    ids = re.findall(r"<!-- id: (\S+) -->", text)
+    root = ElementTree.fromstring(r.data)
+    assert root.tag == "quiz"
+    category, *questions = root.findall("question")
+    assert category.get("type") == "category" and category.find("category/text").text.startswith("$course$/")
+    assert len(questions) == len(ids) == 60
+    idnumbers = [q.find("idnumber").text for q in questions]
+    assert len(set(idnumbers)) == 60  # Moodle requires them unique in a category
+    for q, qid in zip(questions, ids):
+        kind = q.get("type")
+        assert kind in ("numerical", "multichoice", "truefalse")
+        assert q.find("name/text").text and q.find("questiontext").get("format") == "html"
+        html = q.find("questiontext/text").text
+        assert html.startswith("<p>") and q.find("generalfeedback/text").text
+        assert 0 < float(q.find("penalty").text) <= 1 and q.find("hint/text").text
+        for image in q.findall("questiontext/file"):
+            assert f"@@PLUGINFILE@@/{image.get('name')}" in html and image.get("encoding") == "base64"
+            Image.open(io.BytesIO(base64.b64decode(image.text))).verify()
+        answers = q.findall("answer")
+        right = [a for a in answers if float(a.get("fraction")) == 100]
+        assert len(right) == 1 and all(float(a.get("fraction")) in (0, 100) for a in answers)
+        if kind == "numerical":
+            given = float(right[0].find("text").text)
+            graded = client.post("/v1/quiz/grade", json={"id": qid, "answer": given}).get_json()
+            assert graded["correct"] and given == graded["expected"]
+            assert float(right[0].find("tolerance").text) == graded["tolerance"]
+        elif kind == "multichoice":
+            assert q.find("single").text == "true" and len(answers) == 4
+            graded = client.post("/v1/quiz/grade", json={"id": qid, "answer": right[0].find("text").text}).get_json()
+            assert graded["correct"]
+        else:
+            assert sorted(a.find("text").text for a in answers) == ["false", "true"]
+            given = right[0].find("text").text == "true"
+            assert client.post("/v1/quiz/grade", json={"id": qid, "answer": given}).get_json()["correct"]
+    # The formula in TeX, and a picture where it helps.
+    assert "\\(" in text and "image/png" not in text and "<file " in text

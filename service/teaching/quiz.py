@@ -56,6 +56,7 @@ class Question:
     tolerance: float | None = None  # numeric: |given − answer| ≤ tolerance is correct
     choices: tuple[str, ...] = ()
     explanation: str = ""
+    activation: str | None = None  # the catalog activation the question is about, if one
 
     @property
     def value(self) -> float:
@@ -507,6 +508,7 @@ class Quiz:
             topic=g.topic,
             difficulty=difficulty,
             title=g.title(params),
+            activation=params.get("a"),
             **built,
         )
 

@@ -96,12 +96,16 @@ def export_quiz(query):
     """Export a quiz for an LMS.
 
     `gift` (Moodle: numeric `{#value:tolerance}`, multiple choice `{=right ~wrong}`,
-    true/false), `qti` (QTI 2.1 items in an IMS content package zip), `json`, or `markdown`
-    (for chatbots). Answers and explanations are included."""
+    true/false), `moodle` (Moodle XML: tolerances, feedback, a hint and a penalty per try,
+    formulas in TeX, plots as embedded PNGs), `qti` (QTI 2.1 items in an IMS content package
+    zip), `json`, or `markdown` (for chatbots). Answers and explanations are included; no
+    question twice."""
     qs, meta = _generate(query)
     fmt = query["format"]
     if fmt == "gift":
         data = export.gift(qs, f"actfn quiz, seed {meta['seed']}")
+    elif fmt == "moodle":
+        data = export.moodle_xml(qs, meta)
     elif fmt == "qti":
         data = export.qti_package(qs, meta)
     elif fmt == "json":

@@ -49,7 +49,10 @@ class ExportQuerySchema(QuizQuerySchema):
     format = ma.fields.String(
         load_default="gift",
         validate=ma.validate.OneOf(FORMATS),
-        metadata={"description": "gift (Moodle), qti (QTI 2.1 items in an IMS content package zip), json, markdown"},
+        metadata={
+            "description": "gift (Moodle GIFT), moodle (Moodle XML), qti (QTI 2.1 items in an IMS content package "
+            "zip), json, markdown"
+        },
     )
 
 
