@@ -287,8 +287,20 @@ def test_qti_package_structure(client):
     z = zipfile.ZipFile(io.BytesIO(r.data))
     manifest = ElementTree.fromstring(z.read("imsmanifest.xml"))
     assert manifest.tag == f"{CP}manifest"
-    resources = manifest.findall(f"{CP}resources/{CP}resource")
-    assert len(resources) == 20
+    assert manifest.find(f"{CP}metadata/{CP}schema").text == "QTIv2.1 Package"
+    test_resource, *resources = manifest.findall(f"{CP}resources/{CP}resource")
+    assert len(resources) == 20 and {r.get("type") for r in resources} == {"imsqti_item_xmlv2p1"}
+    # An assessmentTest: the quiz as one test, its items in the export's order, each a file of
+    # the package and a dependency of the test's resource.
+    assert test_resource.get("type") == "imsqti_test_xmlv2p1"
+    test = ElementTree.fromstring(z.read(test_resource.get("href")))
+    assert test.tag == f"{QTI}assessmentTest"
+    refs = test.findall(f".//{QTI}assessmentItemRef")
+    assert [r.get("href") for r in refs] == [r.get("href") for r in resources]
+    assert {d.get("identifierref") for d in test_resource.findall(f"{CP}dependency")} == {
+        r.get("identifier") for r in resources
+    }
+    assert all(ref.get("href") in z.namelist() for ref in refs)
     key = client.get("/v1/quiz/questions?count=20&seed=5&include_answers=true").get_json()["questions"]
     for res, q in zip(resources, key):
         assert res.get("type") == "imsqti_item_xmlv2p1"
@@ -302,6 +314,10 @@ def test_qti_package_structure(client):
         assert item.find(f"{QTI}outcomeDeclaration").get("identifier") == "SCORE"
         body = item.find(f"{QTI}itemBody")
         assert item.find(f"{QTI}responseProcessing") is not None
+        # The explanation, shown after the attempt (GIFT and Moodle XML carry it too).
+        feedback = item.find(f"{QTI}modalFeedback")
+        assert feedback.get("outcomeIdentifier") == "FEEDBACK" and feedback.find(f"{QTI}p").text == q["explanation"]
+        assert item.get("title") == q["title"]
         if q["type"] == "numeric":
             assert decl.get("baseType") == "float" and float(value) == q["answer"]
             assert body.find(f".//{QTI}textEntryInteraction") is not None

@@ -192,7 +192,8 @@ QTI_NS = "http://www.imsglobal.org/xsd/imsqti_v2p1"
 CP_NS = "http://www.imsglobal.org/xsd/imscp_v1p1"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 QTI_XSD = "http://www.imsglobal.org/xsd/qti/qtiv2p1/imsqti_v2p1.xsd"
-MATCH_CORRECT = "http://www.imsglobal.org/question/qti_v2p1/rptemplates/match_correct"
+CP_XSD = "http://www.imsglobal.org/xsd/imscp_v1p1.xsd"
+LOM_NS = "http://ltsc.ieee.org/xsd/LOM"
 
 
 def _choice_ids(q: Question) -> list[tuple[str, str]]:
@@ -229,6 +230,7 @@ def qti_item(q: Question, identifier: str) -> str:
         '  <outcomeDeclaration identifier="SCORE" cardinality="single" baseType="float">',
         "    <defaultValue><value>0</value></defaultValue>",
         "  </outcomeDeclaration>",
+        '  <outcomeDeclaration identifier="FEEDBACK" cardinality="single" baseType="identifier"/>',
         "  <itemBody>",
     ]
     if q.type == NUMERIC:
@@ -246,22 +248,37 @@ def qti_item(q: Question, identifier: str) -> str:
     out += ["  </itemBody>"]
     if q.type == NUMERIC:
         tol = number(q.margin)
-        out += [
-            "  <responseProcessing>",
-            "    <responseCondition>",
-            "      <responseIf>",
+        test = [
             f'        <equal toleranceMode="absolute" tolerance="{tol} {tol}">',
             '          <variable identifier="RESPONSE"/>',
             '          <correct identifier="RESPONSE"/>',
             "        </equal>",
-            '        <setOutcomeValue identifier="SCORE"><baseValue baseType="float">1</baseValue></setOutcomeValue>',
-            "      </responseIf>",
-            "    </responseCondition>",
-            "  </responseProcessing>",
         ]
     else:
-        out += [f'  <responseProcessing template="{MATCH_CORRECT}"/>']
-    out += ["</assessmentItem>", ""]
+        test = [
+            "        <match>",
+            '          <variable identifier="RESPONSE"/>',
+            '          <correct identifier="RESPONSE"/>',
+            "        </match>",
+        ]
+    # Scored as match_correct (1 when right, else 0); the explanation is shown after every
+    # attempt, as the grader's explanation is.
+    out += [
+        "  <responseProcessing>",
+        "    <responseCondition>",
+        "      <responseIf>",
+        *test,
+        '        <setOutcomeValue identifier="SCORE"><baseValue baseType="float">1</baseValue></setOutcomeValue>',
+        "      </responseIf>",
+        "    </responseCondition>",
+        '    <setOutcomeValue identifier="FEEDBACK"><baseValue baseType="identifier">EXPLANATION</baseValue></setOutcomeValue>',
+        "  </responseProcessing>",
+        '  <modalFeedback outcomeIdentifier="FEEDBACK" identifier="EXPLANATION" showHide="show" title="Explanation">',
+        f"    <p>{xml_escape(q.explanation)}</p>",
+        "  </modalFeedback>",
+        "</assessmentItem>",
+        "",
+    ]
     return "\n".join(out)
 
 
@@ -280,10 +297,42 @@ def package_identifier(meta: dict) -> str:
     return "actfn_quiz_" + hashlib.sha256(args).hexdigest()[:20]
 
 
+def qti_test(questions: list[Question], identifier: str, title: str) -> str:
+    """An assessmentTest: one part, one section, every item in order; SCORE is their sum."""
+    refs = [
+        f'      <assessmentItemRef identifier="{item_identifier(q)}" href="items/{item_identifier(q)}.xml"/>'
+        for q in questions
+    ]
+    return "\n".join(
+        [
+            '<?xml version="1.0" encoding="UTF-8"?>',
+            f'<assessmentTest xmlns="{QTI_NS}" xmlns:xsi="{XSI}" xsi:schemaLocation="{QTI_NS} {QTI_XSD}" '
+            f"identifier={quoteattr(identifier)} title={quoteattr(title)}>",
+            '  <outcomeDeclaration identifier="SCORE" cardinality="single" baseType="float">',
+            "    <defaultValue><value>0</value></defaultValue>",
+            "  </outcomeDeclaration>",
+            '  <testPart identifier="part" navigationMode="nonlinear" submissionMode="individual">',
+            '    <assessmentSection identifier="questions" title="Questions" visible="true">',
+            *refs,
+            "    </assessmentSection>",
+            "  </testPart>",
+            "  <outcomeProcessing>",
+            '    <setOutcomeValue identifier="SCORE"><sum><testVariables variableIdentifier="SCORE"/></sum></setOutcomeValue>',
+            "  </outcomeProcessing>",
+            "</assessmentTest>",
+            "",
+        ]
+    )
+
+
 def qti_package(questions: list[Question], meta: dict) -> bytes:
-    """An IMS content package (zip): imsmanifest.xml plus one QTI 2.1 item per question."""
+    """An IMS content package (zip): imsmanifest.xml (with its metadata), an assessmentTest of
+    the questions in order (assessment.xml), and one QTI 2.1 item per question, each with the
+    explanation as modal feedback."""
+    package = package_identifier({**meta, "count": len(questions)})
+    title = f"actfn quiz: {len(questions)} questions (seed {meta.get('seed')})"
     buffer = io.BytesIO()
-    resources = []
+    resources, dependencies = [], []
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
         for q in questions:
             ident = item_identifier(q)
@@ -293,12 +342,28 @@ def qti_package(questions: list[Question], meta: dict) -> bytes:
                 f'    <resource identifier="res_{ident}" type="imsqti_item_xmlv2p1" href="{href}">\n'
                 f'      <file href="{href}"/>\n    </resource>'
             )
+            dependencies.append(f'      <dependency identifierref="res_{ident}"/>')
+        z.writestr("assessment.xml", qti_test(questions, f"{package}_test", title))
         manifest = "\n".join(
             [
                 '<?xml version="1.0" encoding="UTF-8"?>',
-                f'<manifest xmlns="{CP_NS}" identifier="{package_identifier({**meta, "count": len(questions)})}">',
+                f'<manifest xmlns="{CP_NS}" xmlns:imsmd="{LOM_NS}" xmlns:xsi="{XSI}" '
+                f'xsi:schemaLocation="{CP_NS} {CP_XSD}" identifier="{package}">',
+                "  <metadata>",
+                "    <schema>QTIv2.1 Package</schema>",
+                "    <schemaversion>1.0.0</schemaversion>",
+                "    <imsmd:lom>",
+                "      <imsmd:general>",
+                f'        <imsmd:title><imsmd:string language="en">{xml_escape(title)}</imsmd:string></imsmd:title>',
+                "      </imsmd:general>",
+                "    </imsmd:lom>",
+                "  </metadata>",
                 "  <organizations/>",
                 "  <resources>",
+                f'    <resource identifier="res_{package}_test" type="imsqti_test_xmlv2p1" href="assessment.xml">',
+                '      <file href="assessment.xml"/>',
+                *dependencies,
+                "    </resource>",
                 *resources,
                 "  </resources>",
                 "</manifest>",
