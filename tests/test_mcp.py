@@ -87,7 +87,7 @@ def test_lists_tools_resources_and_prompts(server, rest):
         assert "$ref" not in str(tool.input_schema) + str(tool.output_schema), tool.name  # self-contained
         assert tool.annotations.read_only_hint is True
     evaluate = next(t for t in tools if t.name == "evaluate").input_schema["properties"]
-    assert evaluate["x"]["maxItems"] == evaluate["grid"]["properties"]["num"]["maximum"] == 10_000  # max_tool_points
+    assert evaluate["x"]["maxItems"] == evaluate["grid"]["properties"]["num"]["maximum"] == 10_000 // 4  # x, f, f′, f″
     assert {str(r.uri) for r in resources} == {"actfn://catalog", "actfn://concepts"}
     assert {t.uri_template for t in templates} == {"actfn://activations/{name}", "actfn://concepts/{concept_id}"}
     assert {p.name for p in prompts} == {"explain_activation", "quiz_me"}
@@ -166,10 +166,21 @@ def test_answers_match_their_output_schemas_on_every_path(server):
     for concept_id in concepts:
         explained = call(server, "explain_concept", {"concept_id": concept_id})
         assert not explained.is_error, (concept_id, explained.content)
+    for spelled in ("ELU", "Elu", "elu"):  # what the REST routes take, the tool takes
+        described = call(server, "describe_activation", {"name": spelled})
+        assert not described.is_error and described.structured_content["name"] == "elu"
+    most = next(t for t in run(_tools, server) if t.name == "evaluate").input_schema["properties"]["x"]["maxItems"]
+    at_order_2 = call(server, "evaluate", {"activation": "gelu", "x": [0.5] * most, "order": 2})
+    assert not at_order_2.is_error, at_order_2.content  # the schema's bound is one the answer meets
     plotted = call(server, "plot", {"activations": ["tanh"], "xmin": None, "xmax": 2})
     assert not plotted.is_error and plotted.structured_content["curves"][0]["x"][0] == -5.0
     described = call(server, "describe_activation", {"name": "elu", "params": {"alpha": None}})
     assert not described.is_error and described.structured_content["properties"]["params"]["alpha"] == 1.0
+
+
+async def _tools(server):
+    async with Client(server) as client:
+        return (await client.list_tools()).tools
 
 
 async def _read(server, uri):
@@ -208,6 +219,7 @@ def test_bad_prompt_and_resource_requests_say_what_is_wrong(server):
         "actfn://concepts/x",
     ):
         assert "is not" in (run(resource, uri) or ""), uri
+    assert json.loads(run(_read, server, "actfn://activations/ELU"))["name"] == "elu"
 
 
 def test_compare_quiz_and_plot(server, rest):
@@ -257,7 +269,15 @@ BAD = [
     ("evaluate", {"activation": "relu", "grid": {"start": 0, "stop": 1, "num": 10001}}, "grid.num: at most 10000"),
     ("evaluate", {"activation": "softmax", "x": [[0.0] * 1000] * 11}, "x: at most 10000"),
     ("compare_activations", {"activations": ["relu"], "x": [0.0] * 10001}, "x: at most 10000"),
-    ("evaluate", {"activation": "softmax", "x": [list(range(200))]}, "x: the answer would hold 40401 numbers"),
+    ("evaluate", {"activation": "softmax", "x": [list(range(200))]}, "x: the answer would hold 40400 numbers"),
+    (
+        "evaluate",
+        {"activation": "gelu", "grid": {"start": 0, "stop": 1, "num": 5000}, "order": 2},
+        "grid.num: the answer",
+    ),
+    ("chain", {"activation": "sigmoid", "depth": 200, "z": [0.5] * 1000}, "depth: the answer would hold"),
+    ("quiz_question", {"topics": [None]}, "topics.0: must be a topic name"),
+    ("quiz_question", {"topics": {"a": 1}}, "topics: must be a list"),
     ("evaluate", {"activation": "gelu", "x": [10**400]}, "x.0"),  # past 64 bits: the route's own 422
     ("chain", {"activation": "tanh", "depth": 10**30, "z": 0}, "depth"),
     ("describe_activation", {}, "name: required"),
@@ -269,6 +289,7 @@ BAD = [
     ("quiz_question", {"topics": []}, "topics: name at least one"),
     ("explain_concept", {"concept_id": "saturation", "extra": 1}, "extra: unknown field"),
     ("describe_activation", {"name": "nope"}, "nope"),
+    ("evaluate", {"activation": {"expression": "x" + " + x" * 9000}, "x": [0]}, "activation.expression"),
     ("describe_activation", {"name": "elu", "params": {"alpha": -1}}, "params.alpha"),
     (
         "compare_activations",

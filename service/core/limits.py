@@ -33,7 +33,7 @@ class Limits:
     # An MCP tool's answer goes into a language model's context: far fewer numbers than a
     # program reading the REST API takes.
     max_tool_points: int = cap(
-        10_000, "numbers in x (or grid.num), and in the answer, of one MCP evaluate or compare_activations call"
+        10_000, "numbers in the arrays of one MCP tool answer (and in x or grid.num of evaluate and compare)"
     )
     max_body_bytes: int = cap(32 * 1024 * 1024, "request body size (413 above)")
     # Counted on the raw body before it is parsed: the largest request within the other caps

@@ -77,7 +77,8 @@ def http_app(app: Flask | None = None):
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.WARNING)  # stderr: stdout carries the protocol
+    # Logs go to stderr (the actfn logger's handler, Python's last resort for the rest): stdout
+    # carries the protocol.
     build_server(create_app()).run("stdio")
 
 

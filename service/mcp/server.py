@@ -30,6 +30,7 @@ from mcp.shared.exceptions import MCPError
 from mcp_types import INVALID_PARAMS, CallToolResult, ImageContent, TextContent, ToolAnnotations
 
 from service.api.protection import INTERNAL
+from service.core import CATALOG, CoreError
 
 INSTRUCTIONS = (
     "actfn computes neural-network activation functions exactly: values and derivatives by "
@@ -135,6 +136,21 @@ def query_schema(parameters: list[dict], drop: tuple[str, ...] = ()) -> dict:
     return out
 
 
+# JSON-RPC code for an unknown resource (MCP specification, resources: error handling).
+RESOURCE_NOT_FOUND = -32002
+
+
+def catalog_name(name: Any) -> str | None:
+    """The catalog's own name for a name or alias as the REST API reads it (any case, - or _),
+    or None: the lookup the routes use, so the tool takes what they take and nothing else."""
+    if not isinstance(name, str):
+        return None
+    try:
+        return CATALOG.get(name).name
+    except CoreError:
+        return None
+
+
 class _Arguments(FuncMetadata):
     """Arguments go to the tool as they came: the REST route validates them (marshmallow)."""
 
@@ -154,8 +170,13 @@ def result(data: Any, *extra: Any) -> CallToolResult:
 
 
 def refusal(err: RestError, rename: Callable[[str], str] = lambda s: s) -> CallToolResult:
-    """A tool error: the text names the argument and the rule, as the problem's detail does."""
-    problem = {**err.problem, "detail": rename(str(err))}
+    """A tool error: the text names the argument and the rule, as the problem's detail does (a
+    rule about the whole request body is one about the tool's arguments)."""
+    detail = rename(str(err))
+    for body in ("body: ", "request body "):
+        if detail.startswith(body):
+            detail = "arguments: " + detail[len(body) :]
+    problem = {**err.problem, "detail": detail}
     return CallToolResult(
         content=[TextContent(type="text", text=problem["detail"])], structured_content=problem, is_error=True
     )
@@ -202,59 +223,63 @@ def tools(rest: Rest, spec: dict) -> list[ToolSpec]:
 
     cap = rest.app.config["LIMITS"].max_tool_points
 
-    def numbers_in(value: Any) -> int:
-        """How many numbers an answer holds (arrays of arrays included)."""
+    def numbers_in(value: Any, inside: bool = False) -> int:
+        """How many numbers the arrays of an answer hold (arrays of arrays included)."""
         if isinstance(value, list):
-            return sum(numbers_in(v) for v in value)
+            return sum(numbers_in(v, True) for v in value)
         if isinstance(value, dict):
-            return sum(numbers_in(v) for v in value.values())
-        return 0 if isinstance(value, str) else 1
+            return sum(numbers_in(v, inside) for v in value.values())
+        return 1 if inside and (value is None or isinstance(value, (int, float))) else 0
 
     def small_enough(answer: Any, field: str) -> Any:
-        """An answer goes into a model's context: at most max_tool_points numbers in all."""
+        """An answer goes into a model's context: at most max_tool_points numbers in its arrays."""
         count = numbers_in(answer)
         if count > cap:
             raise RestError(
                 {
                     "status": 422,
                     "detail": f"{field}: the answer would hold {count} numbers, more than max_tool_points ({cap}, see "
-                    "/v1/limits) in one tool call: ask for fewer points, a lower order or fewer activations",
+                    "/v1/limits) in one tool call: ask for less (fewer points, layers or activations, a lower order)",
                 }
             )
         return answer
 
+    def points_field(arguments: dict) -> str:
+        """The argument that sets how many points: grid.num when a grid is given, else x."""
+        return "grid.num" if isinstance(arguments.get("grid"), dict) else "x"
+
     def within_cap(arguments: dict) -> None:
-        """An MCP answer goes into a model's context: at most max_tool_points numbers of x."""
+        """At most max_tool_points numbers in, before anything is computed."""
         x, grid = arguments.get("x"), arguments.get("grid")
         count = sum(len(v) if isinstance(v, list) else 1 for v in x) if isinstance(x, list) else 0
         if isinstance(grid, dict) and isinstance(grid.get("num"), int):
-            count, field = grid["num"], "grid.num"
-        else:
-            field = "x"
+            count = grid["num"]
         if count > cap:
             raise RestError(
                 {
                     "status": 422,
-                    "detail": f"{field}: at most {cap} points in one tool call (max_tool_points, see /v1/limits); "
-                    "the REST API takes more",
+                    "detail": f"{points_field(arguments)}: at most {cap} numbers in one tool call (max_tool_points, "
+                    "see /v1/limits); the REST API takes more",
                 }
             )
 
     def capped(input_schema: dict) -> dict:
-        """The schema with max_tool_points as the bound of x and grid.num."""
+        """x and grid.num bounded so that the answer (x, f, f′, f″) fits max_tool_points."""
         out = copy.deepcopy(input_schema)
         props = out["properties"]
-        props["x"]["maxItems"] = cap
+        props["x"]["maxItems"] = cap // 4
         if "grid" in props:
-            props["grid"]["properties"]["num"]["maximum"] = cap
+            props["grid"]["properties"]["num"]["maximum"] = cap // 4
         return out
 
     def body_tool(name, title, description, path, request, response):
         def run(arguments: dict, caller: Caller) -> CallToolResult:
-            if path != "/v1/evaluate":
-                return result(rest.json("POST", path, body=arguments, caller=caller))
-            within_cap(arguments)
-            return result(small_enough(rest.json("POST", path, body=arguments, caller=caller), "x"))
+            if path == "/v1/evaluate":
+                within_cap(arguments)
+                field = points_field(arguments)
+            else:
+                field = "depth"  # chain and gradient-flow: layers set the answer's size
+            return result(small_enough(rest.json("POST", path, body=arguments, caller=caller), field))
 
         input_schema = capped(schema(request)) if path == "/v1/evaluate" else schema(request)
         return ToolSpec(name, title, description, input_schema, schema(response), run)
@@ -271,13 +296,15 @@ def tools(rest: Rest, spec: dict) -> list[ToolSpec]:
         name = arguments.get("name")
         if name is None:
             raise RestError({"status": 422, "detail": "name: required (a catalog name or alias, see actfn://catalog)"})
-        if name not in names:
+        canonical = catalog_name(name)
+        if canonical is None:
             raise RestError(
                 {
                     "status": 422,
                     "detail": f"name: {str(name)[:80]!r} is not a catalog name or alias (see actfn://catalog)",
                 }
             )
+        name = canonical
         params = arguments.get("params")
         if params is not None and not isinstance(params, dict):
             raise RestError({"status": 422, "detail": "params: must be an object of param values by name"})
@@ -333,7 +360,7 @@ def tools(rest: Rest, spec: dict) -> list[ToolSpec]:
                     )
 
                 return refusal(err, rename)
-        return result(small_enough({"results": results}, "x"))
+        return result(small_enough({"results": results}, points_field(arguments)))
 
     # plot: POST /v1/plot as PNG, and the numbers behind it
     plot_input = copy.deepcopy(schema("PlotBody"))
@@ -388,8 +415,15 @@ def tools(rest: Rest, spec: dict) -> list[ToolSpec]:
         extra = set(arguments) - set(question_input["properties"])
         if extra:
             raise RestError({"status": 422, "detail": f"{sorted(extra)[0]}: unknown field"})
-        if arguments.get("topics") == []:
-            raise RestError({"status": 422, "detail": "topics: name at least one topic, or leave it out for all"})
+        topics = arguments.get("topics")
+        if topics is not None:
+            if not isinstance(topics, list):
+                raise RestError({"status": 422, "detail": "topics: must be a list of topic names"})
+            if not topics:
+                raise RestError({"status": 422, "detail": "topics: name at least one topic, or leave it out for all"})
+            for i, topic in enumerate(topics):
+                if not isinstance(topic, str):
+                    raise RestError({"status": 422, "detail": f"topics.{i}: must be a topic name"})
         quiz = rest.json("GET", "/v1/quiz/questions", query={**arguments, "count": 1}, caller=caller)
         return result({"seed": quiz["seed"], "question": quiz["questions"][0]})
 
@@ -549,7 +583,6 @@ def build_server(app: Flask) -> MCPServer:
         "catalog": rest.call("GET", "/v1/activations", caller=itself)[1].decode(),
         "concepts": rest.call("GET", "/v1/concepts", caller=itself)[1].decode(),
     }
-    activation_names = {n for e in json.loads(fixed["catalog"])["activations"] for n in (e["name"], *e["aliases"])}
     concept_ids = {c["id"] for c in json.loads(fixed["concepts"])["concepts"]}
     topics = sorted(
         {
@@ -576,9 +609,12 @@ def build_server(app: Flask) -> MCPServer:
     )
     def activation(name: str, ctx: Context) -> str:
         """One activation with its computed properties and code."""
-        if name not in activation_names:
-            raise ResourceError(f"name: {name[:80]!r} is not a catalog name or alias (see actfn://catalog)")
-        return read(f"/v1/activations/{name}", ctx)
+        canonical = catalog_name(name)
+        if canonical is None:
+            raise MCPError(
+                RESOURCE_NOT_FOUND, f"name: {name[:80]!r} is not a catalog name or alias (see actfn://catalog)"
+            )
+        return read(f"/v1/activations/{canonical}", ctx)
 
     @server.resource("actfn://concepts", name="concepts", title="The concepts", mime_type="application/json")
     def concepts() -> str:
@@ -589,13 +625,15 @@ def build_server(app: Flask) -> MCPServer:
     def concept(concept_id: str, ctx: Context) -> str:
         """One concept's text and its computed illustrations."""
         if concept_id not in concept_ids:
-            raise ResourceError(f"concept_id: {concept_id[:80]!r} is not a concept (see actfn://concepts)")
+            raise MCPError(
+                RESOURCE_NOT_FOUND, f"concept_id: {concept_id[:80]!r} is not a concept (see actfn://concepts)"
+            )
         return read(f"/v1/concepts/{concept_id}", ctx)
 
     @server.prompt(title="Explain an activation")
     def explain_activation(name: str) -> str:
         """Explain one activation function to a learner, with the service's exact numbers."""
-        if name not in activation_names:
+        if catalog_name(name) is None:
             raise MCPError(INVALID_PARAMS, f"name: {name[:80]!r} is not a catalog name or alias (see actfn://catalog)")
         return (
             f"Explain the activation function {name} to a learner. Call describe_activation for its "
