@@ -457,3 +457,46 @@ def test_moodle_xml_export_reads_back_as_moodle_imports_it(client):
             assert client.post("/v1/quiz/grade", json={"id": qid, "answer": given}).get_json()["correct"]
     # The formula in TeX, and a picture where it helps.
     assert "\\(" in text and "image/png" not in text and "<file " in text
+
+
+def test_canvas_qti_1_2_package_reads_back_and_matches_grading(client):
+    """format=canvas: the zip Canvas imports as "QTI .zip file", read with an XML parser: a
+    manifest naming the QTI 1.2 assessment, one item per question with Canvas's question_type,
+    and each right answer (a choice, or a numerical value with its range) the grader's."""
+    q12 = "{http://www.imsglobal.org/xsd/ims_qtiasiv1p2}"
+    cc = "{http://www.imsglobal.org/xsd/imsccv1p1/imscp_v1p1}"
+    r = client.get("/v1/quiz/export?format=canvas&count=40&seed=21")
+    assert r.status_code == 200 and r.mimetype == "application/zip"
+    z = zipfile.ZipFile(io.BytesIO(r.data))
+    manifest = ElementTree.fromstring(z.read("imsmanifest.xml"))
+    quiz = next(res for res in manifest.iter(f"{cc}resource") if res.get("type") == "imsqti_xmlv1p2")
+    root = ElementTree.fromstring(z.read(quiz.find(f"{cc}file").get("href")))
+    assert root.tag == f"{q12}questestinterop"
+    items = root.findall(f".//{q12}item")
+    key = client.get("/v1/quiz/questions?count=40&seed=21&include_answers=true").get_json()["questions"]
+    assert len(items) == 40 and len({i.get("ident") for i in items}) == 40
+    kinds = {
+        "numeric": "numerical_question",
+        "multiple_choice": "multiple_choice_question",
+        "true_false": "true_false_question",
+    }
+    for item, q in zip(items, key):
+        fields = {
+            f.find(f"{q12}fieldlabel").text: f.find(f"{q12}fieldentry").text
+            for f in item.iter(f"{q12}qtimetadatafield")
+        }
+        assert fields["question_type"] == kinds[q["type"]] and item.get("title") == q["title"]
+        scored = next(c for c in item.iter(f"{q12}respcondition") if c.find(f"{q12}setvar") is not None)
+        assert scored.find(f"{q12}setvar").text == "100"
+        if q["type"] == "numeric":
+            exact = float(scored.find(f".//{q12}varequal").text)
+            low, high = float(scored.find(f".//{q12}vargte").text), float(scored.find(f".//{q12}varlte").text)
+            assert exact == q["answer"] and low <= exact <= high
+            assert high - exact == pytest.approx(q["tolerance"], rel=1e-9, abs=1e-15)
+        else:
+            labels = {lab.get("ident"): lab.find(f".//{q12}mattext").text for lab in item.iter(f"{q12}response_label")}
+            chosen = labels[scored.find(f".//{q12}varequal").text]
+            expected = q["answer"] if q["type"] == "multiple_choice" else ("True" if q["answer"] else "False")
+            assert chosen == expected
+        feedback = item.find(f"{q12}itemfeedback//{q12}mattext").text
+        assert q["explanation"].split(" ")[0] in feedback

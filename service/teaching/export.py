@@ -15,15 +15,16 @@ import orjson
 
 from .quiz import MULTIPLE_CHOICE, NUMERIC, TRUE_FALSE, Question
 
-FORMATS = ("gift", "moodle", "qti", "json", "markdown")
+FORMATS = ("gift", "moodle", "qti", "canvas", "json", "markdown")
 MEDIA_TYPES = {
     "gift": "text/plain; charset=utf-8",
     "moodle": "application/xml",
     "qti": "application/zip",
+    "canvas": "application/zip",
     "json": "application/json",
     "markdown": "text/markdown; charset=utf-8",
 }
-EXTENSIONS = {"gift": "gift", "moodle": "xml", "qti": "zip", "json": "json", "markdown": "md"}
+EXTENSIONS = {"gift": "gift", "moodle": "xml", "qti": "zip", "canvas": "zip", "json": "json", "markdown": "md"}
 
 
 def number(v: float) -> str:
@@ -371,6 +372,136 @@ def qti_package(questions: list[Question], meta: dict) -> bytes:
             ]
         )
         z.writestr("imsmanifest.xml", manifest)
+    return buffer.getvalue()
+
+
+# ----- Canvas (QTI 1.2) ------------------------------------------------------------------------
+
+QTI12_NS = "http://www.imsglobal.org/xsd/ims_qtiasiv1p2"
+QTI12_XSD = "http://www.imsglobal.org/xsd/ims_qtiasiv1p2p1.xsd"
+CC_CP_NS = "http://www.imsglobal.org/xsd/imsccv1p1/imscp_v1p1"
+CANVAS_NS = "http://canvas.instructure.com/xsd/cccv1p0"
+CANVAS_TYPES = {
+    NUMERIC: "numerical_question",
+    MULTIPLE_CHOICE: "multiple_choice_question",
+    TRUE_FALSE: "true_false_question",
+}
+
+
+def _field(label: str, entry: str) -> str:
+    return f"<qtimetadatafield><fieldlabel>{label}</fieldlabel><fieldentry>{xml_escape(entry)}</fieldentry></qtimetadatafield>"
+
+
+def _mattext(text: str, html: bool = True) -> str:
+    body = f"<p>{xml_escape(text)}</p>" if html else text
+    kind = "text/html" if html else "text/plain"
+    return f'<material><mattext texttype="{kind}">{xml_escape(body)}</mattext></material>'
+
+
+def canvas_item(q: Question) -> str:
+    """One QTI 1.2 item as Canvas writes and reads them: its question_type in the item's
+    metadata, choices as response_lid, a numerical answer as an exact value or a range
+    (varequal or vargte/varlte), the explanation as general feedback."""
+    ident = item_identifier(q)
+    meta = [_field("question_type", CANVAS_TYPES[q.type]), _field("points_possible", "1.0")]
+    if q.type == NUMERIC:
+        presentation = (
+            '<response_str ident="response1" rcardinality="Single">'
+            '<render_fib fibtype="Decimal"><response_label ident="answer1"/></render_fib></response_str>'
+        )
+        low, high = number(q.value - q.margin), number(q.value + q.margin)
+        condition = (
+            f'<or><varequal respident="response1">{number(q.value)}</varequal>'
+            f'<and><vargte respident="response1">{low}</vargte><varlte respident="response1">{high}</varlte></and></or>'
+        )
+    else:
+        labels = list(q.choices) if q.type == MULTIPLE_CHOICE else ["True", "False"]
+        right = str(q.answer) if q.type == MULTIPLE_CHOICE else ("True" if q.answer else "False")
+        ids = [f"{ident}_{i}" for i in range(len(labels))]
+        meta.append(_field("original_answer_ids", ",".join(ids)))
+        choices = "".join(
+            f'<response_label ident="{i}">{_mattext(label, html=False)}</response_label>'
+            for i, label in zip(ids, labels)
+        )
+        presentation = f'<response_lid ident="response1" rcardinality="Single"><render_choice>{choices}</render_choice></response_lid>'
+        condition = f'<varequal respident="response1">{ids[labels.index(right)]}</varequal>'
+    return "".join(
+        [
+            f"<item ident={quoteattr(ident)} title={quoteattr(q.title)}>",
+            f"<itemmetadata><qtimetadata>{''.join(meta)}</qtimetadata></itemmetadata>",
+            f"<presentation>{_mattext(q.text)}{presentation}</presentation>",
+            "<resprocessing>",
+            '<outcomes><decvar maxvalue="100" minvalue="0" varname="SCORE" vartype="Decimal"/></outcomes>',
+            '<respcondition continue="Yes"><conditionvar><other/></conditionvar>'
+            '<displayfeedback feedbacktype="Response" linkrefid="general_fb"/></respcondition>',
+            f'<respcondition continue="No"><conditionvar>{condition}</conditionvar>'
+            '<setvar action="Set" varname="SCORE">100</setvar></respcondition>',
+            "</resprocessing>",
+            f'<itemfeedback ident="general_fb"><flow_mat>{_mattext(q.explanation)}</flow_mat></itemfeedback>',
+            "</item>",
+        ]
+    )
+
+
+def canvas_package(questions: list[Question], meta: dict) -> bytes:
+    """A zip Canvas imports as "QTI .zip file": a manifest, the quiz as one QTI 1.2 assessment
+    (questestinterop) and Canvas's quiz settings (assessment_meta.xml)."""
+    quiz = package_identifier({**meta, "count": len(questions)})
+    title = f"actfn quiz: {len(questions)} questions (seed {meta.get('seed')})"
+    assessment = "\n".join(
+        [
+            '<?xml version="1.0" encoding="UTF-8"?>',
+            f'<questestinterop xmlns="{QTI12_NS}" xmlns:xsi="{XSI}" xsi:schemaLocation="{QTI12_NS} {QTI12_XSD}">',
+            f"<assessment ident={quoteattr(quiz)} title={quoteattr(title)}>",
+            f"<qtimetadata>{_field('cc_maxattempts', '1')}</qtimetadata>",
+            '<section ident="root_section">',
+            *[canvas_item(q) for q in questions],
+            "</section>",
+            "</assessment>",
+            "</questestinterop>",
+            "",
+        ]
+    )
+    settings = "\n".join(
+        [
+            '<?xml version="1.0" encoding="UTF-8"?>',
+            f'<quiz identifier={quoteattr(quiz)} xmlns="{CANVAS_NS}">',
+            f"  <title>{xml_escape(title)}</title>",
+            "  <description>&lt;p&gt;Generated by actfn; every answer computed by its compute core.&lt;/p&gt;</description>",
+            "  <quiz_type>assignment</quiz_type>",
+            f"  <points_possible>{len(questions)}.0</points_possible>",
+            "  <shuffle_answers>true</shuffle_answers>",
+            "  <scoring_policy>keep_highest</scoring_policy>",
+            "  <allowed_attempts>1</allowed_attempts>",
+            "</quiz>",
+            "",
+        ]
+    )
+    manifest = "\n".join(
+        [
+            '<?xml version="1.0" encoding="UTF-8"?>',
+            f'<manifest identifier="{quiz}_manifest" xmlns="{CC_CP_NS}">',
+            "  <metadata><schema>IMS Content</schema><schemaversion>1.1.3</schemaversion></metadata>",
+            "  <organizations/>",
+            "  <resources>",
+            f'    <resource identifier="{quiz}" type="imsqti_xmlv1p2">',
+            f'      <file href="{quiz}/{quiz}.xml"/>',
+            f'      <dependency identifierref="{quiz}_meta"/>',
+            "    </resource>",
+            f'    <resource identifier="{quiz}_meta" type="associatedcontent/imscc_xmlv1p1/learning-application-resource" '
+            f'href="{quiz}/assessment_meta.xml">',
+            f'      <file href="{quiz}/assessment_meta.xml"/>',
+            "    </resource>",
+            "  </resources>",
+            "</manifest>",
+            "",
+        ]
+    )
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("imsmanifest.xml", manifest)
+        z.writestr(f"{quiz}/{quiz}.xml", assessment)
+        z.writestr(f"{quiz}/assessment_meta.xml", settings)
     return buffer.getvalue()
 
 

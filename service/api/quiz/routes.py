@@ -73,9 +73,14 @@ EXPORT_DESCRIPTION = "the quiz as a file (answers included); its name in Content
             "content": {
                 # A file in every format: generated clients read the first type, so bytes first.
                 "application/zip": {
-                    "schema": {"type": "string", "format": "binary", "description": "format=qti (IMS package)"}
+                    "schema": {
+                        "type": "string",
+                        "format": "binary",
+                        "description": "format=qti (QTI 2.1 package) or canvas (QTI 1.2 package)",
+                    }
                 },
                 "text/plain": {"schema": {"type": "string", "description": "format=gift"}},
+                "application/xml": {"schema": {"type": "string", "description": "format=moodle (Moodle XML)"}},
                 "text/markdown": {"schema": {"type": "string", "description": "format=markdown"}},
                 "application/json": {"schema": {"type": "object", "description": "format=json"}},
             },
@@ -97,8 +102,9 @@ def export_quiz(query):
 
     `gift` (Moodle: numeric `{#value:tolerance}`, multiple choice `{=right ~wrong}`,
     true/false), `moodle` (Moodle XML: tolerances, feedback, a hint and a penalty per try,
-    formulas in TeX, plots as embedded PNGs), `qti` (QTI 2.1 items in an IMS content package
-    zip), `json`, or `markdown` (for chatbots). Answers and explanations are included; no
+    formulas in TeX, plots as embedded PNGs), `qti` (QTI 2.1: an assessmentTest and its items
+    in an IMS content package zip), `canvas` (QTI 1.2 as Canvas imports it), `json`, or
+    `markdown` (for chatbots). Answers and explanations are included; no
     question twice."""
     qs, meta = _generate(query)
     fmt = query["format"]
@@ -108,6 +114,8 @@ def export_quiz(query):
         data = export.moodle_xml(qs, meta)
     elif fmt == "qti":
         data = export.qti_package(qs, meta)
+    elif fmt == "canvas":
+        data = export.canvas_package(qs, meta)
     elif fmt == "json":
         data = export.as_json(qs, meta)
     else:

@@ -50,8 +50,8 @@ class ExportQuerySchema(QuizQuerySchema):
         load_default="gift",
         validate=ma.validate.OneOf(FORMATS),
         metadata={
-            "description": "gift (Moodle GIFT), moodle (Moodle XML), qti (QTI 2.1 items in an IMS content package "
-            "zip), json, markdown"
+            "description": "gift (Moodle GIFT), moodle (Moodle XML), qti (QTI 2.1 test and items in an IMS content "
+            "package zip), canvas (QTI 1.2 zip as Canvas imports it), json, markdown"
         },
     )
 
