@@ -17,7 +17,7 @@ import base64
 import copy
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -190,8 +190,6 @@ class ToolSpec:
     input_schema: dict
     output_schema: dict
     run: Callable[[dict, Caller], CallToolResult]
-    read_only: bool = True
-    meta: dict = field(default_factory=dict)
 
     def tool(self) -> Tool:
         def call(arguments: dict, ctx: Context) -> CallToolResult:
@@ -210,7 +208,7 @@ class ToolSpec:
             is_async=False,
             context_kwarg="ctx",
             annotations=ToolAnnotations(
-                title=self.title, read_only_hint=self.read_only, idempotent_hint=True, open_world_hint=False
+                title=self.title, read_only_hint=True, idempotent_hint=True, open_world_hint=False
             ),
         )
 
