@@ -132,7 +132,6 @@ def moodle_xml(questions: list[Question], meta: dict) -> bytes:
         penalty = "1" if q.type == TRUE_FALSE else "0.3333333"
         feedback = f"<p>{xml_escape(q.explanation)}</p>"
         out += [
-            f"  <!-- id: {q.id} -->",
             f'  <question type="{MOODLE_TYPES[q.type]}">',
             f"    <name><text>{xml_escape(q.title)}</text></name>",
             f'    <questiontext format="html"><text>{_cdata(html)}</text>{"".join(files)}</questiontext>',
@@ -283,6 +282,13 @@ def qti_item(q: Question, identifier: str) -> str:
     return "\n".join(out)
 
 
+def _store(z: zipfile.ZipFile, name: str, data: str | bytes) -> None:
+    """A member with a fixed date: the same export is the same bytes, whenever it is made."""
+    info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+    info.compress_type = zipfile.ZIP_DEFLATED
+    z.writestr(info, data)
+
+
 def item_identifier(q: Question) -> str:
     """An item's identifier, from what it asks (text, choices, answer): the same question is the
     same item in every export (a re-import updates it), two different ones never share one."""
@@ -292,9 +298,9 @@ def item_identifier(q: Question) -> str:
 
 def package_identifier(meta: dict) -> str:
     """A package's identifier, from the arguments that made it (seed, count, topics, difficulty)."""
-    args = orjson.dumps(
-        {k: meta.get(k) for k in ("seed", "count", "topics", "difficulty")}, option=orjson.OPT_SORT_KEYS
-    )
+    chosen = {k: meta.get(k) for k in ("seed", "count", "difficulty")}
+    chosen["topics"] = sorted(meta.get("topics") or [])  # the same quiz whatever order they came in
+    args = orjson.dumps(chosen, option=orjson.OPT_SORT_KEYS)
     return "actfn_quiz_" + hashlib.sha256(args).hexdigest()[:20]
 
 
@@ -338,13 +344,13 @@ def qti_package(questions: list[Question], meta: dict) -> bytes:
         for q in questions:
             ident = item_identifier(q)
             href = f"items/{ident}.xml"
-            z.writestr(href, qti_item(q, ident))
+            _store(z, href, qti_item(q, ident))
             resources.append(
                 f'    <resource identifier="res_{ident}" type="imsqti_item_xmlv2p1" href="{href}">\n'
                 f'      <file href="{href}"/>\n    </resource>'
             )
             dependencies.append(f'      <dependency identifierref="res_{ident}"/>')
-        z.writestr("assessment.xml", qti_test(questions, f"{package}_test", title))
+        _store(z, "assessment.xml", qti_test(questions, f"{package}_test", title))
         manifest = "\n".join(
             [
                 '<?xml version="1.0" encoding="UTF-8"?>',
@@ -371,7 +377,7 @@ def qti_package(questions: list[Question], meta: dict) -> bytes:
                 "",
             ]
         )
-        z.writestr("imsmanifest.xml", manifest)
+        _store(z, "imsmanifest.xml", manifest)
     return buffer.getvalue()
 
 
@@ -499,9 +505,9 @@ def canvas_package(questions: list[Question], meta: dict) -> bytes:
     )
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("imsmanifest.xml", manifest)
-        z.writestr(f"{quiz}/{quiz}.xml", assessment)
-        z.writestr(f"{quiz}/assessment_meta.xml", settings)
+        _store(z, "imsmanifest.xml", manifest)
+        _store(z, f"{quiz}/{quiz}.xml", assessment)
+        _store(z, f"{quiz}/assessment_meta.xml", settings)
     return buffer.getvalue()
 
 

@@ -564,7 +564,7 @@ class Quiz:
         if q.type == NUMERIC:
             if isinstance(answer, bool) or not isinstance(answer, (int, float)) or not _finite(answer):
                 raise QuizError("This is a numeric question: answer with a finite number.", "answer")
-            correct = abs(float(answer) - q.value) <= q.margin
+            correct = within(float(answer), q.value, q.margin)
         elif q.type == MULTIPLE_CHOICE:
             if isinstance(answer, int) and not isinstance(answer, bool):
                 if not 0 <= answer < len(q.choices):
@@ -605,6 +605,13 @@ def pool(topics=None, difficulty: str | None = None) -> dict[str, list[tuple[dic
                 found.setdefault(content_key(g.name, params), (params, []))[1].append(level)
         out[g.name] = [found[k] for k in sorted(found)]
     return out
+
+
+def within(given: float, expected: float, tolerance: float) -> bool:
+    """|given − expected| ≤ tolerance, the ends included as an LMS includes them: a few ulps of
+    slack, so that 0.063 for 0.0625 ± 0.0005 (a difference of 0.0005000000000000004 in binary)
+    is right, as a person and every importer of the exported tolerance count it."""
+    return abs(given - expected) <= tolerance + 8 * math.ulp(max(abs(given), abs(expected), tolerance))
 
 
 def _finite(value) -> bool:
