@@ -40,8 +40,9 @@ def test_a_worker_stops_growing_once_its_program_cache_is_full(tmp_path):
             float(line.split()[-1]) for line in metrics.splitlines() if line.startswith("actfn_jit_compilations_total ")
         )
         assert compiled >= 300
-        # Unbounded, 200 more programs would add ~200 MB; bounded, a few MB of allocator noise.
-        assert rss[300] - rss[100] < 60, rss
+        # Unbounded, 200 more programs would add ~200 MB; bounded, the allocator's noise: 12 to
+        # 68 MB measured on 2 cores (more when the machine is busy), so the line sits at 100.
+        assert rss[300] - rss[100] < 100, rss
         assert rss[300] < 800, rss  # README "Operating": the budget per worker
     finally:
         s.stop()
