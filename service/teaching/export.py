@@ -193,7 +193,6 @@ CP_NS = "http://www.imsglobal.org/xsd/imscp_v1p1"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 QTI_XSD = "http://www.imsglobal.org/xsd/qti/qtiv2p1/imsqti_v2p1.xsd"
 CP_XSD = "http://www.imsglobal.org/xsd/imscp_v1p1.xsd"
-LOM_NS = "http://ltsc.ieee.org/xsd/LOM"
 
 
 def _choice_ids(q: Question) -> list[tuple[str, str]]:
@@ -354,16 +353,13 @@ def qti_package(questions: list[Question], meta: dict) -> bytes:
         manifest = "\n".join(
             [
                 '<?xml version="1.0" encoding="UTF-8"?>',
-                f'<manifest xmlns="{CP_NS}" xmlns:imsmd="{LOM_NS}" xmlns:xsi="{XSI}" '
+                f'<manifest xmlns="{CP_NS}" xmlns:xsi="{XSI}" '
                 f'xsi:schemaLocation="{CP_NS} {CP_XSD}" identifier="{package}">',
+                # CP's own metadata only: a LOM record would need the LOM schema, which a
+                # validator of CP (whose extension points are strict) may not have.
                 "  <metadata>",
                 "    <schema>QTIv2.1 Package</schema>",
                 "    <schemaversion>1.0.0</schemaversion>",
-                "    <imsmd:lom>",
-                "      <imsmd:general>",
-                f'        <imsmd:title><imsmd:string language="en">{xml_escape(title)}</imsmd:string></imsmd:title>',
-                "      </imsmd:general>",
-                "    </imsmd:lom>",
                 "  </metadata>",
                 "  <organizations/>",
                 "  <resources>",
