@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import datetime
+import functools
 import hashlib
 import hmac
 import itertools
@@ -594,8 +595,19 @@ class Quiz:
 
 def pool(topics=None, difficulty: str | None = None) -> dict[str, list[tuple[dict, list[str]]]]:
     """The distinct questions the topics and difficulty hold: per generator, each question's
-    params with the levels it is asked at (a question of two levels is one question)."""
-    out: dict[str, list[tuple[dict, list[str]]]] = {}
+    params with the levels it is asked at (a question of two levels is one question). A fresh
+    copy of a table built once per (topics, difficulty): the caller may draw from it."""
+    return {name: list(found) for name, found in _pool(tuple(sorted(topics or ())), difficulty).items()}
+
+
+def available(topics=None, difficulty: str | None = None) -> int:
+    """How many distinct questions the topics and difficulty hold."""
+    return sum(len(found) for found in _pool(tuple(sorted(topics or ())), difficulty).values())
+
+
+@functools.lru_cache(maxsize=64)
+def _pool(topics: tuple[str, ...], difficulty: str | None) -> dict[str, tuple[tuple[dict, list[str]], ...]]:
+    out: dict[str, tuple[tuple[dict, list[str]], ...]] = {}
     for g in GENERATORS.values():
         if (topics and g.topic not in topics) or (difficulty is not None and difficulty not in g.difficulties):
             continue
@@ -603,7 +615,7 @@ def pool(topics=None, difficulty: str | None = None) -> dict[str, list[tuple[dic
         for level in (difficulty,) if difficulty else g.difficulties:
             for params in g.space(level):
                 found.setdefault(content_key(g.name, params), (params, []))[1].append(level)
-        out[g.name] = [found[k] for k in sorted(found)]
+        out[g.name] = tuple(found[k] for k in sorted(found))
     return out
 
 

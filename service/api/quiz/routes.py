@@ -8,7 +8,7 @@ from flask import current_app
 
 from ...core import LimitExceeded
 from ...teaching import export
-from ...teaching.quiz import Quiz, pool
+from ...teaching.quiz import Quiz, available
 from ..blueprint import BODY_ERRORS, Blueprint
 from .schemas import ExportQuerySchema, GradeRequestSchema, GradeSchema, QuestionsQuerySchema, QuizSchema
 
@@ -26,8 +26,12 @@ def _generate(query):
     seed = query["seed"] if "seed" in query else secrets.randbelow(2**31)
     topics = tuple(dict.fromkeys(query.get("topics") or ()))
     questions = _quiz().generate(query["count"], seed, topics, query.get("difficulty"))
-    available = sum(len(v) for v in pool(topics, query.get("difficulty")).values())
-    meta = {"seed": seed, "topics": list(topics), "difficulty": query.get("difficulty"), "available": available}
+    meta = {
+        "seed": seed,
+        "topics": list(topics),
+        "difficulty": query.get("difficulty"),
+        "available": available(topics, query.get("difficulty")),
+    }
     return questions, meta
 
 
