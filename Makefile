@@ -49,9 +49,10 @@ lint: install-dev
 	$(BIN)/mypy
 
 ## tools: the real clients some tests drive, from Debian, installed as root when missing:
-## chromium + chromium-driver (the page's end-to-end test) and nginx (the docker-compose
-## topology the attack tests run). Elsewhere those tests skip and say why.
-TOOLS := chromium:chromium chromedriver:chromium-driver nginx:nginx
+## chromium + chromium-driver (the page's end-to-end test), nginx (the docker-compose
+## topology the attack tests run) and redis-server (the LTI store shared by workers). Elsewhere
+## those tests skip and say why.
+TOOLS := chromium:chromium chromedriver:chromium-driver nginx:nginx redis-server:redis-server
 tools:
 	@missing=""; for t in $(TOOLS); do command -v $${t%%:*} >/dev/null || [ -x /usr/sbin/$${t%%:*} ] || missing="$$missing $${t#*:}"; done; \
 	if [ -z "$$missing" ]; then :; \

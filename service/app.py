@@ -7,6 +7,7 @@ import logging
 from flask import Flask
 
 from . import config as settings
+from . import lti
 from .api import register
 from .api.jsonprovider import OrjsonProvider
 
@@ -22,7 +23,8 @@ def create_app(config: dict | None = None) -> Flask:
     warning = settings.check_secrets(app.config)  # raises in production without a private secret
     app.json = OrjsonProvider(app)
     logging.getLogger("jax").setLevel(logging.WARNING)
-    register(app)
+    api = register(app)
+    lti.install(app, api)
     if warning and not app.testing:
         logging.getLogger("actfn").warning(warning)
     return app

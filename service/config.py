@@ -102,6 +102,18 @@ def load(override: dict | None = None, environ=os.environ) -> dict:
         "MCP_ALLOWED_ORIGINS": split(
             environ.get("ACTFN_MCP_ALLOWED_ORIGINS", "http://127.0.0.1:*,http://localhost:*,http://[::1]:*")
         ),
+        # The LTI 1.3 tool (/lti/…, README "Use from an LMS"). Platforms: JSON or a path to a
+        # JSON file (issuer → platform); the tool's RSA key: a PEM or a path (empty: one key
+        # generated and shared through the LTI storage); storage for state, nonces, launches and
+        # registrations: redis://… (empty: the rate limiter's Redis, else a SQLite file on this
+        # host); the public base URL the LMS reaches (empty: the request's own); the
+        # openid_configuration URL prefixes dynamic registration accepts (empty: none, "*": any).
+        "LTI_PLATFORMS": environ.get("ACTFN_LTI_PLATFORMS", ""),
+        "LTI_PRIVATE_KEY": environ.get("ACTFN_LTI_PRIVATE_KEY", ""),
+        "LTI_STORAGE": environ.get("ACTFN_LTI_STORAGE", ""),
+        "LTI_BASE_URL": environ.get("ACTFN_LTI_BASE_URL", "").rstrip("/"),
+        "LTI_REGISTRATION_ALLOW": split(environ.get("ACTFN_LTI_REGISTRATION_ALLOW", "")),
+        "LTI_LAUNCH_TTL": int(environ.get("ACTFN_LTI_LAUNCH_TTL", str(3 * 3600))),
         # Proxies in front of the service that set X-Forwarded-For (0: trust none).
         "PROXY_COUNT": int(environ.get("ACTFN_PROXY_COUNT", "0")),
         "API_TITLE": "actfn",

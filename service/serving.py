@@ -53,6 +53,8 @@ REASONS = {
 # The ``type`` of every problem, here and in the app (service.api.problems): /problems/<slug>.
 SLUGS = {
     400: "malformed-request",
+    401: "not-authenticated",
+    403: "forbidden",
     404: "not-found",
     405: "method-not-allowed",
     408: "request-timeout",
@@ -64,6 +66,7 @@ SLUGS = {
     431: "headers-too-large",
     500: "internal-error",
     501: "not-implemented",
+    502: "upstream-error",
     503: "unavailable",
 }
 

@@ -215,6 +215,70 @@ def _export_quiz(gen, client, fmt):
     return gen.op("export_quiz").sync_detailed(client=client, count=3, seed=7, format_=fmt)
 
 
+@calls("lti_jwks")
+def _lti_jwks(gen, client):
+    return gen.op("lti_jwks").sync_detailed(client=client)
+
+
+# The LTI browser endpoints: a program calls them only as an LMS does, with signed tokens this
+# test has not got; each documented refusal must come back parsed (tests/test_lti.py runs the
+# real flow against a fake LMS).
+LTI_REFUSALS: dict[str, tuple[int, Callable]] = {
+    "lti_login_get": (
+        403,
+        lambda gen, client: gen.op("lti_login_get").sync_detailed(
+            client=client, iss="https://lms.example", login_hint="u1", target_link_uri="http://127.0.0.1/lti/launch"
+        ),
+    ),
+    "lti_login": (
+        403,
+        lambda gen, client: gen.op("lti_login").sync_detailed(
+            client=client,
+            body=gen.models.LtiLogin.from_dict(
+                {"iss": "https://lms.example", "login_hint": "u1", "target_link_uri": "http://127.0.0.1/lti/launch"}
+            ),
+        ),
+    ),
+    "lti_launch": (
+        401,
+        lambda gen, client: gen.op("lti_launch").sync_detailed(
+            client=client, body=gen.models.LtiLaunch.from_dict({"id_token": "a.b.c", "state": "never-issued"})
+        ),
+    ),
+    "lti_deep_link": (
+        401,
+        lambda gen, client: gen.op("lti_deep_link").sync_detailed(
+            client=client,
+            body=gen.models.LtiDeepLink.from_dict(
+                {"launch_id": "lti1p3-launch-00000000-0000-4000-8000-000000000000", "kind": "quiz", "count": 5}
+            ),
+        ),
+    ),
+    "lti_attempt": (
+        401,
+        lambda gen, client: gen.op("lti_attempt").sync_detailed(
+            client=client,
+            body=gen.models.LtiAttempt.from_dict({"launch_id": "lti1p3-launch-00000000-0000-4000-8000-000000000000"}),
+        ),
+    ),
+    "lti_register": (
+        403,
+        lambda gen, client: gen.op("lti_register").sync_detailed(
+            client=client, openid_configuration="https://lms.example/.well-known/openid-configuration"
+        ),
+    ),
+}
+
+
+@pytest.mark.parametrize("operation_id", sorted(LTI_REFUSALS))
+def test_lti_operation_refusal_is_parsed(operation_id, gen, api_client):
+    status, call = LTI_REFUSALS[operation_id]
+    response = call(gen, api_client)
+    assert response.status_code == status, response.content[:500]
+    assert isinstance(response.parsed, gen.models.Problem), response.content[:500]
+    assert response.parsed.errors, response.content[:500]
+
+
 @pytest.fixture(scope="module")
 def generation(tmp_path_factory):
     """The generator's run over the committed spec: (completed process, output folder)."""
@@ -261,7 +325,7 @@ def test_generator_prints_no_warning(generation):
 
 def test_every_operation_has_a_client_call():
     """An operation added to the spec needs a call here (and an operationId: its module's name)."""
-    spec, called = set(operations()), {*CALLS, *FILE_CALLS}
+    spec, called = set(operations()), {*CALLS, *FILE_CALLS, *LTI_REFUSALS}
     assert not spec - called, f"operations of the spec that no test calls: {sorted(spec - called)}"
     assert not called - spec, f"calls of operations not in the spec: {sorted(called - spec)}"
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 import io
 import math
+import pathlib
 import re
 import warnings
 import zipfile
@@ -523,6 +525,52 @@ def test_exports_are_well_formed_for_every_seed_and_byte_stable(client):
     first = client.get("/v1/quiz/export?format=qti&count=10&seed=3&topics=values,derivatives").data
     again = client.get("/v1/quiz/export?format=qti&count=10&seed=3&topics=derivatives,values").data
     assert first == again
+
+
+XSD = pathlib.Path(__file__).parent / "xsd"
+TOPICS = (
+    "derivatives",
+    "dying-relu",
+    "output-activations",
+    "properties",
+    "saturation",
+    "values",
+    "vanishing-gradients",
+)
+
+
+@functools.cache
+def schema(path: str):
+    """An IMS XSD vendored under tests/xsd/ (see its README), loaded offline."""
+    xmlschema = pytest.importorskip("xmlschema")
+    return xmlschema.XMLSchema10(str(XSD / path))
+
+
+def xsd_errors(xsd: str, document: bytes) -> list[str]:
+    return [f"{e.path}: {e.reason}" for e in schema(xsd).iter_errors(document.decode("utf-8"))]
+
+
+@pytest.mark.parametrize("topic", TOPICS)
+def test_qti_2_1_package_validates_against_the_ims_xsds(client, topic):
+    """Every file of format=qti is valid: items and the assessmentTest against the QTI 2.1 XSD
+    (imsqti_v2p1.xsd, with MathML 2 and XInclude), the manifest against IMS CP 1.1."""
+    r = client.get(f"/v1/quiz/export?format=qti&count=12&seed=7&topics={topic}")
+    assert r.status_code == 200
+    z = zipfile.ZipFile(io.BytesIO(r.data))
+    for name in z.namelist():
+        xsd = "imscp_v1p1.xsd" if name == "imsmanifest.xml" else "qtiv2p1/imsqti_v2p1.xsd"
+        assert xsd_errors(xsd, z.read(name)) == [], name
+
+
+def test_the_xsd_check_would_catch_an_invalid_item(client):
+    """The validator is not vacuous: an item missing its required responseDeclaration's
+    cardinality, or a manifest with an unknown element, is reported."""
+    z = zipfile.ZipFile(io.BytesIO(client.get("/v1/quiz/export?format=qti&count=1&seed=1").data))
+    item = next(n for n in z.namelist() if n.startswith("items/"))
+    broken = re.sub(rb' cardinality="[a-z]+"', b"", z.read(item), count=1)
+    assert any("cardinality" in e for e in xsd_errors("qtiv2p1/imsqti_v2p1.xsd", broken))
+    manifest = z.read("imsmanifest.xml").replace(b"<resources>", b"<bogus/><resources>")
+    assert xsd_errors("imscp_v1p1.xsd", manifest)
 
 
 def test_an_answer_rounded_to_the_asked_decimals_is_right_at_the_ends():

@@ -16,12 +16,13 @@ from werkzeug.datastructures import MultiDict
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 SPEC = yaml.safe_load((ROOT / "openapi.yaml").read_text())
 METHODS = ("get", "put", "post", "patch", "delete")
-# (method, path, operation, path-level parameters) for every operation of the spec.
+# (method, path, operation, path-level parameters) for every operation of the spec but the
+# LTI tool's: an LMS calls those with the browser (forms, redirects, signed tokens), never a model.
 OPERATIONS = [
     (method, path, operation, item.get("parameters", []))
     for path, item in SPEC["paths"].items()
     for method, operation in item.items()
-    if method in METHODS
+    if method in METHODS and "lti" not in operation.get("tags", ())
 ]
 TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 # Arguments whose name says "how many/how big": an integer needs a maximum, an array maxItems.

@@ -27,6 +27,8 @@ CORE_STATUS = {
 
 TITLES = {
     400: "Malformed request",
+    401: "Not authenticated",
+    403: "Forbidden",
     404: "Not found",
     408: "Request timeout",
     405: "Method not allowed",
@@ -35,6 +37,7 @@ TITLES = {
     422: "Invalid request",
     429: "Too many requests",
     500: "Internal server error",
+    502: "Upstream error",
     503: "Service unavailable",
 }
 
