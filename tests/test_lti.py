@@ -153,6 +153,11 @@ def test_deep_linking_then_a_graded_attempt_reaches_the_gradebook(browser, tool,
         "graded": "true",
         "title": "Derivatives check",
     }
+    # A quiz the topics cannot fill, or over the cap, is refused to the teacher, not to a student.
+    refused(
+        browser.post("/lti/deep-link", {**choice, "topics": ["properties"], "count": "150"}), 422, "count", "distinct"
+    )
+    refused(browser.post("/lti/deep-link", {**choice, "count": "100000"}), 422, "count", "max_quiz_questions")
     r = browser.post("/lti/deep-link", choice)
     assert r.status_code == 200, r.text
     action = re.search(r'<form id="return" method="post" action="([^"]+)"', r.text).group(1)
@@ -474,17 +479,16 @@ def redis_url(tmp_path):
         proc.wait(10)
 
 
-def test_redis_store_is_single_use_and_shared_by_two_apps(redis_url, platform):
-    """With Redis (the deployment's), a login answered by one replica launches on another."""
-    single_use(open_store(redis_url))
-    assert isinstance(open_store(redis_url), RedisStore)
+def two_replicas_share_logins(url: str, platform: Platform) -> None:
+    """Two app instances on one store (as two workers or replicas): one key, and a login
+    answered by one launches on the other, once."""
     apps = [
         create_app(
             {
                 "TESTING": True,
                 "RATE_LIMIT_ENABLED": False,
                 "LTI_PLATFORMS": json.dumps(platform.tool_config()),
-                "LTI_STORAGE": redis_url,
+                "LTI_STORAGE": url,
             }
         )
         for _ in range(2)
@@ -496,3 +500,14 @@ def test_redis_store_is_single_use_and_shared_by_two_apps(redis_url, platform):
     token = platform.id_token(auth, custom={"kind": "explorer"})
     assert two.post("/lti/launch", data={"id_token": token, "state": auth["state"]}).status_code == 303
     assert one.post("/lti/launch", data={"id_token": token, "state": auth["state"]}).status_code == 401
+
+
+def test_sqlite_store_is_shared_by_two_apps_on_one_host(tmp_path, platform):
+    two_replicas_share_logins(f"sqlite://{tmp_path}/shared.db", platform)
+
+
+def test_redis_store_is_single_use_and_shared_by_two_apps(redis_url, platform):
+    """With Redis (the deployment's), a login answered by one replica launches on another."""
+    single_use(open_store(redis_url))
+    assert isinstance(open_store(redis_url), RedisStore)
+    two_replicas_share_logins(redis_url, platform)

@@ -146,6 +146,7 @@ def launch(args):
             launch_id=message.get_launch_id(),
             topics=TOPICS,
             difficulties=DIFFICULTIES,
+            max_count=current_app.config["LIMITS"].max_quiz_questions,
         )
     data = message.get_launch_data()
     activity = _activity(data.get(CUSTOM) or {})
@@ -191,13 +192,16 @@ def _seed(activity: dict, data: Mapping[str, Any]) -> int:
     return int.from_bytes(digest[:4], "big") >> 1
 
 
-def _questions(activity: dict, data: Mapping[str, Any]):
+def _questions(activity: dict, data: Mapping[str, Any], field: str = "custom"):
     quiz = current_app.extensions["actfn_quiz"]
     topics = tuple(dict.fromkeys(activity.get("topics") or ()))
+    cap = current_app.config["LIMITS"].max_quiz_questions
+    if activity["count"] > cap:
+        raise LtiError(422, f"count={activity['count']} is over max_quiz_questions={cap}", field)
     try:
         return quiz.generate(activity["count"], _seed(activity, data), topics, activity.get("difficulty"))
     except QuizError as e:
-        raise LtiError(422, f"This link's quiz cannot be built: {e}", "custom") from None
+        raise LtiError(422, f"This quiz cannot be built: {e}", field) from None
 
 
 def _quiz_page(message: Launch, activity: dict):
@@ -234,7 +238,7 @@ def deep_link(args):
         raise LtiError(401, "This launch is not a deep-linking request", "launch_id")
     graded = args.pop("graded") and args["kind"] == "quiz"
     if args["kind"] == "quiz":
-        _questions(args, {})  # a count the topics cannot fill is refused now, not at the student's launch
+        _questions(args, {}, "count")  # a count the topics cannot fill is refused now, not at a student's launch
     title = args.get("title") or (
         f"Quiz: {args['count']} questions" if args["kind"] == "quiz" else "Explorer: " + ", ".join(args["activations"])
     )

@@ -49,7 +49,11 @@ class LtiActivitySchema(ma.Schema):
     title = ma.fields.String(validate=ma.validate.Length(min=1, max=200))
     topics = DelimitedList(ma.fields.String(validate=ma.validate.OneOf(TOPICS)), validate=ma.validate.Length(min=1))
     difficulty = ma.fields.String(validate=ma.validate.OneOf(DIFFICULTIES))
-    count = ma.fields.Integer(load_default=10, validate=ma.validate.Range(min=1, max=50))
+    count = ma.fields.Integer(
+        load_default=10,
+        validate=ma.validate.Range(min=1),
+        metadata={"description": "quiz questions (at most max_quiz_questions)", "cap": "max_quiz_questions"},
+    )
     seed = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=0, max=2**31 - 1))
     per_student = ma.fields.Boolean(
         load_default=True,
