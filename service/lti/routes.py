@@ -27,10 +27,10 @@ from ..api.schemas import ProblemSchema
 from ..teaching.quiz import DIFFICULTIES, TOPICS, QuizError
 from . import registration
 from .schemas import (
+    JwksSchema,
     LtiActivitySchema,
     LtiAttemptSchema,
     LtiDeepLinkSchema,
-    JwksSchema,
     LtiLaunchSchema,
     LtiLoginSchema,
     LtiRegisterSchema,
