@@ -562,6 +562,22 @@ def test_qti_2_1_package_validates_against_the_ims_xsds(client, topic):
         assert xsd_errors(xsd, z.read(name)) == [], name
 
 
+@pytest.mark.parametrize("topic", TOPICS)
+def test_canvas_qti_1_2_assessment_validates_against_the_ims_xsd(client, topic):
+    """format=canvas's questestinterop is valid IMS QTI ASI 1.2 (ims_qtiasiv1p2.xsd), for every
+    topic and several seeds; and the check is not vacuous (an item without its ident fails)."""
+    for seed in (7, 8):
+        r = client.get(f"/v1/quiz/export?format=canvas&count=12&seed={seed}&topics={topic}")
+        assert r.status_code == 200
+        z = zipfile.ZipFile(io.BytesIO(r.data))
+        (name,) = [n for n in z.namelist() if n.count("/") == 1 and not n.endswith("assessment_meta.xml")]
+        document = z.read(name)
+        assert b"<questestinterop" in document
+        assert xsd_errors("qti12/ims_qtiasiv1p2.xsd", document) == [], (name, seed)
+    broken = re.sub(rb'<item ident="[^"]+"', b"<item", document, count=1)
+    assert broken != document and any("ident" in e for e in xsd_errors("qti12/ims_qtiasiv1p2.xsd", broken))
+
+
 def test_the_xsd_check_would_catch_an_invalid_item(client):
     """The validator is not vacuous: an item missing its required responseDeclaration's
     cardinality, or a manifest with an unknown element, is reported."""
