@@ -69,6 +69,10 @@ class Platform:
         self.registrations: list[dict] = []
         self.registration_token = "reg-token-" + uuid.uuid4().hex
         self.fail_scores = False
+        self.jwks_hits = 0
+        self.jwks_answer: tuple | None = None  # (body, status) answered instead of the JWKS
+        self.config_overrides: dict = {}  # replace fields of the OpenID configuration
+        self.registration_answer: tuple | None = None  # (body, status) answered instead of a registration
         self.app = self._app()
         self.server = Server(self.app)
         self.issuer = self.url = self.server.url
@@ -173,6 +177,9 @@ class Platform:
 
         @app.get("/jwks")
         def jwks():
+            self.jwks_hits += 1
+            if self.jwks_answer is not None:
+                return self.jwks_answer
             return jsonify(self.jwks())
 
         @app.post("/token")
@@ -246,6 +253,7 @@ class Platform:
                         "version": "1.0",
                         "messages_supported": [{"type": "LtiResourceLinkRequest"}, {"type": "LtiDeepLinkingRequest"}],
                     },
+                    **self.config_overrides,
                 }
             )
 
@@ -253,6 +261,8 @@ class Platform:
         def register():
             if request.headers.get("Authorization") != f"Bearer {self.registration_token}":
                 abort(401)
+            if self.registration_answer is not None:
+                return self.registration_answer
             body = request.get_json(force=True)
             self.registrations.append(body)
             tool = body["https://purl.imsglobal.org/spec/lti-tool-configuration"]

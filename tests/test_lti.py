@@ -350,17 +350,22 @@ def test_malformed_requests_name_the_field(browser, platform):
 
 
 @pytest.fixture
-def open_registration(tool):
-    tool.app.config["LTI_REGISTRATION_ALLOW"] = ["http://127.0.0.1:"]
-    yield
+def allow(tool):
+    """Set ACTFN_LTI_REGISTRATION_ALLOW for one test."""
+
+    def set_allow(*entries: str) -> None:
+        tool.app.config["LTI_REGISTRATION_ALLOW"] = list(entries)
+
+    yield set_allow
     tool.app.config["LTI_REGISTRATION_ALLOW"] = []
 
 
-def test_dynamic_registration_then_launch(tool, open_registration):
+def test_dynamic_registration_then_launch(tool, allow):
     """A second platform registers the tool itself (no configuration by the operator), and its
-    launches then validate."""
+    launches then validate; registering it again is refused (it would replace its endpoints)."""
     other = Platform(client_id="registered-client", deployment_id="dep-9")
     other.tool_url = tool.url
+    allow(other.url + "/")
     try:
         r = requests.get(
             f"{tool.url}/lti/register",
@@ -382,35 +387,92 @@ def test_dynamic_registration_then_launch(tool, open_registration):
         auth = b.login()
         r = b.launch(other.id_token(auth, custom={"kind": "explorer", "activations": "relu"}), auth["state"])
         assert r.status_code == 303, r.text
+        r = requests.get(
+            f"{tool.url}/lti/register",
+            params={
+                "openid_configuration": f"{other.url}/.well-known/openid-configuration",
+                "registration_token": other.registration_token,
+            },
+            timeout=30,
+        )
+        refused(r, 409, "openid_configuration", "registered already")
     finally:
         other.close()
 
 
-def test_registration_is_refused_unless_allowed_and_checked(tool, platform):
+def test_registration_is_refused_unless_allowed_and_checked(tool, platform, allow):
     url = f"{platform.url}/.well-known/openid-configuration"
     r = requests.get(f"{tool.url}/lti/register", params={"openid_configuration": url}, timeout=10)
     refused(r, 403, "openid_configuration", "not allowed")
-    tool.app.config["LTI_REGISTRATION_ALLOW"] = ["*"]
+    port = urlparse(platform.url).port
+    # Entries are compared as URLs: not a string prefix (another port, another host that starts
+    # alike, user info that names the allowed host but connects elsewhere, another path).
+    allow(f"http://127.0.0.1:{port}/lms")
+    for sneaky in (
+        f"http://127.0.0.1:{port}0/.well-known/openid-configuration",
+        f"http://127.0.0.1:{port}/lmsx/.well-known/openid-configuration",
+        f"http://127.0.0.1:{port}@127.0.0.2:{port}/lms/.well-known/openid-configuration",
+        f"http://user@127.0.0.1:{port}/lms/.well-known/openid-configuration",
+    ):
+        r = requests.get(f"{tool.url}/lti/register", params={"openid_configuration": sneaky}, timeout=10)
+        refused(r, 403, "openid_configuration", "not allowed")
+    allow("*")
+    # A configuration whose issuer is not its URL's prefix (a platform impersonating another).
+    bad = Platform()
+    bad.issuer = "https://moodle.example"
+    r = requests.get(
+        f"{tool.url}/lti/register",
+        params={"openid_configuration": f"{bad.url}/.well-known/openid-configuration"},
+        timeout=10,
+    )
+    refused(r, 502, "openid_configuration", "issuer")
+    bad.close()
+    # A wrong registration token: the platform refuses, the tool says so.
+    r = requests.get(
+        f"{tool.url}/lti/register",
+        params={"openid_configuration": url, "registration_token": "wrong"},
+        timeout=10,
+    )
+    refused(r, 502, "openid_configuration", "registration")
+    # Endpoints elsewhere than the configuration's origin (keys the tool would trust, a URL
+    # it would post to) are refused unless allowed; what a platform answers is never echoed.
+    odd = Platform()
     try:
-        # A configuration whose issuer is not its URL's prefix (a platform impersonating another).
-        bad = Platform()
-        bad.issuer = "https://moodle.example"
+        for key in ("jwks_uri", "token_endpoint", "registration_endpoint"):
+            odd.config_overrides = {key: "http://127.0.0.2:9/x"}
+            r = requests.get(
+                f"{tool.url}/lti/register",
+                params={"openid_configuration": f"{odd.url}/.well-known/openid-configuration"},
+                timeout=10,
+            )
+            refused(r, 502, "openid_configuration", key)
+        odd.config_overrides = {}
+        odd.registration_answer = ("secret-internal-detail", 400)
         r = requests.get(
             f"{tool.url}/lti/register",
-            params={"openid_configuration": f"{bad.url}/.well-known/openid-configuration"},
+            params={
+                "openid_configuration": f"{odd.url}/.well-known/openid-configuration",
+                "registration_token": odd.registration_token,
+            },
             timeout=10,
         )
-        refused(r, 502, "openid_configuration", "issuer")
-        bad.close()
-        # A wrong registration token: the platform refuses, the tool says so.
-        r = requests.get(
-            f"{tool.url}/lti/register",
-            params={"openid_configuration": url, "registration_token": "wrong"},
-            timeout=10,
-        )
-        refused(r, 502, "openid_configuration", "registration")
+        body = refused(r, 502, "openid_configuration", "HTTP 400")
+        assert "secret-internal-detail" not in json.dumps(body)
     finally:
-        tool.app.config["LTI_REGISTRATION_ALLOW"] = []
+        odd.close()
+
+
+def test_registration_urls_compare_as_urls():
+    from service.lti.registration import allowed, is_prefix
+
+    assert is_prefix("https://lms.example", "https://lms.example/mod/lti/openid-configuration.php")
+    assert is_prefix("https://lms.example/", "https://lms.example:443/x")
+    assert not is_prefix("https://lms.example", "https://lms.example.evil.com/x")
+    assert not is_prefix("https://lms.example/a", "https://lms.example/ab/x")
+    assert not is_prefix("https://lms.example", "http://lms.example/x")
+    assert not allowed("https://lms.example@evil.com/x", ["https://lms.example"])
+    assert not allowed("javascript:alert(1)", ["*"])
+    assert allowed("https://any.example/x", ["*"]) and not allowed("https://any.example/x", ["*"], wildcard=False)
 
 
 # ----- the store shared by workers --------------------------------------------------------------
@@ -430,10 +492,10 @@ def single_use(store) -> None:
     store.set("short", 1, exp=1)
     time.sleep(1.2)
     assert store.get("short") is None and store.pop("short") is None
-    store.set("listed:a", {"n": 1})
-    store.set("listed:b", {"n": 2})
-    store.set("listee", {"n": 3})
-    assert sorted(v["n"] for v in store.values("listed:")) == [1, 2]
+    assert store.hadd("listed", "a", {"n": 1}) and store.hadd("listed", "b", {"n": 2})
+    assert not store.hadd("listed", "a", {"n": 9})  # never overwritten
+    assert store.hadd("listee", "c", {"n": 3}) and store.add("listed:d", {"n": 4})
+    assert sorted(v["n"] for v in store.hvalues("listed")) == [1, 2]
 
 
 def test_sqlite_store_is_single_use_across_threads(tmp_path):
@@ -495,7 +557,7 @@ def two_replicas_share_logins(url: str, platform: Platform) -> None:
     ]
     one, two = (a.test_client() for a in apps)
     assert one.get("/lti/jwks").get_json() == two.get("/lti/jwks").get_json()  # one shared key
-    r = one.post("/lti/login", data=platform.login_params("http://127.0.0.1/lti/launch"))
+    r = one.post("/lti/login", data=platform.login_params("http://localhost/lti/launch"))
     auth = {k: v[0] for k, v in parse_qs(urlparse(r.headers["Location"]).query).items()}
     token = platform.id_token(auth, custom={"kind": "explorer"})
     assert two.post("/lti/launch", data={"id_token": token, "state": auth["state"]}).status_code == 303

@@ -4,11 +4,13 @@ endpoint and keeps what the platform answers (client_id, deployment, endpoints) 
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import requests
 from pylti1p3.dynamic_registration import DynamicRegistration
 from pylti1p3.exception import LtiException
 
-from .tool import PLATFORM_KEY, Http, LtiError, Tool
+from .tool import PLATFORMS, Http, LtiError, Tool, origin
 
 PLATFORM_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-platform-configuration"
 TOOL_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-tool-configuration"
@@ -23,8 +25,8 @@ class Registration(DynamicRegistration):
     client_name = "actfn: activation functions"
     description = "Activation functions, their derivatives and vanishing gradients: an explorer and graded quizzes."
 
-    def __init__(self, base: str, openid_configuration: str, token: str | None):
-        self.base, self.url, self.token = base, openid_configuration, token
+    def __init__(self, base: str, openid_configuration: str, token: str | None, allow: list[str]):
+        self.base, self.url, self.token, self.allow = base, openid_configuration, token, allow
 
     def get_request_session(self):
         return Http()
@@ -73,17 +75,31 @@ class Registration(DynamicRegistration):
 
     def get_openid_configuration(self):
         config = super().get_openid_configuration()
-        issuer = config.get("issuer") if isinstance(config, dict) else None
-        # LTI-DR §3.5.1: the configuration's issuer must be the prefix of its URL.
-        if not isinstance(issuer, str) or not issuer or not self.url.startswith(issuer):
+        if not isinstance(config, dict):
+            raise LtiError(502, "The platform's OpenID configuration is not a JSON object", "openid_configuration")
+        issuer = config.get("issuer")
+        # LTI-DR §3.5.1: the configuration's issuer must be the prefix of its URL (compared as
+        # URLs: the same origin, the issuer's path a leading segment of the URL's).
+        if not isinstance(issuer, str) or not is_prefix(issuer, self.url):
             raise LtiError(
                 502,
                 f"The platform's OpenID configuration names issuer {issuer!r}, which is not a prefix of {self.url}",
                 "openid_configuration",
             )
+        # The endpoints the tool will call (and whose keys it will trust) live where the
+        # configuration does, or on an origin the operator allowed.
+        home = origin(self.url)
         for key in ("authorization_endpoint", "token_endpoint", "jwks_uri", "registration_endpoint"):
-            if not isinstance(config.get(key), str) or not config[key].startswith(("https://", "http://")):
+            value = config.get(key)
+            where = origin(value) if isinstance(value, str) else None
+            if where is None:
                 raise LtiError(502, f"The platform's OpenID configuration has no valid {key}", "openid_configuration")
+            if where != home and not allowed(value, self.allow, wildcard=False):
+                raise LtiError(
+                    502,
+                    f"The platform's {key} {value} is not on {self.url}'s origin nor in ACTFN_LTI_REGISTRATION_ALLOW",
+                    "openid_configuration",
+                )
         return config
 
     def complete_registration(self, openid_configuration, openid_registration):
@@ -105,14 +121,40 @@ class Registration(DynamicRegistration):
         return {"issuer": openid_configuration["issuer"], "conf": conf}
 
 
-def register(tool: Tool, base: str, url: str, token: str | None) -> dict:
-    """Run the registration and keep the platform; a platform that fails is a 502 naming why."""
+def is_prefix(prefix: str, url: str) -> bool:
+    """``prefix`` is ``url``'s origin and a leading run of its path segments (so that
+    https://lms.example is not a prefix of https://lms.example.evil.com/…, nor /a of /ab)."""
+    if origin(prefix) is None or origin(prefix) != origin(url):
+        return False
+    head, path = urlsplit(prefix).path.rstrip("/"), urlsplit(url).path
+    return not head or path == head or path.startswith(head + "/")
+
+
+def allowed(url: str, allow: list[str], wildcard: bool = True) -> bool:
+    """Is ``url`` (http(s), no user info) under an entry of ACTFN_LTI_REGISTRATION_ALLOW: the
+    same scheme, host and port, and the entry's path a leading run of the URL's; ``*`` allows
+    any (only where ``wildcard``)."""
+    if origin(url) is None:
+        return False
+    return any((entry == "*" and wildcard) or is_prefix(entry, url) for entry in allow)
+
+
+def register(tool: Tool, base: str, url: str, token: str | None, allow: list[str]) -> dict:
+    """Run the registration and keep the platform; a platform that fails is a 502 naming why
+    (never echoing what it answered); one registered already (issuer, client_id) is a 409."""
     try:
-        platform = Registration(base, url, token).register()
+        platform = Registration(base, url, token, allow).register()
     except LtiError:
         raise
-    except (LtiException, requests.RequestException, ValueError, AssertionError, KeyError) as e:
-        raise LtiError(502, f"Registration with the platform failed: {e}", "openid_configuration") from None
-    key = f"{PLATFORM_KEY}{platform['issuer']}|{platform['conf']['client_id']}"
-    tool.store.set(key, platform)
+    except (LtiException, requests.RequestException, ValueError, AssertionError, KeyError, TypeError) as e:
+        response = getattr(e, "response", None)
+        status = getattr(response, "status_code", None)
+        why = f"it answered HTTP {status}" if status else type(e).__name__
+        raise LtiError(502, f"Registration with the platform failed ({why})", "openid_configuration") from None
+    if not tool.store.hadd(PLATFORMS, f"{platform['issuer']}|{platform['conf']['client_id']}", platform):
+        raise LtiError(
+            409,
+            f"This platform ({platform['issuer']}, client_id {platform['conf']['client_id']}) is registered already",
+            "openid_configuration",
+        )
     return platform

@@ -7,6 +7,7 @@ Pages are HTML for the person in the LMS's iframe; refusals are problem+json nam
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -35,6 +36,7 @@ from .schemas import (
     LtiLoginSchema,
     LtiRegisterSchema,
 )
+from .store import StoreUnavailable
 from .tool import Launch, LtiError, Tool
 
 log = logging.getLogger("actfn.lti")
@@ -67,8 +69,12 @@ def _refusals(*codes: int):
     """Document problem+json refusals on an operation."""
     reasons = {
         401: "the id_token or launch does not authenticate (signature, expiry, audience, state, nonce)",
-        403: "an unknown platform (issuer, client_id or deployment), or registration not allowed",
+        403: "an unknown platform (issuer, client_id or deployment), a role that may not do this, or "
+        "registration not allowed",
+        409: "done already: this student's graded attempt was submitted, this deep-linking launch was used, "
+        "or this platform is registered",
         502: "the platform did not answer as LTI requires",
+        503: "the LTI storage (Redis or the SQLite file) is unavailable",
     }
 
     def decorator(view):
@@ -86,6 +92,17 @@ def _refused(error: LtiError):
     return problems.problem(error.status, error.message, {error.field: [error.message]} if error.field else None)
 
 
+@blp.errorhandler(StoreUnavailable)
+def _store_down(error: StoreUnavailable):
+    log.error("LTI storage unavailable: %s", error.__cause__ or error)
+    return problems.problem(503, "The LTI storage is unavailable: try again in a moment")
+
+
+def _may_design(message: Launch) -> bool:
+    """An instructor or content developer of the course (who may add a link), not a learner."""
+    return message.check_teacher_access() or message.check_designer_access()
+
+
 def _page(template: str, status: int = 200, **context):
     response = current_app.response_class(render_template(template, **context), status=status, mimetype="text/html")
     response.headers["Cache-Control"] = "no-store"
@@ -100,26 +117,27 @@ def _page(template: str, status: int = 200, **context):
 @blp.route("/login", operation_id="lti_login_get", methods=["GET"])
 @blp.arguments(LtiLoginSchema(), location="query", unknown=ma.EXCLUDE)
 @blp.doc(responses={"302": {"description": "to the platform's authorisation endpoint (state and nonce issued)"}})
-@_refusals(403)
+@_refusals(403, 503)
 def login_get(args):
     """OIDC login initiation (GET).
 
     The platform names itself (iss, client_id); the tool answers with a redirect to the
     platform's authorisation endpoint carrying a single-use state and nonce (LTI 1.3 §5.1.1).
+    target_link_uri must be this tool's /lti/launch.
     """
-    return _tool().login(args)
+    return _tool().login(args, f"{_base()}/lti/launch")
 
 
 @blp.route("/login", operation_id="lti_login", methods=["POST"])
 @blp.arguments(LtiLoginSchema(), location="form", unknown=ma.EXCLUDE)
 @blp.doc(responses={"302": {"description": "to the platform's authorisation endpoint (state and nonce issued)"}})
-@_refusals(403)
+@_refusals(403, 503)
 def login_post(args):
     """OIDC login initiation (POST).
 
     The same as the GET, with the parameters as a form, as Moodle and Canvas send them.
     """
-    return _tool().login(args)
+    return _tool().login(args, f"{_base()}/lti/launch")
 
 
 @blp.route("/launch", operation_id="lti_launch", methods=["POST"])
@@ -130,17 +148,20 @@ def login_post(args):
         "303": {"description": "to the explorer page showing the link's activations"},
     }
 )
-@_refusals(401, 403)
+@_refusals(401, 403, 502, 503)
 def launch(args):
     """Launch: the platform's id_token, then the linked activity.
 
     The id_token is validated (signature against the platform's JWKS, issuer, audience,
     expiry, deployment, single-use state and nonce). A deep-linking request shows the teacher
-    the picker; a resource link opens its quiz, or redirects to the explorer.
+    the picker (403 for a learner); a resource link opens its quiz, or redirects to the
+    explorer. Other message types are refused (422).
     """
     tool = _tool()
     message = tool.launch(args)
     if message.is_deep_link_launch():
+        if not _may_design(message):
+            raise LtiError(403, "Only an instructor or content developer of the course can add this tool", "id_token")
         return _page(
             "pick.html",
             launch_id=message.get_launch_id(),
@@ -168,9 +189,11 @@ def jwks():
 # ----- activities -------------------------------------------------------------------------------
 
 
-def _activity(custom: dict) -> dict:
+def _activity(custom: Any) -> dict:
     """The link's custom parameters as an activity (refused with a clear error when a teacher
     or the platform edited them into something invalid)."""
+    if not isinstance(custom, dict):
+        raise LtiError(422, "The id_token's custom claim must be an object of parameters", "custom")
     try:
         return LtiActivitySchema(unknown=ma.EXCLUDE).load({k: v for k, v in custom.items() if isinstance(v, str)})
     except ma.ValidationError as e:
@@ -204,15 +227,40 @@ def _questions(activity: dict, data: Mapping[str, Any], field: str = "custom"):
         raise LtiError(422, f"This quiz cannot be built: {e}", field) from None
 
 
+def _graded(message: Launch) -> bool:
+    """A launch whose score goes to a gradebook: AGS granted with the score scope, for a
+    known (not anonymous) user."""
+    data: dict[str, Any] = dict(message.get_launch_data())
+    scope = (data.get(AGS_ENDPOINT) or {}).get("scope") or []
+    return isinstance(data.get("sub"), str) and "https://purl.imsglobal.org/spec/lti-ags/scope/score" in scope
+
+
+def _attempt_key(data: Mapping[str, Any]) -> str:
+    """One graded attempt per student per link: (issuer, client, deployment, link, user)."""
+    parts = [
+        data.get("iss"),
+        data.get("aud") if isinstance(data.get("aud"), str) else data.get("azp"),
+        data.get("https://purl.imsglobal.org/spec/lti/claim/deployment_id"),
+        (data.get(RESOURCE_LINK) or {}).get("id"),
+        data.get("sub"),
+    ]
+    return "attempt:" + hashlib.sha256(json.dumps(parts).encode()).hexdigest()
+
+
 def _quiz_page(message: Launch, activity: dict):
     data = message.get_launch_data()
+    graded = _graded(message)
+    if graded and _tool().store.get(_attempt_key(data)) is not None:
+        raise LtiError(
+            409, "You have already submitted this graded quiz; your score is in the course gradebook", "id_token"
+        )
     questions = _questions(activity, data)
     return _page(
         "quiz.html",
         title=activity.get("title") or "Activation functions quiz",
         launch_id=message.get_launch_id(),
         questions=[q.public(False) for q in questions],
-        graded=message.has_ags(),
+        graded=graded,
     )
 
 
@@ -226,16 +274,21 @@ def _quiz_page(message: Launch, activity: dict):
         "200": {"description": "a form that posts the signed content item back to the platform", "content": HTML}
     }
 )
-@_refusals(401)
+@_refusals(401, 403, 409, 503)
 def deep_link(args):
     """Deep linking: the teacher's pick, returned to the platform.
 
     The answer is a page that posts a signed LtiDeepLinkingResponse holding one
-    ltiResourceLink (with a lineItem when the quiz is graded) to the platform.
+    ltiResourceLink (with a lineItem when the quiz is graded) to the platform. Each
+    deep-linking launch answers once (409 after).
     """
-    message = _tool().restore(args.pop("launch_id"))
+    launch_id = args.pop("launch_id")
+    tool = _tool()
+    message = tool.restore(launch_id)
     if not message.is_deep_link_launch():
-        raise LtiError(401, "This launch is not a deep-linking request", "launch_id")
+        raise LtiError(403, "This launch is not a deep-linking request", "launch_id")
+    if not _may_design(message):
+        raise LtiError(403, "Only an instructor or content developer of the course can add this tool", "launch_id")
     graded = args.pop("graded") and args["kind"] == "quiz"
     if args["kind"] == "quiz":
         _questions(args, {}, "count")  # a count the topics cannot fill is refused now, not at a student's launch
@@ -256,6 +309,11 @@ def deep_link(args):
         resource.set_lineitem(LineItem().set_label(title).set_score_maximum(args["count"]).set_tag("actfn-quiz"))
     link = message.get_deep_link()
     token = link.get_response_jwt([resource])
+    ttl = int(current_app.config.get("LTI_LAUNCH_TTL", 3 * 3600))
+    if not tool.store.add(f"deep-link-used:{launch_id}", True, exp=ttl):
+        raise LtiError(
+            409, "This deep-linking launch was already answered: add the tool again from your course", "launch_id"
+        )
     return _page("return.html", url=link._deep_link_settings["deep_link_return_url"], jwt=token)
 
 
@@ -276,18 +334,30 @@ def _answer(q: dict, raw: str):
 @blp.route("/attempt", operation_id="lti_attempt", methods=["POST"])
 @blp.arguments(LtiAttemptSchema(), location="form")
 @blp.doc(responses={"200": {"description": "the marked attempt; the score was sent to the platform", "content": HTML}})
-@_refusals(401, 502)
+@_refusals(401, 403, 409, 502, 503)
 def attempt(args):
     """A student's attempt, graded and sent to the gradebook.
 
     The launched quiz is graded by the quiz grader and the score sent to the platform through
     AGS (scoreGiven of scoreMaximum, FullyGraded, Completed); 502 when the platform refuses it.
+    A graded quiz takes one attempt per student and link (409 after), and its page says which
+    answers were right without showing the expected ones; an ungraded (practice) quiz may be
+    retried and shows them.
     """
-    message = _tool().restore(args.pop("launch_id"))
+    tool = _tool()
+    message = tool.restore(args.pop("launch_id"))
+    if not message.is_resource_launch():
+        raise LtiError(403, "This launch is not a resource link", "launch_id")
     data = message.get_launch_data()
     activity = _activity(data.get(CUSTOM) or {})
     if activity["kind"] != "quiz":
-        raise LtiError(401, "This launch is not a quiz", "launch_id")
+        raise LtiError(403, "This launch is not a quiz", "launch_id")
+    graded = _graded(message)
+    key = _attempt_key(data)
+    if graded and not tool.store.add(key, {"at": datetime.now(UTC).isoformat()}):
+        raise LtiError(
+            409, "You have already submitted this graded quiz; your score is in the course gradebook", "launch_id"
+        )
     quiz = current_app.extensions["actfn_quiz"]
     questions = _questions(activity, data)
     marked, score = [], 0
@@ -300,7 +370,16 @@ def attempt(args):
             correct = False
         score += bool(correct)
         marked.append({**shown, "given": args.get(f"a{i}", ""), "correct": bool(correct)})
-    sent, status, problem = _send_score(message, data, score, len(questions), activity)
+    if graded:
+        sent, status, problem = _send_score(message, data, score, len(questions), activity)
+        if not sent:
+            tool.store.delete(key)  # the gradebook did not take it: the student may submit again
+    else:
+        sent, status, problem = (
+            False,
+            200,
+            "This link has no gradebook column (the platform did not grant grade services).",
+        )
     return _page(
         "result.html",
         status=status,
@@ -310,13 +389,13 @@ def attempt(args):
         marked=marked,
         sent=sent,
         problem=problem,
+        reveal=not graded,
     )
 
 
 def _send_score(message: Launch, data: dict, score: int, total: int, activity: dict) -> tuple[bool, int, str | None]:
-    """(sent, HTTP status of the page, why not)."""
-    if not message.has_ags():
-        return False, 200, "This link has no gradebook column (the platform did not grant grade services)."
+    """(sent, HTTP status of the page, why not). What the platform answered is logged, never
+    shown: the page says only that, and with which HTTP status, it refused."""
     ags = message.get_ags()
     grade = (
         Grade()
@@ -344,9 +423,16 @@ def _send_score(message: Launch, data: dict, score: int, total: int, activity: d
                 wanted.set_resource_link_id(resource)
             lineitem = ags.find_or_create_lineitem(wanted, find_by="resource_link_id" if resource else "tag")
         ags.put_grade(grade, lineitem)
-    except (LtiException, requests.RequestException) as e:
-        log.warning("AGS score not sent: %s", e)
-        return False, 502, f"The platform did not take the score: {e}"
+    except (LtiException, requests.RequestException, KeyError, TypeError, ValueError, AttributeError) as e:
+        response = getattr(e, "response", None)
+        status = getattr(response, "status_code", None)
+        log.warning("AGS score not sent: %s: %s", type(e).__name__, str(e)[:500])
+        why = (
+            f"the gradebook answered HTTP {status}"
+            if status
+            else "the gradebook could not be reached or answered badly"
+        )
+        return False, 502, f"The platform did not take the score ({why}). Submit again, or tell your teacher."
     return True, 200, None
 
 
@@ -358,7 +444,7 @@ def _send_score(message: Launch, data: dict, score: int, total: int, activity: d
 @blp.doc(
     responses={"200": {"description": "registration done: the page tells the platform to close it", "content": HTML}}
 )
-@_refusals(403, 502)
+@_refusals(403, 409, 502, 503)
 def register(args):
     """LTI Dynamic Registration.
 
@@ -366,13 +452,12 @@ def register(args):
     and JWKS URLs, deep linking, AGS scopes) and remembers the platform. Only for
     configuration URLs ACTFN_LTI_REGISTRATION_ALLOW names.
     """
-    allowed = current_app.config["LTI_REGISTRATION_ALLOW"]
-    url = args["openid_configuration"]
-    if not ("*" in allowed or any(url.startswith(prefix) for prefix in allowed)):
+    url, allow = args["openid_configuration"], current_app.config["LTI_REGISTRATION_ALLOW"]
+    if not registration.allowed(url, allow):
         raise LtiError(
             403,
             "Dynamic registration from this platform is not allowed: add its URL to ACTFN_LTI_REGISTRATION_ALLOW",
             "openid_configuration",
         )
-    platform = registration.register(_tool(), _base(), url, args.get("registration_token"))
+    platform = registration.register(_tool(), _base(), url, args.get("registration_token"), allow)
     return _page("registered.html", issuer=platform["issuer"], client_id=platform["conf"]["client_id"])
