@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, urlparse
 import jwt
 import pytest
 import requests
-from ltiplatform import DL, INSTRUCTOR, LTI, Platform, Server, new_key
+from ltiplatform import DL, INSTRUCTOR, LTI, Platform, Server, new_key, pem
 
 from service.app import create_app
 from service.lti.routes import _seed
@@ -344,6 +344,284 @@ def test_malformed_requests_name_the_field(browser, platform):
     r = browser.post("/lti/attempt", {"launch_id": "lti1p3-launch-00000000-0000-4000-8000-000000000000", "a0": "1"})
     refused(r, 401, "launch_id", "expired")
     refused(browser.post("/lti/attempt", {"launch_id": "x", "evil": "1"}), 422, "evil", "answers")
+
+
+def store_of(tool: Server):
+    return tool.app.extensions["actfn_lti"].get().store
+
+
+def forget_keys(tool: Server, platform: Platform) -> None:
+    """Drop the tool's cached copy of the platform's JWKS and its refetch allowance."""
+    from service.lti.tool import _digest
+
+    store = store_of(tool)
+    url = f"{platform.url}/jwks"
+    store.delete("jwks:" + _digest(url))
+    store.delete("jwks-refetch:" + _digest(url))
+
+
+def graded_launch(browser: Browser, platform: Platform, sub: str, link: str, custom: dict, **claims):
+    auth = browser.login(login_hint=sub)
+    return browser.launch(
+        platform.id_token(
+            auth, sub=sub, custom=custom, lineitem=f"{platform.url}/lineitems/{link}", resource_link=link, **claims
+        ),
+        auth["state"],
+    )
+
+
+def test_a_graded_quiz_takes_one_attempt_and_does_not_show_the_answers(browser, tool, platform):
+    """A graded link: one attempt per student (a second launch or a replayed form is a 409),
+    its result says right or not right without the expected answers (a classmate would copy
+    them); a practice link (no grade service) may be retried and shows them."""
+    custom = {"kind": "quiz", "count": "3", "seed": "41", "per_student": "false", "title": "Once"}
+    r = graded_launch(browser, platform, "once-1", "link-once", custom)
+    assert r.status_code == 200, r.text
+    launch_id = hidden(r.text, "launch_id")
+    form, _ = answers_for(tool, custom, "once-1", platform.issuer, right=1)
+    r = browser.post("/lti/attempt", {"launch_id": launch_id, **form})
+    assert r.status_code == 200 and "1 / 3" in r.text and "sent to the course gradebook" in r.text
+    quiz = tool.app.extensions["actfn_quiz"]
+    for q in quiz.generate(3, 41, (), None):
+        assert "the answer is" not in r.text and q.explanation not in unescape(r.text)
+    refused(browser.post("/lti/attempt", {"launch_id": launch_id, **form}), 409, "launch_id", "already submitted")
+    refused(graded_launch(browser, platform, "once-1", "link-once", custom), 409, "id_token", "already submitted")
+    # Another student, or the same student on another link, is not affected.
+    assert graded_launch(browser, platform, "once-2", "link-once", custom).status_code == 200
+    assert graded_launch(browser, platform, "once-1", "link-twice", custom).status_code == 200
+    # Practice: no AGS claim.
+    for _ in range(2):
+        auth = browser.login(login_hint="practice")
+        r = browser.launch(
+            platform.id_token(
+                auth, sub="practice", custom=custom, **{"https://purl.imsglobal.org/spec/lti-ags/claim/endpoint": None}
+            ),
+            auth["state"],
+        )
+        assert r.status_code == 200, r.text
+        r = browser.post("/lti/attempt", {"launch_id": hidden(r.text, "launch_id"), **form})
+        assert r.status_code == 200 and "the answer is" in r.text and "1 / 3" in r.text
+
+
+def test_a_score_the_gradebook_refused_may_be_submitted_again(browser, tool, platform):
+    custom = {"kind": "quiz", "count": "2", "seed": "8", "per_student": "false"}
+    r = graded_launch(browser, platform, "retry-1", "link-retry", custom)
+    launch_id = hidden(r.text, "launch_id")
+    form, _ = answers_for(tool, custom, "retry-1", platform.issuer, right=2)
+    platform.fail_scores = True
+    try:
+        r = browser.post("/lti/attempt", {"launch_id": launch_id, **form})
+    finally:
+        platform.fail_scores = False
+    assert r.status_code == 502 and "HTTP 503" in r.text and "gradebook unavailable" not in r.text
+    r = browser.post("/lti/attempt", {"launch_id": launch_id, **form})
+    assert r.status_code == 200 and "2 / 2" in r.text and platform.scores[-1]["userId"] == "retry-1"
+
+
+def test_access_tokens_are_cached_per_registration():
+    """Two registrations of one issuer (two client_ids, or two token URLs) never share a
+    cached service token."""
+    from pylti1p3.registration import Registration
+
+    from service.lti.tool import Connector
+
+    def key(client: str, token_url: str) -> str:
+        reg = Registration().set_issuer("https://lms.example").set_client_id(client).set_auth_token_url(token_url)
+        return Connector(reg)._scope_key(["b", "a"])
+
+    one = key("c1", "https://lms.example/token")
+    assert one == key("c1", "https://lms.example/token")
+    assert one != key("c2", "https://lms.example/token") and one != key("c1", "https://lms.example/token2")
+
+
+def test_a_learner_gets_no_deep_linking_picker_and_a_pick_is_answered_once(browser, platform):
+    auth = browser.login()
+    r = browser.launch(platform.id_token(auth, message="LtiDeepLinkingRequest"), auth["state"])
+    refused(r, 403, "id_token", "instructor")
+    auth = browser.login(login_hint="teacher-2")
+    r = browser.launch(
+        platform.id_token(auth, sub="teacher-2", roles=(INSTRUCTOR,), message="LtiDeepLinkingRequest"), auth["state"]
+    )
+    choice = {"launch_id": hidden(r.text, "launch_id"), "kind": "explorer", "activations": ["relu"]}
+    refused(browser.post("/lti/attempt", {"launch_id": choice["launch_id"]}), 403, "launch_id", "not a resource link")
+    assert browser.post("/lti/deep-link", choice).status_code == 200
+    refused(browser.post("/lti/deep-link", choice), 409, "launch_id", "already answered")
+
+
+def test_launch_claims_that_are_malformed_are_refused_with_a_4xx(browser, platform):
+    """A validly signed token whose claims the tool cannot use: 422 naming the claim, never a
+    500; message types the tool does not offer are refused."""
+    cases = [
+        (
+            {
+                "message": "LtiSubmissionReviewRequest",
+                LTI + "for_user": {"user_id": "student-1"},
+                "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint": {
+                    "scope": ["https://purl.imsglobal.org/spec/lti-ags/scope/score"],
+                    "lineitem": f"{platform.url}/lineitems/x",
+                },
+            },
+            422,
+            "id_token",
+            "LtiResourceLinkRequest",
+        ),
+        ({LTI + "custom": ["kind", "quiz"]}, 422, "custom", "object"),
+        ({LTI + "roles": "Instructor"}, 422, "id_token", "roles"),
+        ({"https://purl.imsglobal.org/spec/lti-ags/claim/endpoint": "everything"}, 422, "id_token", "AGS"),
+        (
+            {"https://purl.imsglobal.org/spec/lti-ags/claim/endpoint": {"scope": "x", "lineitems": 3}},
+            422,
+            "id_token",
+            "AGS",
+        ),
+        ({"sub": 42}, 401, "id_token", "subject must be a string"),
+        ({"exp": None}, 401, "id_token", "exp"),
+        ({"iat": None}, 401, "id_token", "iat"),
+        ({"iat": int(time.time()) + 600}, 401, "id_token", "iat"),
+    ]
+    for claims, status, field, words in cases:
+        auth = browser.login()
+        extra = dict(claims)
+        message = extra.pop("message", "LtiResourceLinkRequest")
+        token = platform.id_token(auth, message=message, **extra)
+        refused(browser.launch(token, auth["state"]), status, field, words)
+    for settings in (None, {"accept_types": ["ltiResourceLink"]}, {"deep_link_return_url": "javascript:alert(1)"}):
+        auth = browser.login(login_hint="teacher-1")
+        token = platform.id_token(
+            auth, roles=(INSTRUCTOR,), message="LtiDeepLinkingRequest", **{DL + "deep_linking_settings": settings}
+        )
+        r = browser.launch(token, auth["state"])
+        assert r.status_code in (401, 422) and r.headers["Content-Type"].startswith("application/problem+json"), r.text
+    # Claims PyJWT would not even encode: signed as raw JWS.
+    for iss in (42, ["x"], {"a": 1}):
+        auth = browser.login()
+        claims = {**jwt.decode(platform.id_token(auth), options={"verify_signature": False}), "iss": iss}
+        token = jwt.api_jws.encode(
+            json.dumps(claims).encode(), pem(platform.key), algorithm="RS256", headers={"kid": platform.kid}
+        )
+        refused(browser.launch(token, auth["state"]), 401, "id_token", "iss")
+    # A payload that is JSON but not an object.
+    auth = browser.login()
+    header = platform.id_token(auth).split(".")[0]
+    body = jwt.utils.base64url_encode(b"[1, 2]").decode()
+    refused(browser.launch(f"{header}.{body}.c2ln", auth["state"]), 401, "id_token", "JSON objects")
+
+
+def test_clock_skew_within_a_minute_is_accepted(browser, platform):
+    auth = browser.login()
+    now = int(time.time())
+    late = platform.id_token(auth, exp=now - 30, iat=now - 300, custom={"kind": "explorer"})
+    assert browser.launch(late, auth["state"]).status_code == 303
+    auth = browser.login()
+    early = platform.id_token(auth, iat=now + 30, custom={"kind": "explorer"})
+    assert browser.launch(early, auth["state"]).status_code == 303
+
+
+def test_several_audiences_with_our_client_as_azp_are_accepted(browser, platform):
+    auth = browser.login()
+    both = platform.id_token(
+        auth, aud=["another-tool", platform.client_id], azp=platform.client_id, custom={"kind": "explorer"}
+    )
+    assert browser.launch(both, auth["state"]).status_code == 303
+    auth = browser.login()
+    no_azp = platform.id_token(auth, aud=[platform.client_id, "another-tool"], azp=None)
+    refused(browser.launch(no_azp, auth["state"]), 401, "id_token", "azp")
+
+
+def test_nonce_and_target_are_bound_to_the_login(browser, tool, platform):
+    """A nonce issued to one login does not pass with another login's state; the login's
+    target must be this tool's launch URL, and the id_token's target_link_uri the login's."""
+    first, second = browser.login(), browser.login()
+    crossed = platform.id_token(first, custom={"kind": "explorer"})
+    refused(browser.launch(crossed, second["state"]), 401, "id_token", "nonce")
+    r = requests.post(
+        f"{tool.url}/lti/login",
+        data=platform.login_params("https://evil.example/lti/launch"),
+        allow_redirects=False,
+        timeout=10,
+    )
+    refused(r, 422, "target_link_uri", "launch URL")
+    r = requests.post(
+        f"{tool.url}/lti/login", data=platform.login_params(f"{tool.url}/elsewhere"), allow_redirects=False, timeout=10
+    )
+    refused(r, 422, "target_link_uri", "launch URL")
+    auth = browser.login()
+    moved = platform.id_token(auth, **{LTI + "target_link_uri": f"{tool.url}/lti/launch?x=1"})
+    refused(browser.launch(moved, auth["state"]), 401, "id_token", "target_link_uri")
+
+
+def test_platform_keys_rotate_and_bad_key_sets_are_not_kept(browser, tool, platform):
+    """A rotated key is fetched again (once per 10 s per URL, however many made-up kids
+    arrive); a key set answered with an error, not JSON, or too large is a 502 and is not
+    cached; nothing the platform answered is echoed."""
+    forget_keys(tool, platform)
+    old_key, old_kid = platform.key, platform.kid
+    try:
+        auth = browser.login()
+        assert browser.launch(platform.id_token(auth, custom={"kind": "explorer"}), auth["state"]).status_code == 303
+        platform.key, platform.kid = new_key(), "platform-key-2"
+        hits = platform.jwks_hits
+        auth = browser.login()
+        assert browser.launch(platform.id_token(auth, custom={"kind": "explorer"}), auth["state"]).status_code == 303
+        assert platform.jwks_hits == hits + 1
+        for i in range(3):
+            auth = browser.login()
+            refused(
+                browser.launch(platform.id_token(auth, kid=f"made-up-{i}"), auth["state"]), 401, "id_token", "signature"
+            )
+        assert platform.jwks_hits == hits + 1
+        for answer, words in (
+            (("secret-detail", 500), "HTTP 500"),
+            (("<html>secret-detail</html>", 200), "JWKS"),
+            (({"keys": "secret-detail"}, 200), "JWKS"),
+            (("x" * (2 << 20), 200), "bytes"),
+        ):
+            forget_keys(tool, platform)
+            platform.jwks_answer = answer
+            auth = browser.login()
+            body = refused(browser.launch(platform.id_token(auth), auth["state"]), 502, "id_token", words)
+            assert "secret-detail" not in json.dumps(body)
+        platform.jwks_answer = None
+        auth = browser.login()  # nothing bad was cached: the next launch fetches the real set
+        assert browser.launch(platform.id_token(auth, custom={"kind": "explorer"}), auth["state"]).status_code == 303
+    finally:
+        platform.jwks_answer = None
+        platform.key, platform.kid = old_key, old_kid
+        forget_keys(tool, platform)
+
+
+def test_an_unreachable_store_is_a_503(platform):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # nothing listens there
+    app = create_app(
+        {
+            "TESTING": True,
+            "RATE_LIMIT_ENABLED": False,
+            "LTI_PLATFORMS": json.dumps(platform.tool_config()),
+            "LTI_STORAGE": f"redis://127.0.0.1:{port}/0",
+        }
+    )
+    r = app.test_client().post("/lti/login", data=platform.login_params("http://localhost/lti/launch"))
+    assert r.status_code == 503 and r.mimetype == "application/problem+json", r.data
+    assert "storage" in r.get_json()["detail"]
+
+
+def test_the_default_sqlite_file_is_private(tmp_path, monkeypatch):
+    import os
+    import stat
+    import tempfile
+
+    from service.lti import store as lti_store
+
+    monkeypatch.setattr(tempfile, "gettempdir", lambda: str(tmp_path))
+    path = lti_store.default_sqlite_path()
+    SqliteStore(path).set("k", 1)
+    assert stat.S_IMODE(os.stat(os.path.dirname(path)).st_mode) == 0o700
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    os.chmod(os.path.dirname(path), 0o777)  # someone opened it up: refused, not used
+    with pytest.raises(lti_store.StoreUnavailable, match="private"):
+        lti_store.default_sqlite_path()
 
 
 # ----- dynamic registration ---------------------------------------------------------------------

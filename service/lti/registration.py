@@ -10,7 +10,7 @@ import requests
 from pylti1p3.dynamic_registration import DynamicRegistration
 from pylti1p3.exception import LtiException
 
-from .tool import PLATFORMS, Http, LtiError, Tool, origin
+from .tool import PLATFORMS, Http, LtiError, PlatformTooSlowOrLarge, Tool, origin
 
 PLATFORM_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-platform-configuration"
 TOOL_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-tool-configuration"
@@ -149,7 +149,10 @@ def register(tool: Tool, base: str, url: str, token: str | None, allow: list[str
     except (LtiException, requests.RequestException, ValueError, AssertionError, KeyError, TypeError) as e:
         response = getattr(e, "response", None)
         status = getattr(response, "status_code", None)
-        why = f"it answered HTTP {status}" if status else type(e).__name__
+        if status:
+            why = f"it answered HTTP {status}"
+        else:
+            why = str(e) if isinstance(e, PlatformTooSlowOrLarge) else type(e).__name__
         raise LtiError(502, f"Registration with the platform failed ({why})", "openid_configuration") from None
     if not tool.store.hadd(PLATFORMS, f"{platform['issuer']}|{platform['conf']['client_id']}", platform):
         raise LtiError(

@@ -37,7 +37,7 @@ from .schemas import (
     LtiRegisterSchema,
 )
 from .store import StoreUnavailable
-from .tool import Launch, LtiError, Tool
+from .tool import Launch, LtiError, PlatformTooSlowOrLarge, Tool
 
 log = logging.getLogger("actfn.lti")
 
@@ -427,11 +427,12 @@ def _send_score(message: Launch, data: dict, score: int, total: int, activity: d
         response = getattr(e, "response", None)
         status = getattr(response, "status_code", None)
         log.warning("AGS score not sent: %s: %s", type(e).__name__, str(e)[:500])
-        why = (
-            f"the gradebook answered HTTP {status}"
-            if status
-            else "the gradebook could not be reached or answered badly"
-        )
+        if status:
+            why = f"the gradebook answered HTTP {status}"
+        elif isinstance(e, PlatformTooSlowOrLarge):
+            why = f"the gradebook's {e}"
+        else:
+            why = "the gradebook could not be reached or answered badly"
         return False, 502, f"The platform did not take the score ({why}). Submit again, or tell your teacher."
     return True, 200, None
 

@@ -178,6 +178,10 @@ class Storage(FlaskCacheDataStorage):
         self._get_cache().delete(self._prepare_key(key))
 
 
+class PlatformTooSlowOrLarge(requests.RequestException):
+    """A platform's answer over PLATFORM_MAX_BYTES or PLATFORM_DEADLINE (our words, safe to show)."""
+
+
 class Http(requests.Session):
     """Every call to a platform (JWKS, token, AGS, registration): a timeout per read, a deadline
     for the whole answer, at most PLATFORM_MAX_BYTES read, and no redirect followed."""
@@ -193,9 +197,9 @@ class Http(requests.Session):
             for chunk in response.iter_content(1 << 16):
                 body += chunk
                 if len(body) > PLATFORM_MAX_BYTES:
-                    raise requests.RequestException(f"the platform's answer is over {PLATFORM_MAX_BYTES} bytes")
+                    raise PlatformTooSlowOrLarge(f"its answer is over {PLATFORM_MAX_BYTES} bytes")
                 if time.monotonic() > deadline:
-                    raise requests.Timeout(f"the platform's answer took over {PLATFORM_DEADLINE} s")
+                    raise PlatformTooSlowOrLarge(f"its answer took over {PLATFORM_DEADLINE} s")
         finally:
             response.close()
         response._content = bytes(body)
@@ -376,9 +380,8 @@ class Launch(FlaskMessageLaunch):
         try:
             response = self._requests_session.get(key_set_url)
         except requests.RequestException as e:
-            raise PlatformError(
-                f"The platform's key set {key_set_url} could not be fetched ({type(e).__name__})"
-            ) from e
+            why = str(e) if isinstance(e, PlatformTooSlowOrLarge) else type(e).__name__
+            raise PlatformError(f"The platform's key set {key_set_url} could not be fetched ({why})") from e
         try:
             keys = response.json() if response.ok else None
         except ValueError:
