@@ -105,44 +105,64 @@ def test_malformed_requests_are_problem_json_and_no_worker_dies(target):
     assert "Traceback" not in target.log()
 
 
-def test_compile_bombs_and_their_cousins_are_refused_in_under_two_seconds(target):
+BOMBS = [
+    ("/v1/evaluate", {"activation": {"expression": _nest("sinc", 20)}, "x": [1], "order": 2}),
+    ("/v1/evaluate", {"activation": {"expression": _nest("erfc", 30)}, "x": [1], "order": 1}),
+    ("/v1/evaluate", {"activation": {"expression": _nest("tanhshrink", 30)}, "x": [1], "order": 2}),
+    ("/v1/evaluate", {"activation": {"expression": _nest("elish", 30)}, "x": [1], "order": 2}),
+    ("/v1/evaluate", {"activation": {"expression": _nest("gelu", 31)}, "x": [1], "order": 2}),
+    ("/v1/chain", {"activation": {"expression": _nest("sinc", 10)}, "z": 0.5, "depth": 10}),
+    ("/v1/chain", {"activation": {"expression": _nest("mish", 30)}, "pre_activations": [0.1] * 5, "depth": 5}),
+    ("/v1/gradient-flow", {"activation": {"expression": _nest("mish", 30)}, "depth": 10, "width": 64}),
+    ("/v1/plot", {"activations": [{"expression": _nest("sinc", 20)}], "second_derivative": True}),
+    # Small formula, too much work: its size times a million points.
+    (
+        "/v1/evaluate",
+        {
+            "activation": {"expression": _nest("sinc", 6)},
+            "grid": {"start": -1, "stop": 1, "num": 10**6},
+            "order": 2,
+        },
+    ),
+]
+
+
+def _refused_as_too_much_work(status: int, content_type: str, raw_body: bytes, path: str) -> None:
+    assert status == 422 and content_type == PROBLEM, (path, raw_body[:300])
+    problem = json.loads(raw_body)
+    assert any(key.endswith("expression") for key in problem["errors"]), problem
+    assert "max_formula_size" in problem["detail"] or "max_formula_work" in problem["detail"], problem
+
+
+def test_compile_bombs_and_their_cousins_are_refused_and_no_worker_dies(target):
     before = target.workers()
-    bombs = [
-        ("/v1/evaluate", {"activation": {"expression": _nest("sinc", 20)}, "x": [1], "order": 2}),
-        ("/v1/evaluate", {"activation": {"expression": _nest("erfc", 30)}, "x": [1], "order": 1}),
-        ("/v1/evaluate", {"activation": {"expression": _nest("tanhshrink", 30)}, "x": [1], "order": 2}),
-        ("/v1/evaluate", {"activation": {"expression": _nest("elish", 30)}, "x": [1], "order": 2}),
-        ("/v1/evaluate", {"activation": {"expression": _nest("gelu", 31)}, "x": [1], "order": 2}),
-        ("/v1/chain", {"activation": {"expression": _nest("sinc", 10)}, "z": 0.5, "depth": 10}),
-        ("/v1/chain", {"activation": {"expression": _nest("mish", 30)}, "pre_activations": [0.1] * 5, "depth": 5}),
-        ("/v1/gradient-flow", {"activation": {"expression": _nest("mish", 30)}, "depth": 10, "width": 64}),
-        ("/v1/plot", {"activations": [{"expression": _nest("sinc", 20)}], "second_derivative": True}),
-        # Small formula, too much work: its size times a million points.
-        (
-            "/v1/evaluate",
-            {
-                "activation": {"expression": _nest("sinc", 6)},
-                "grid": {"start": -1, "stop": 1, "num": 10**6},
-                "order": 2,
-            },
-        ),
-    ]
-    for path, body in bombs:
-        start = time.monotonic()
+    for path, body in BOMBS:
         status, headers, raw_body = _post(target.base, path, body)
-        elapsed = time.monotonic() - start
-        assert status == 422 and headers["Content-Type"] == PROBLEM, (path, raw_body[:300])
-        problem = json.loads(raw_body)
-        assert any(key.endswith("expression") for key in problem["errors"]), problem
-        assert "max_formula_size" in problem["detail"] or "max_formula_work" in problem["detail"], problem
-        assert elapsed < 2.0, (path, body, elapsed)
+        _refused_as_too_much_work(status, headers["Content-Type"], raw_body, path)
     assert target.workers() == before
     # A chain of a formula does not survey it for a bound nobody asked for.
-    start = time.monotonic()
     status, _, raw_body = _post(
         target.base, "/v1/chain", {"activation": {"expression": "x*sigmoid(x)"}, "z": 1, "depth": 5}
     )
-    assert status == 200 and json.loads(raw_body)["bound"] is None and time.monotonic() - start < 5
+    assert status == 200 and json.loads(raw_body)["bound"] is None
+
+
+def test_compile_bombs_are_refused_before_anything_compiles(client):
+    """The refusal comes from counting the formula's size and work, not from trying: no XLA
+    compilation happens for any bomb (the service's own compile counter, fed by JAX's
+    backend-compile events). Checked by counting, not by timing."""
+    from prometheus_client import REGISTRY
+
+    def compilations() -> float:
+        return REGISTRY.get_sample_value("actfn_jit_compilations_total") or 0.0
+
+    client.post("/v1/evaluate", json={"activation": {"expression": "sinc(x)"}, "x": [1], "order": 2})
+    assert compilations() > 0  # the counter counts
+    for path, body in BOMBS:
+        before = compilations()
+        r = client.post(path, json=body)
+        _refused_as_too_much_work(r.status_code, r.headers["Content-Type"], r.data, path)
+        assert compilations() == before, (path, body)
 
 
 def _slowloris(port: int, count: int, seconds: float) -> list[threading.Thread]:
