@@ -73,6 +73,8 @@ class Platform:
         self.jwks_answer: tuple | None = None  # (body, status) answered instead of the JWKS
         self.config_overrides: dict = {}  # replace fields of the OpenID configuration
         self.registration_answer: tuple | None = None  # (body, status) answered instead of a registration
+        self.next_page = None  # page number → the URL a GET of the line items names as rel="next"
+        self.lineitem_pages = 0
         self.app = self._app()
         self.server = Server(self.app)
         self.issuer = self.url = self.server.url
@@ -208,7 +210,11 @@ class Platform:
             if request.method == "GET":
                 found = list(self.lineitems.values())
                 link = request.args.get("resource_link_id")
-                return jsonify([li for li in found if not link or li.get("resourceLinkId") == link])
+                response = jsonify([li for li in found if not link or li.get("resourceLinkId") == link])
+                if self.next_page is not None:
+                    self.lineitem_pages += 1
+                    response.headers["Link"] = f'<{self.next_page(self.lineitem_pages)}>; rel="next"'
+                return response
             item = {**request.get_json(force=True), "id": f"{self.url}/lineitems/{uuid.uuid4().hex[:8]}"}
             self.lineitems[item["id"]] = item
             return jsonify(item), 201

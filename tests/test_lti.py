@@ -118,7 +118,10 @@ def answers_for(tool: Server, custom: dict, sub: str, iss: str, right: int) -> t
     quiz = tool.app.extensions["actfn_quiz"]
     topics = tuple(activity.get("topics") or ())
     questions = quiz.generate(
-        activity["count"], _seed(activity, {"sub": sub, "iss": iss}), topics, activity.get("difficulty")
+        activity["count"],
+        _seed(activity, {"sub": sub, "iss": iss}, tool.app.extensions["actfn_lti"].get().secret),
+        topics,
+        activity.get("difficulty"),
     )
     form = {}
     for i, q in enumerate(questions):
@@ -175,6 +178,7 @@ def test_deep_linking_then_a_graded_attempt_reaches_the_gradebook(browser, tool,
         "count": "6",
         "seed": "11",
         "per_student": "true",
+        "graded": "true",
         "topics": "derivatives,values",
         "difficulty": "easy",
     }
@@ -236,7 +240,10 @@ def test_a_gradebook_that_refuses_the_score_is_said(browser, tool, platform):
         r = browser.post("/lti/attempt", {"launch_id": hidden(r.text, "launch_id"), **form})
     finally:
         platform.fail_scores = False
-    assert r.status_code == 502 and "not recorded" in r.text and "1 / 2" in r.text
+    # Not recorded: no marks and no score (else a student could correct answer by answer), the
+    # answers kept in a form that submits them again.
+    assert r.status_code == 502 and "not recorded" in r.text and "1 / 2" not in r.text and "Right" not in r.text
+    assert "Submit again" in r.text and hidden(r.text, "a0") == form["a0"]
 
 
 def test_invalid_custom_parameters_are_named(browser, platform):
@@ -401,6 +408,91 @@ def test_a_graded_quiz_takes_one_attempt_and_does_not_show_the_answers(browser, 
         assert r.status_code == 200, r.text
         r = browser.post("/lti/attempt", {"launch_id": hidden(r.text, "launch_id"), **form})
         assert r.status_code == 200 and "the answer is" in r.text and "1 / 3" in r.text
+
+
+def test_practice_links_are_not_graded_and_launched_quizzes_are_not_the_public_seed(browser, tool, platform):
+    """A link the teacher added as practice (graded=false) is practice although the platform
+    grants AGS on every launch, as Moodle and Canvas do; so is a launch whose AGS grants no
+    column (score scope only, no lineitem). And a launched quiz is not the public quiz of its
+    seed: GET /v1/quiz/questions?seed=…&include_answers=true does not give its answer key."""
+    practice = {"kind": "quiz", "count": "3", "seed": "41", "per_student": "false", "graded": "false"}
+    score_only = {
+        "scope": ["https://purl.imsglobal.org/spec/lti-ags/scope/score"],
+        "lineitems": f"{platform.url}/lineitems",
+    }
+    for custom, claims in (
+        (practice, {}),
+        ({**practice, "graded": "true"}, {"https://purl.imsglobal.org/spec/lti-ags/claim/endpoint": score_only}),
+    ):
+        before = len(platform.scores)
+        for _ in range(2):
+            auth = browser.login(login_hint="p-1")
+            r = browser.launch(
+                platform.id_token(auth, sub="p-1", custom=custom, resource_link="link-p", **claims), auth["state"]
+            )
+            assert r.status_code == 200 and "gradebook" not in r.text, r.text
+            form, _ = answers_for(tool, custom, "p-1", platform.issuer, right=2)
+            r = browser.post("/lti/attempt", {"launch_id": hidden(r.text, "launch_id"), **form})
+            assert r.status_code == 200 and "2 / 3" in r.text and "the answer is" in r.text
+        assert len(platform.scores) == before
+    shown = re.findall(r'<p id="q\d">(.*?)</p>', r.text) or re.findall(r"<li>\s*<p>(.*?)</p>", r.text)
+    public = tool.app.test_client().get("/v1/quiz/questions?count=3&seed=41").get_json()["questions"]
+    assert shown and [unescape(t) for t in shown] != [q["text"] for q in public]
+
+
+def test_line_item_pages_are_bounded_and_stay_on_the_platform(browser, tool, platform):
+    """Finding a link's column follows at most 20 pages, and never a next page on another
+    origin (it would get the access token): the score is refused with a 502, promptly."""
+    custom = {"kind": "quiz", "count": "1", "seed": "2", "per_student": "false"}
+    for next_page in (lambda n: f"{platform.url}/lineitems?p={n}", lambda n: "http://127.0.0.2:9/steal"):
+        platform.next_page, platform.lineitem_pages = next_page, 0
+        try:
+            auth = browser.login(login_hint="pages")
+            r = browser.launch(
+                platform.id_token(auth, sub="pages", custom=custom, resource_link="link-pages"), auth["state"]
+            )
+            form, _ = answers_for(tool, custom, "pages", platform.issuer, right=1)
+            r = browser.post("/lti/attempt", {"launch_id": hidden(r.text, "launch_id"), **form})
+        finally:
+            platform.next_page = None
+        assert r.status_code == 502 and "not recorded" in r.text
+        assert 1 <= platform.lineitem_pages <= 20
+
+
+def test_a_platform_that_dribbles_its_answer_meets_the_deadline(browser, tool, platform, monkeypatch):
+    from flask import Response
+
+    from service.lti import tool as lti_tool
+
+    monkeypatch.setattr(lti_tool, "PLATFORM_DEADLINE", 1)
+
+    def dribble():
+        for _ in range(40):
+            time.sleep(0.2)
+            yield b" "
+
+    forget_keys(tool, platform)
+    platform.jwks_answer = Response(dribble(), mimetype="application/json")
+    try:
+        auth = browser.login()
+        start = time.monotonic()
+        r = browser.launch(platform.id_token(auth), auth["state"])
+    finally:
+        platform.jwks_answer = None
+        forget_keys(tool, platform)
+    refused(r, 502, "id_token", "took over 1 s")
+    assert time.monotonic() - start < 6  # not the 8 s the platform would take
+
+
+def test_the_redirect_uri_is_the_launch_url_without_the_target_query(browser, tool, platform):
+    target = f"{tool.url}/lti/launch?from=lms"
+    r = requests.post(f"{tool.url}/lti/login", data=platform.login_params(target), allow_redirects=False, timeout=10)
+    auth = Platform.authorization(r.headers["Location"])
+    assert auth["redirect_uri"] == f"{tool.url}/lti/launch"
+    token = platform.id_token(auth, custom={"kind": "explorer"}, **{LTI + "target_link_uri": target})
+    assert browser.launch(token, auth["state"]).status_code == 303
+    auth = browser.login()
+    refused(browser.launch(platform.id_token(auth, azp="someone-else"), auth["state"]), 401, "id_token", "azp")
 
 
 def test_a_score_the_gradebook_refused_may_be_submitted_again(browser, tool, platform):

@@ -77,6 +77,13 @@ class Registration(DynamicRegistration):
         config = super().get_openid_configuration()
         if not isinstance(config, dict):
             raise LtiError(502, "The platform's OpenID configuration is not a JSON object", "openid_configuration")
+        platform = config.get(PLATFORM_CONFIGURATION)
+        if platform is not None and not isinstance(platform, dict):
+            raise LtiError(
+                502,
+                "The platform's OpenID configuration has a platform configuration that is not an object",
+                "openid_configuration",
+            )
         issuer = config.get("issuer")
         # LTI-DR §3.5.1: the configuration's issuer must be the prefix of its URL (compared as
         # URLs: the same origin, the issuer's path a leading segment of the URL's).
@@ -103,7 +110,15 @@ class Registration(DynamicRegistration):
         return config
 
     def complete_registration(self, openid_configuration, openid_registration):
+        if not isinstance(openid_registration, dict):
+            raise LtiError(502, "The platform's registration answer is not a JSON object", "openid_configuration")
         tool = openid_registration.get(TOOL_CONFIGURATION) or {}
+        if not isinstance(tool, dict):
+            raise LtiError(
+                502,
+                "The platform's registration answer has a tool configuration that is not an object",
+                "openid_configuration",
+            )
         client_id = openid_registration.get("client_id")
         if not isinstance(client_id, str) or not client_id:
             raise LtiError(502, "The platform's registration answer has no client_id", "openid_configuration")
@@ -146,7 +161,15 @@ def register(tool: Tool, base: str, url: str, token: str | None, allow: list[str
         platform = Registration(base, url, token, allow).register()
     except LtiError:
         raise
-    except (LtiException, requests.RequestException, ValueError, AssertionError, KeyError, TypeError) as e:
+    except (
+        LtiException,
+        requests.RequestException,
+        ValueError,
+        AssertionError,
+        KeyError,
+        TypeError,
+        AttributeError,
+    ) as e:
         response = getattr(e, "response", None)
         status = getattr(response, "status_code", None)
         if status:

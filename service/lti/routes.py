@@ -7,8 +7,10 @@ Pages are HTML for the person in the LMS's iframe; refusals are problem+json nam
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import logging
+import secrets
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -168,6 +170,7 @@ def launch(args):
             topics=TOPICS,
             difficulties=DIFFICULTIES,
             max_count=current_app.config["LIMITS"].max_quiz_questions,
+            seed=secrets.randbelow(2**31),
         )
     data = message.get_launch_data()
     activity = _activity(data.get(CUSTOM) or {})
@@ -208,11 +211,13 @@ def _explorer_url(activity: dict) -> str:
     return "/#" + urlencode({"a": ",".join(activity["activations"]), "depth": activity["depth"]}, safe=",")
 
 
-def _seed(activity: dict, data: Mapping[str, Any]) -> int:
-    if not activity["per_student"]:
-        return activity["seed"]
-    digest = hashlib.sha256(f"{activity['seed']}|{data.get('iss')}|{data.get('sub')}".encode()).digest()
-    return int.from_bytes(digest[:4], "big") >> 1
+def _seed(activity: dict, data: Mapping[str, Any], secret: bytes) -> int:
+    """The quiz's seed as drawn for this link: an HMAC under the tool's secret of the teacher's
+    seed, the platform and (each student their own) the user, so that nobody can ask
+    ``GET /v1/quiz/questions?include_answers=true`` for a launched quiz's answer key."""
+    who = data.get("sub") if activity["per_student"] else ""
+    message = json.dumps([activity["seed"], data.get("iss"), who]).encode()
+    return int.from_bytes(hmac.new(secret, message, hashlib.sha256).digest()[:4], "big") >> 1
 
 
 def _questions(activity: dict, data: Mapping[str, Any], field: str = "custom"):
@@ -222,17 +227,26 @@ def _questions(activity: dict, data: Mapping[str, Any], field: str = "custom"):
     if activity["count"] > cap:
         raise LtiError(422, f"count={activity['count']} is over max_quiz_questions={cap}", field)
     try:
-        return quiz.generate(activity["count"], _seed(activity, data), topics, activity.get("difficulty"))
+        return quiz.generate(
+            activity["count"], _seed(activity, data, _tool().secret), topics, activity.get("difficulty")
+        )
     except QuizError as e:
         raise LtiError(422, f"This quiz cannot be built: {e}", field) from None
 
 
-def _graded(message: Launch) -> bool:
-    """A launch whose score goes to a gradebook: AGS granted with the score scope, for a
-    known (not anonymous) user."""
+def _graded(message: Launch, activity: dict) -> bool:
+    """A launch whose score goes to a gradebook: the link is not practice (deep linking stored
+    ``graded``; a link without it counts as graded), the platform granted the score scope and
+    a column exists or may be made (a ``lineitem``, or the line-item scope), for a known user."""
+    if activity.get("graded") is False:
+        return False
     data: dict[str, Any] = dict(message.get_launch_data())
-    scope = (data.get(AGS_ENDPOINT) or {}).get("scope") or []
-    return isinstance(data.get("sub"), str) and "https://purl.imsglobal.org/spec/lti-ags/scope/score" in scope
+    endpoint = data.get(AGS_ENDPOINT) or {}
+    scope = endpoint.get("scope") or []
+    column = bool(endpoint.get("lineitem")) or "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem" in scope
+    return (
+        isinstance(data.get("sub"), str) and "https://purl.imsglobal.org/spec/lti-ags/scope/score" in scope and column
+    )
 
 
 def _attempt_key(data: Mapping[str, Any]) -> str:
@@ -249,7 +263,7 @@ def _attempt_key(data: Mapping[str, Any]) -> str:
 
 def _quiz_page(message: Launch, activity: dict):
     data = message.get_launch_data()
-    graded = _graded(message)
+    graded = _graded(message, activity)
     if graded and _tool().store.get(_attempt_key(data)) is not None:
         raise LtiError(
             409, "You have already submitted this graded quiz; your score is in the course gradebook", "id_token"
@@ -297,7 +311,12 @@ def deep_link(args):
     )
     custom = {"kind": args["kind"], "title": title}
     if args["kind"] == "quiz":
-        custom.update(count=str(args["count"]), seed=str(args["seed"]), per_student=str(args["per_student"]).lower())
+        custom.update(
+            count=str(args["count"]),
+            seed=str(args["seed"]),
+            per_student=str(args["per_student"]).lower(),
+            graded=str(graded).lower(),
+        )
         if args.get("topics"):
             custom["topics"] = ",".join(args["topics"])
         if args.get("difficulty"):
@@ -345,14 +364,15 @@ def attempt(args):
     retried and shows them.
     """
     tool = _tool()
-    message = tool.restore(args.pop("launch_id"))
+    launch_id = args.pop("launch_id")
+    message = tool.restore(launch_id)
     if not message.is_resource_launch():
         raise LtiError(403, "This launch is not a resource link", "launch_id")
     data = message.get_launch_data()
     activity = _activity(data.get(CUSTOM) or {})
     if activity["kind"] != "quiz":
         raise LtiError(403, "This launch is not a quiz", "launch_id")
-    graded = _graded(message)
+    graded = _graded(message, activity)
     key = _attempt_key(data)
     if graded and not tool.store.add(key, {"at": datetime.now(UTC).isoformat()}):
         raise LtiError(
@@ -390,6 +410,10 @@ def attempt(args):
         sent=sent,
         problem=problem,
         reveal=not graded,
+        # A graded attempt the gradebook did not take may be submitted again: no marks shown,
+        # or the student could correct answer by answer.
+        marks=sent or not graded,
+        launch_id=launch_id,
     )
 
 

@@ -59,6 +59,14 @@ class LtiActivitySchema(ma.Schema):
         load_default=True,
         metadata={"description": "each student their own questions (drawn from the seed and their id)"},
     )
+    graded = ma.fields.Boolean(
+        load_default=None,
+        allow_none=True,
+        metadata={
+            "description": "quiz only: scores go to the gradebook (false: practice); absent: when the platform "
+            "grants grade services for the link"
+        },
+    )
     activations = DelimitedList(
         ma.fields.String(validate=ma.validate.Regexp(r"^[a-z0-9_]{1,40}$")),
         load_default=lambda: ["sigmoid", "relu", "gelu"],

@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 
 import jwt
 import requests
+import urllib3
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from pylti1p3.contrib.flask import FlaskMessageLaunch, FlaskOIDCLogin, FlaskRequest
@@ -50,8 +51,9 @@ PLATFORMS = "platforms"  # the store's table of dynamically registered platforms
 STATE_TTL = 300  # seconds from login to launch
 KEY_CACHE_SECONDS = 600  # a platform's JWKS, kept this long (fetched again for an unknown kid)
 KEY_REFETCH_SECONDS = 10  # at most one forced JWKS refetch per key-set URL this often
-PLATFORM_TIMEOUT = 10  # seconds for connecting to a platform, and between two bytes of its answer
-PLATFORM_DEADLINE = 20  # seconds for a platform's whole answer
+PLATFORM_TIMEOUT = 5  # seconds for connecting to a platform, and for each read of its answer
+PLATFORM_DEADLINE = 20  # seconds for a platform's whole answer (checked at each read)
+PLATFORM_MAX_PAGES = 20  # pages of a paginated AGS answer (line items) followed at most
 PLATFORM_MAX_BYTES = 1 << 20  # the largest answer read from a platform (JWKS, token, AGS, registration)
 CLOCK_LEEWAY = 60  # seconds of clock difference allowed on an id_token's exp and iat
 
@@ -194,12 +196,21 @@ class Http(requests.Session):
         response = super().request(method, url, **kwargs)
         body = bytearray()
         try:
-            for chunk in response.iter_content(1 << 16):
+            while True:
+                # read1: whatever has arrived (at most 64 KiB), so that a platform dribbling
+                # bytes meets the deadline, not only a full buffer.
+                chunk = response.raw.read1(1 << 16, decode_content=True)
+                if not chunk:
+                    break
                 body += chunk
                 if len(body) > PLATFORM_MAX_BYTES:
                     raise PlatformTooSlowOrLarge(f"its answer is over {PLATFORM_MAX_BYTES} bytes")
                 if time.monotonic() > deadline:
                     raise PlatformTooSlowOrLarge(f"its answer took over {PLATFORM_DEADLINE} s")
+        except PlatformTooSlowOrLarge:
+            raise
+        except (OSError, ValueError, urllib3.exceptions.HTTPError) as e:  # read timeouts, protocol, decoding
+            raise requests.ConnectionError(f"reading the platform's answer failed ({type(e).__name__})") from e
         finally:
             response.close()
         response._content = bytes(body)
@@ -218,6 +229,21 @@ class Connector(FlaskServiceConnector):
         reg = self._registration
         parts = (reg.get_issuer(), reg.get_client_id(), reg.get_auth_token_url(), reg.get_auth_audience())
         return hashlib.sha256(json.dumps([[p or "" for p in parts], sorted(scopes)]).encode()).hexdigest()
+
+    def get_paginated_data(self, scopes, url, *args, **kwargs):
+        """pylti1p3's pages, at most PLATFORM_MAX_PAGES, and only on the first page's origin
+        (a ``Link: next`` elsewhere would receive the access token)."""
+        home = origin(url) if isinstance(url, str) else None
+        for _page in range(PLATFORM_MAX_PAGES):
+            if not url:
+                return
+            if origin(url) is None or origin(url) != home:
+                raise PlatformError("The platform's next page of line items is on another origin")
+            response = self.make_service_request(scopes, url, *args, **kwargs)
+            yield response
+            url = response["next_page_url"]
+        if url:
+            raise PlatformError(f"The platform's line items run past {PLATFORM_MAX_PAGES} pages")
 
     def _get_cached_access_token(self, scope_key):
         token, expires = self.tokens.get(scope_key, (None, 0.0))
@@ -342,6 +368,8 @@ class Launch(FlaskMessageLaunch):
             raise LtiMessageValidationException(f"The id_token's audience {auds} is not this tool's client_id")
         if len(auds) > 1 and body.get("azp") != client_id:
             raise LtiMessageValidationException("An id_token with several audiences must name this tool in azp")
+        if "azp" in body and body["azp"] != client_id:
+            raise LtiMessageValidationException("The id_token's azp is not this tool's client_id")
         return self
 
     def validate_jwt_signature(self):
@@ -469,6 +497,12 @@ class Tool:
     public_pem: str
     static: dict[str, list[dict]] = field(default_factory=dict)
 
+    @property
+    def secret(self) -> bytes:
+        """A key for the tool's own HMACs (quiz seeds), derived from its private key: secret,
+        shared by every worker and replica, and stable while the key is."""
+        return hashlib.sha256(b"actfn-lti-seed|" + self.private_pem.encode()).digest()
+
     @classmethod
     def create(cls, config: dict, store: Store) -> Tool:
         private, public = tool_key(config, store)
@@ -512,8 +546,10 @@ class Tool:
         storage = self.storage(request)
         oidc = FlaskOIDCLogin(request, conf, session_service=Session(request), launch_data_storage=storage)
         oidc.pass_params_to_launch({"target_link_uri": target})
+        parts = urlsplit(target)
+        redirect_uri = f"{parts.scheme}://{parts.netloc}{parts.path}"  # as registered: no query
         try:
-            return oidc.redirect(target)
+            return oidc.redirect(redirect_uri)
         except StoreUnavailable:
             raise
         except Exception as e:  # OIDCException, ToolConfException: no usable registration for it
