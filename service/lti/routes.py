@@ -378,34 +378,26 @@ def attempt(args):
         raise LtiError(
             409, "You have already submitted this graded quiz; your score is in the course gradebook", "launch_id"
         )
-    quiz = current_app.extensions["actfn_quiz"]
-    questions = _questions(activity, data)
-    marked, score = [], 0
-    for i, q in enumerate(questions):
-        shown = q.public(True)
-        given = _answer(shown, args.get(f"a{i}", ""))
-        try:
-            correct = given is not None and quiz.grade(q.id, given)["correct"]
-        except QuizError:
-            correct = False
-        score += bool(correct)
-        marked.append({**shown, "given": args.get(f"a{i}", ""), "correct": bool(correct)})
-    if graded:
-        sent, status, problem = _send_score(message, data, score, len(questions), activity)
-        if not sent:
-            tool.store.delete(key)  # the gradebook did not take it: the student may submit again
-    else:
-        sent, status, problem = (
-            False,
-            200,
-            "This link has no gradebook column (the platform did not grant grade services).",
-        )
+    sent = False
+    try:
+        score, marked = _mark(activity, data, args)
+        if graded:
+            sent, status, problem = _send_score(message, data, score, len(marked), activity)
+        else:
+            sent, status, problem = (
+                False,
+                200,
+                "This link has no gradebook column (the platform did not grant grade services).",
+            )
+    finally:
+        if graded and not sent:
+            tool.store.delete(key)  # no score recorded: the student may submit again
     return _page(
         "result.html",
         status=status,
         title=activity.get("title") or "Activation functions quiz",
         score=score,
-        total=len(questions),
+        total=len(marked),
         marked=marked,
         sent=sent,
         problem=problem,
@@ -415,6 +407,22 @@ def attempt(args):
         marks=sent or not graded,
         launch_id=launch_id,
     )
+
+
+def _mark(activity: dict, data: Mapping[str, Any], form: dict) -> tuple[int, list[dict]]:
+    """(score, each question with the answer given and whether it is right), by the grader."""
+    quiz = current_app.extensions["actfn_quiz"]
+    marked, score = [], 0
+    for i, q in enumerate(_questions(activity, data)):
+        shown = q.public(True)
+        given = _answer(shown, form.get(f"a{i}", ""))
+        try:
+            correct = given is not None and quiz.grade(q.id, given)["correct"]
+        except QuizError:
+            correct = False
+        score += bool(correct)
+        marked.append({**shown, "given": form.get(f"a{i}", ""), "correct": bool(correct)})
+    return score, marked
 
 
 def _send_score(message: Launch, data: dict, score: int, total: int, activity: dict) -> tuple[bool, int, str | None]:
