@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import math
 
-import jax
 import jax.numpy as jnp
 from jax.scipy.special import erfc
 
@@ -872,8 +871,9 @@ def snake(x, a):
     code=Code(jax="jax.nn.softmax(x)", pytorch="torch.softmax(x, dim=-1)", numpy="softmax(x)"),
 )
 def softmax(x, where=None):
-    """s_i = e^{x_i}/Σ_j e^{x_j}; ∂s_i/∂x_j = s_i(δ_ij − s_j)."""
-    return jax.nn.softmax(x, where=where)
+    """s_i = e^{x_i}/Σ_j e^{x_j}; ∂s_i/∂x_j = s_i(δ_ij − s_j), with 1 − s_a of the dominant
+    entry taken as Σ_{j≠a} s_j (numerics.softmax)."""
+    return nm.softmax(x, where=where)
 
 
 @activation(
@@ -885,8 +885,9 @@ def softmax(x, where=None):
     code=Code(jax="jax.nn.log_softmax(x)", pytorch="torch.log_softmax(x, dim=-1)", numpy="log_softmax(x)"),
 )
 def log_softmax(x, where=None):
-    """x_i − log Σ_j e^{x_j}; ∂f_i/∂x_j = δ_ij − s_j."""
-    return jax.nn.log_softmax(x, where=where)
+    """x_i − log Σ_j e^{x_j}, with log1p at the dominant entry; ∂f_i/∂x_j = δ_ij − s_j
+    (numerics.log_softmax)."""
+    return nm.log_softmax(x, where=where)
 
 
 @activation(
@@ -898,7 +899,7 @@ def log_softmax(x, where=None):
 )
 def softmin(x, where=None):
     """softmax(−x)."""
-    return jax.nn.softmax(-x, where=where)
+    return nm.softmax(-x, where=where)
 
 
 @activation(

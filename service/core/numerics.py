@@ -132,3 +132,72 @@ def horner(coeffs, t):
     for c in reversed(coeffs):
         acc = acc * t + c
     return acc
+
+
+# ----- softmax and log-softmax: derivatives without 1 − s --------------------------------------
+#
+# ∂s_i/∂x_j = s_i(δ_ij − s_j) holds 1 − s_a for the dominant entry a, which rounds to 0 once
+# one logit leads by ~37 (float64) or ~17 (float32) although s_a(1 − s_a) is a normal number.
+# The tangent is therefore centred on the dominant entry: with d_j = t_j − t_a,
+#     ds_i = s_i (t_i − Σ_j s_j t_j) = s_i (d_i − Σ_{j≠a} s_j d_j)        (Σ_j s_j = 1),
+# so 1 − s_a only ever appears as Σ_{j≠a} s_j, a sum of small positive terms; differentiating
+# this rule again (Hessians) keeps the property. log-softmax takes the same tangent, and its
+# value −log1p(Σ_{j≠a} e^{x_j − x_a}) at the dominant entry instead of log(1 + tiny) = 0.
+
+
+def _dominant(x, where):
+    """(index of the largest real entry, its value); ``where`` marks the real entries."""
+    masked = jnp.where(where, x, -jnp.inf)
+    a = jnp.argmax(masked)
+    return a, masked[a]
+
+
+def _centred_tangent(s, t, a, where):
+    """t_i − Σ_j s_j t_j, computed as d_i − Σ_j s_j d_j with d = t − t_a (0 off ``where``)."""
+    d = jnp.where(where, t - t[a], 0.0)
+    return jnp.where(where, d - jnp.sum(s * d), 0.0)
+
+
+@jax.custom_jvp
+def _softmax(x, where):
+    a, top = _dominant(x, where)
+    e = jnp.where(where, jnp.exp(safe_where(where, x, top) - top), 0.0)
+    return e / jnp.sum(e)
+
+
+@_softmax.defjvp
+def _softmax_jvp(primals, tangents):
+    x, where = primals
+    s = _softmax(x, where)
+    a, _ = _dominant(x, where)
+    return s, s * _centred_tangent(s, tangents[0], a, where)
+
+
+@jax.custom_jvp
+def _log_softmax(x, where):
+    a, top = _dominant(x, where)
+    shifted = jnp.where(where, safe_where(where, x, top) - top, 0.0)
+    rest = jnp.sum(jnp.where(where & (jnp.arange(x.shape[0]) != a), jnp.exp(shifted), 0.0))
+    return jnp.where(where, shifted - jnp.log1p(rest), 0.0)
+
+
+@_log_softmax.defjvp
+def _log_softmax_jvp(primals, tangents):
+    x, where = primals
+    s = _softmax(x, where)
+    a, _ = _dominant(x, where)
+    return _log_softmax(x, where), _centred_tangent(s, tangents[0], a, where)
+
+
+def _mask(x, where):
+    return jnp.ones(x.shape, bool) if where is None else jnp.asarray(where, bool)
+
+
+def softmax(x, where=None):
+    """s_i = e^{x_i − x_a}/Σ_j e^{x_j − x_a} (x_a the largest); derivatives as above."""
+    return _softmax(x, _mask(x, where))
+
+
+def log_softmax(x, where=None):
+    """x_i − x_a − log1p(Σ_{j≠a} e^{x_j − x_a}); ∂f_i/∂x_j = δ_ij − s_j, centred as above."""
+    return _log_softmax(x, _mask(x, where))
