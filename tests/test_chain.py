@@ -185,3 +185,41 @@ def test_chain_caps_come_from_the_limits(make_app):
 
 def test_unknown_activation_in_chain_is_404(client):
     assert client.post("/v1/chain", json={"activation": "nope", "depth": 2, "z": 1}).status_code == 404
+
+
+def test_an_underflowing_derivative_is_not_a_dead_layer(client):
+    """tanh′(400) ≈ 1.5e-347, σ′(−800), GELU′(−40) underflow float64 but are not 0: the log
+    magnitude is finite and zero_derivative false (it is kept for f′ exactly 0)."""
+    for activation, z, want in (
+        ("tanh", 400.0, -346.8335255),
+        ("sigmoid", -800.0, -347.4355855),
+        ("gelu", -40.0, -346.2328868),
+    ):
+        body = client.post("/v1/chain", json={"activation": activation, "depth": 1, "pre_activations": [z]}).get_json()
+        assert body["log10_abs_gradient"] == pytest.approx(want, rel=1e-9), activation
+        assert body["zero_derivative"] is False and body["underflowed"] is True and body["gradient"] == 0
+
+
+def test_a_zero_weight_is_not_a_dead_derivative_and_zeros_have_no_sign(client):
+    body = client.post("/v1/chain", json={"activation": "sigmoid", "depth": 3, "z": 0.5, "weight": 0}).get_json()
+    assert body["zero_derivative"] is False and body["gradient"] == 0 and body["log10_abs_gradient"] is None
+    assert all(layer["local_derivative"] > 0.2 for layer in body["layers"])
+    # relu with weight −1: w·f′ = −1·0 is −0.0 in IEEE arithmetic; JSON says 0.0.
+    raw = client.post("/v1/chain", json={"activation": "relu", "depth": 4, "z": 0.5, "weight": -1}).get_data(
+        as_text=True
+    )
+    assert "-0.0" not in raw and '"zero_derivative":true' in raw.replace(" ", "")
+
+
+def test_a_float32_chain_uses_the_float32_weight_for_its_log_and_bound(client):
+    """relu, depth 10,000, weight 1.0001: float32(1.0001) = 1.00010001659…, so |gradient| =
+    w^L in float32 must not exceed the bound (|w|·sup|f′|)^L, nor its log the log bound."""
+    body = client.post(
+        "/v1/chain",
+        json={"activation": "relu", "depth": 10000, "z": 1.0, "weight": 1.0001, "dtype": "float32"},
+    ).get_json()
+    w = float(np.float32(1.0001))
+    assert body["log10_abs_gradient"] == pytest.approx(10000 * math.log10(w), rel=1e-6)
+    assert body["log10_bound"] == pytest.approx(10000 * math.log10(w), rel=1e-12)
+    assert body["log10_abs_gradient"] <= body["log10_bound"] + 1e-9
+    assert abs(body["gradient"]) <= body["bound"] * (1 + 1e-6)

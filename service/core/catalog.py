@@ -24,6 +24,7 @@ import math
 import jax.numpy as jnp
 from jax.scipy.special import erfc
 
+from . import logderiv as ld
 from . import numerics as nm
 from .errors import InvalidParams
 from .registry import VECTOR, Code, Param, Registry
@@ -180,6 +181,7 @@ def rrelu(x, lower, upper, kink="left"):
     r"f(x) = \begin{cases} x & x > 0 \\ \alpha (e^{x} - 1) & x \le 0 \end{cases}",
     "Exponential linear unit: smooth negative branch saturating at −α pushes mean activations toward zero.",
     derivative_formula=r"f'(x) = \begin{cases} 1 & x > 0 \\ \alpha e^{x} & x \le 0 \end{cases}",
+    log_derivative=ld.elu,
     params=(Param("alpha", 1.0, "α: the negative branch saturates at −α", minimum=0.0, maximum=1e3),),
     kinks=lambda p: (0.0,) if p["alpha"] != 1.0 else (),
     convention="f'(0) = α (the left branch, PyTorch and JAX); continuous derivative when α = 1, where f''(0) = 1 from the left branch.",
@@ -199,6 +201,7 @@ def elu(x, alpha):
     r"f(x) = \lambda \begin{cases} x & x > 0 \\ \alpha (e^{x} - 1) & x \le 0 \end{cases}",
     "Scaled ELU with constants chosen so activations self-normalise to zero mean and unit variance.",
     derivative_formula=r"f'(x) = \lambda \begin{cases} 1 & x > 0 \\ \alpha e^{x} & x \le 0 \end{cases}",
+    log_derivative=lambda x: ld.selu(x, SELU_SCALE, SELU_ALPHA),
     kinks=lambda p: (0.0,),
     convention="f'(0) = λα ≈ 1.7581 (the left branch, PyTorch and JAX).",
     code=Code(
@@ -216,6 +219,7 @@ def selu(x):
     r"f(x) = \begin{cases} x & x > 0 \\ \alpha (e^{x/\alpha} - 1) & x \le 0 \end{cases}",
     "Continuously differentiable ELU: the negative branch is rescaled so f'(0) = 1 for every α.",
     derivative_formula=r"f'(x) = \begin{cases} 1 & x > 0 \\ e^{x/\alpha} & x \le 0 \end{cases}",
+    log_derivative=ld.celu,
     params=(
         Param(
             "alpha",
@@ -246,6 +250,7 @@ def celu(x, alpha):
     r"f(x) = x \, \Phi(x) = \tfrac{x}{2} \left(1 + \operatorname{erf}(x/\sqrt{2})\right)",
     "Gaussian error linear unit: weights the input by the probability a standard normal falls below it.",
     derivative_formula=r"f'(x) = \Phi(x) + x \, \varphi(x), \quad \varphi(x) = \tfrac{1}{\sqrt{2\pi}} e^{-x^2/2}",
+    log_derivative=ld.gelu,
     params=(
         Param(
             "approximate",
@@ -277,6 +282,7 @@ def gelu(x, approximate="none"):
     r"f(x) = x \, \sigma(\beta x)",
     "Sigmoid-weighted linear unit (swish): smooth, non-monotonic just below zero, unbounded above.",
     derivative_formula=r"f'(x) = \sigma(\beta x) \left(1 + \beta x \, (1 - \sigma(\beta x))\right)",
+    log_derivative=ld.silu,
     params=(Param("beta", 1.0, "β scales the sigmoid's input; β = 1 is SiLU", minimum=0.0, maximum=100.0),),
     aliases=("swish",),
     code=Code(jax="jax.nn.silu(x)", pytorch="F.silu(x)", numpy="x * expit(x)"),
@@ -295,6 +301,7 @@ def silu(x, beta):
     r"f(x) = x \, \sigma(1.702 x)",
     "The sigmoid approximation of GELU used in CLIP-style models.",
     derivative_formula=r"f'(x) = \sigma(1.702 x) \left(1 + 1.702 x \, (1 - \sigma(1.702 x))\right)",
+    log_derivative=lambda x: ld.silu(x, 1.702),
     aliases=("gelu_quick",),
     code=Code(
         jax="x * jax.nn.sigmoid(1.702 * x)", pytorch="x * torch.sigmoid(1.702 * x)", numpy="x * expit(1.702 * x)"
@@ -309,6 +316,7 @@ def quick_gelu(x):
     r"f(x) = x \tanh(\operatorname{softplus}(x))",
     "Smooth, non-monotonic self-gated activation close to SiLU with a slightly deeper negative dip.",
     derivative_formula=r"f'(x) = \tanh(s) + x \, \sigma(x) \operatorname{sech}^2(s), \quad s = \operatorname{softplus}(x)",
+    log_derivative=ld.mish,
     code=Code(jax="jax.nn.mish(x)", pytorch="F.mish(x)", numpy="x * np.tanh(np.logaddexp(0.0, x))"),
 )
 def mish(x):
@@ -323,6 +331,7 @@ activation(
     r"f(x) = \frac{1}{1 + e^{-x}}",
     "Squashes any input into (0, 1); its slope is at most 1/4, which is why deep sigmoid stacks stop learning.",
     derivative_formula=r"f'(x) = \sigma(x) \left(1 - \sigma(x)\right) = \sigma(x) \, \sigma(-x)",
+    log_derivative=ld.sigmoid,
     name="sigmoid",
     aliases=("logistic",),
     code=Code(jax="jax.nn.sigmoid(x)", pytorch="torch.sigmoid(x)", numpy="expit(x)"),
@@ -347,6 +356,7 @@ def hard_sigmoid(x):
     r"f(x) = \log \sigma(x) = -\operatorname{softplus}(-x)",
     "Logarithm of the sigmoid, computed without forming σ: what a binary cross-entropy adds up.",
     derivative_formula=r"f'(x) = 1 - \sigma(x) = \sigma(-x)",
+    log_derivative=ld.log_sigmoid,
     aliases=("logsigmoid",),
     code=Code(jax="jax.nn.log_sigmoid(x)", pytorch="F.logsigmoid(x)", numpy="-np.logaddexp(0.0, -x)"),
 )
@@ -359,6 +369,7 @@ activation(
     r"f(x) = \tanh(x) = \frac{e^{x} - e^{-x}}{e^{x} + e^{-x}}",
     "Zero-centred squashing into (−1, 1) with slope 1 at the origin; saturates on both sides.",
     derivative_formula=r"f'(x) = 1 - \tanh^2(x) = \operatorname{sech}^2(x)",
+    log_derivative=ld.tanh,
     name="tanh",
     aliases=("hyperbolic_tangent",),
     code=Code(jax="jnp.tanh(x)", pytorch="torch.tanh(x)", numpy="np.tanh(x)"),
@@ -417,6 +428,7 @@ def hard_silu(x, kink="inner"):
     r"f(x) = \frac{1}{\beta} \log(1 + e^{\beta x})",
     "Smooth ReLU whose derivative is the sigmoid; always positive.",
     derivative_formula=r"f'(x) = \sigma(\beta x)",
+    log_derivative=ld.softplus_beta,
     params=(
         Param("beta", 1.0, "sharpness β > 0", minimum=0.0, exclusive_minimum=True, maximum=100.0),
         Param(
@@ -446,6 +458,7 @@ def softplus(x, beta, threshold):
     "Softplus moved down so f(0) = 0, as used in SchNet.",
     derivative_formula=r"f'(x) = \sigma(x)",
     aliases=("ssp",),
+    log_derivative=ld.shifted_softplus,
     code=Code(
         jax="jax.nn.softplus(x) - jnp.log(2.0)",
         pytorch="F.softplus(x, threshold=float('inf')) - math.log(2.0)",
@@ -675,6 +688,7 @@ activation(
     r"f(x) = e^{-x^2}",
     "Bell curve: a radial-basis activation that peaks at 0 and vanishes on both sides.",
     derivative_formula=r"f'(x) = -2x \, e^{-x^2}",
+    log_derivative=ld.gaussian,
     code=Code(jax="jnp.exp(-x * x)", pytorch="torch.exp(-x * x)", numpy="np.exp(-x * x)"),
 )
 def gaussian(x):
@@ -789,6 +803,7 @@ def isrlu(x, alpha):
     r"f(x) = 1 - e^{-e^{x}}",
     "Complementary log-log: an asymmetric sigmoid-like squashing into (0, 1).",
     derivative_formula=r"f'(x) = e^{x - e^{x}}",
+    log_derivative=ld.cloglog,
     aliases=("complementary_log_log",),
     code=Code(jax="-jnp.expm1(-jnp.exp(x))", pytorch="-torch.expm1(-torch.exp(x))", numpy="-np.expm1(-np.exp(x))"),
 )
@@ -802,6 +817,7 @@ def cloglog(x):
     r"f(x) = \begin{cases} x\,\sigma(x) & x \ge 0 \\ (e^{x} - 1)\,\sigma(x) & x < 0 \end{cases}",
     "Exponential linear sigmoid squashing: SiLU on the right, ELU times a sigmoid on the left.",
     derivative_formula=r"f'(x) = \begin{cases} \sigma(x) + x \, \sigma(x) (1 - \sigma(x)) & x \ge 0 \\ e^{x} \sigma(x) + (e^{x} - 1) \, \sigma(x) (1 - \sigma(x)) & x < 0 \end{cases}",
+    log_derivative=ld.elish,
     convention="f is C¹ (f'(0) = 1/2); f''(0) = 1/2 from the right piece.",
     code=Code(
         jax="jnp.where(x >= 0, x, jnp.expm1(x)) * jax.nn.sigmoid(x)",

@@ -50,7 +50,7 @@ class ChainResult:
     """Arrays of shape (inputs,) or (inputs, depth); NumPy on the host."""
 
     gradient: np.ndarray  # dh_L/dh₀ per input (by jax.grad)
-    log10_abs_gradient: np.ndarray  # float64; −inf where a local derivative is exactly 0
+    log10_abs_gradient: np.ndarray  # float64; −inf where a local derivative (or the weight) is 0
     pre_activation: np.ndarray  # z_l
     output: np.ndarray  # h_l
     local_derivative: np.ndarray  # f′(z_l)
@@ -59,6 +59,7 @@ class ChainResult:
     bound: float | None  # (|w|·sup|f′|)^L; None when sup|f′| is unbounded or not asked for
     log10_bound: float | None
     max_abs_derivative: float | None  # sup|f′| behind the bound
+    zero_derivative: np.ndarray  # per input: some f′(z_l) is exactly 0 (not underflow)
 
 
 def _check(activation: Activation, depth: int, n_inputs: int, limits: Limits) -> None:
@@ -145,11 +146,6 @@ def _check_formula(activation: Activation, static: tuple, cells: int, limits: Li
     check_formula(activation, static, dtype="float64", order=2, evaluations=2 * cells, limits=limits)
 
 
-def _log10_abs(factor: np.ndarray) -> np.ndarray:
-    with np.errstate(divide="ignore"):
-        return np.log10(np.abs(factor.astype(np.float64)))
-
-
 def _float64_local_derivative(activation: Activation, traced: dict, static: tuple, z: np.ndarray) -> np.ndarray:
     """f′ at the chain's own z values, re-evaluated in float64 so that a float32 chain's
     log-magnitude does not inherit float32 underflow of each factor."""
@@ -183,11 +179,28 @@ def _sup(activation: Activation, params: dict, static: tuple, with_bound: bool, 
     return max_abs_derivative(activation, params)[0]
 
 
+def _log_abs_derivative(activation: Activation, params: dict, z: np.ndarray, d64: np.ndarray) -> np.ndarray:
+    """ln|f′(z)| in float64: from f′ itself, or, where f′ is 0 or subnormal and the entry has
+    a log form (catalog ``log_derivative``), from that form, so an underflowing tail keeps its
+    exact magnitude and only a derivative that is mathematically 0 gives −∞."""
+    with np.errstate(divide="ignore"):
+        ln = np.log(np.abs(d64))
+    if activation.log_derivative is not None:
+        weak = np.abs(d64) < np.finfo(np.float64).tiny
+        if weak.any():
+            with np.errstate(all="ignore"):
+                ln = np.where(weak, activation.log_derivative(z.astype(np.float64), **params), ln)
+    return ln
+
+
 def _assemble(activation, params, traced, static, weight, z, h, d, gradient, depth, sup):
-    factors64 = weight * _float64_local_derivative(activation, traced, static, z)
-    logs = np.cumsum(_log10_abs(factors64), axis=1)
-    cumulative = np.cumprod((weight * d).astype(d.dtype), axis=1)
-    bound, log10_bound = _bound(sup, weight, depth)
+    # The weight the chain ran with (float32(w) in a float32 chain), for every derived number.
+    w = float(np.asarray(weight, d.dtype))
+    ln_d = _log_abs_derivative(activation, params, z, _float64_local_derivative(activation, traced, static, z))
+    with np.errstate(divide="ignore"):
+        logs = np.cumsum(ln_d / math.log(10.0) + np.log10(abs(w)), axis=1)
+    cumulative = np.cumprod((w * d).astype(d.dtype), axis=1)
+    bound, log10_bound = _bound(sup, w, depth)
     return ChainResult(
         gradient=gradient,
         log10_abs_gradient=logs[:, -1],
@@ -199,6 +212,7 @@ def _assemble(activation, params, traced, static, weight, z, h, d, gradient, dep
         bound=bound,
         log10_bound=log10_bound,
         max_abs_derivative=sup,
+        zero_derivative=np.isneginf(ln_d).any(axis=1),
     )
 
 

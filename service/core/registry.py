@@ -153,6 +153,10 @@ class Activation:
     custom: bool = False
     # f in JAX, PyTorch and NumPy at the default params (catalog entries).
     code: Code | None = None
+    # ln|f′(x)| in NumPy float64 (x, **params), for the entries whose f′ underflows float64
+    # in a tail (e^{−|x|}-like): the chain's log magnitude uses it where f′ itself is 0 or
+    # subnormal, so log10|dh_L/dh₀| stays finite and exact there (−∞ only where f′ = 0).
+    log_derivative: Callable | None = None
 
     def with_choices(self, static: tuple) -> Callable:
         """``f(x, params, **more)``: ``fn`` with its choice params fixed (they select code, so

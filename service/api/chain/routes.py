@@ -15,7 +15,8 @@ blp = Blueprint("chain", __name__, url_prefix="/v1", description="Depth-chained 
 
 
 def _finite_or_none(v: float):
-    return float(v) if math.isfinite(v) else None
+    """A finite number as JSON (−0.0 as 0.0), else null."""
+    return float(v) + 0.0 if math.isfinite(v) else None
 
 
 def _pick(values: list, scalar: bool):
@@ -37,7 +38,7 @@ def shape(bound, result: chains.ChainResult, scalar: bool, depth: int) -> dict:
         "verdict": _pick([chains.verdict(x) for x in logs], scalar),
         "underflowed": _pick([g == 0 and math.isfinite(x) for g, x in zip(grad, logs)], scalar),
         "overflowed": _pick([not math.isfinite(g) and math.isfinite(x) for g, x in zip(grad, logs)], scalar),
-        "zero_derivative": _pick([x == -math.inf for x in logs], scalar),
+        "zero_derivative": _pick([bool(x) for x in result.zero_derivative.tolist()], scalar),
         "bound": _finite_or_none(result.bound) if result.bound is not None else None,
         "log10_bound": result.log10_bound,
         "max_abs_derivative": result.max_abs_derivative,

@@ -114,7 +114,11 @@ class ChainResponseSchema(ma.Schema):
         }
     )
     log10_abs_gradient = ma.fields.Raw(
-        metadata={"description": "log10|dh_L/dh₀| summed in log space; null when a factor is exactly 0", **_NUMBERS}
+        metadata={
+            "description": "log10|dh_L/dh₀| summed in log space (exact where f′ underflows: the entry's ln|f′| form); "
+            "null when the weight or some f′ is exactly 0",
+            **_NUMBERS,
+        }
     )
     verdict = ma.fields.Raw(
         metadata={
@@ -133,7 +137,8 @@ class ChainResponseSchema(ma.Schema):
     )
     zero_derivative = ma.fields.Raw(
         metadata={
-            "description": "some layer's local derivative is exactly 0 (dead): the gradient is exactly 0",
+            "description": "some layer's local derivative is exactly 0 (dead; one that only underflows is not): the gradient is "
+            "exactly 0",
             **_FLAGS,
         }
     )
