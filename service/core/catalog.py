@@ -449,8 +449,13 @@ def hard_silu(x, kink="inner"):
     ),
 )
 def softplus(x, beta, threshold):
-    """log(1 + e^{βx})/β, and x where βx > threshold (+∞, never, for null); f′ = σ(βx)."""
-    return jnp.where(beta * x > threshold, x, nm.softplus(beta * x) / beta)
+    """log(1 + e^{βx})/β, and x where βx > threshold (+∞, never, for null); f′ = σ(βx).
+    For x > 0 as x + log(1 + e^{−βx})/β, so βx never overflows (β = 100, x near the max)."""
+    pos = x > 0
+    xp = nm.safe_where(pos, x, 1.0)
+    xn = nm.safe_where(pos, 0.0, x)
+    smooth = jnp.where(pos, xp + nm.softplus(-beta * xp) / beta, nm.softplus(beta * xn) / beta)
+    return jnp.where(beta * x > threshold, x, smooth)
 
 
 @activation(
@@ -491,11 +496,21 @@ def soft_sign(x):
 
 
 def _squareplus(x, b):
-    # x ≥ 0: (x + r)/2; x < 0: b / (2(r − x)), the same value without cancellation.
-    pos = x >= 0
-    xp = nm.safe_where(pos, x, 1.0)
-    xn = nm.safe_where(pos, -1.0, x)
-    return jnp.where(pos, 0.5 * (xp + nm.sqrt_x2_plus(xp, b)), 0.5 * b / (nm.sqrt_x2_plus(xn, b) - xn))
+    # x ≥ 0: (x + r)/2; x < 0: b / (2(r − x)), the same value without cancellation. For |x| > 1
+    # with q = r/|x| = √(1 + b/x²): x(1 + q)/2 and (b/|x|)/(2(q + 1)), so neither x + r nor
+    # r − x overflows near the float max.
+    # (b/|x| rather than b·|1/x|: 1/x is subnormal near the max, and CPUs flush subnormals.)
+    big = jnp.abs(x) > 1.0
+    xb = nm.safe_where(big, x, 2.0)
+    inv = 1.0 / xb
+    q = jnp.sqrt(1.0 + b * inv * inv)
+    large = jnp.where(x > 0, x * (0.5 + 0.5 * q), 0.5 * (b / jnp.abs(xb)) / (q + 1.0))
+    xs = nm.safe_where(big, 0.0, x)
+    pos = xs >= 0
+    xp = nm.safe_where(pos, xs, 1.0)
+    xn = nm.safe_where(pos, -1.0, xs)
+    r_p, r_n = jnp.sqrt(xp * xp + b), jnp.sqrt(xn * xn + b)
+    return jnp.where(big, large, jnp.where(pos, 0.5 * (xp + r_p), 0.5 * b / (r_n - xn)))
 
 
 @activation(
@@ -758,7 +773,12 @@ def _isru_r(x, alpha):
 
 
 def _isru(x, alpha):
-    return x / _isru_r(x, alpha)
+    # x/r; for |x| > 1 as sign(x)/√(α + x⁻²), so √α·|x| never overflows (α = 1e6, |x| near
+    # the float max: ±1/√α, not 0).
+    big = jnp.abs(x) > 1.0
+    inv = 1.0 / nm.safe_where(big, x, 2.0)
+    xs = nm.safe_where(big, 0.0, x)
+    return jnp.where(big, jnp.sign(x) / jnp.sqrt(alpha + inv * inv), xs / jnp.sqrt(1.0 + alpha * xs * xs))
 
 
 @activation(

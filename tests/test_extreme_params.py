@@ -1,0 +1,80 @@
+"""Extreme params and inputs near the float max: no intermediate overflows (issue #17).
+
+squareplus with b = 1e6 at x ≈ −max gives b/(4|x|) (was 0), at x ≈ max gives ≈ x (was null);
+isru/isrlu with α = 1e6 beyond max/√α give ±1/√α (was 0); softplus with β = 100 beyond max/β
+gives ≈ x (was null). References: mpmath at 800 digits, f′ from the closed forms."""
+
+from __future__ import annotations
+
+import mpmath as mp
+import numpy as np
+import pytest
+from reference import REFERENCES
+
+from service.core import CATALOG, evaluate
+
+mp.mp.dps = 60
+
+PRIME = {
+    "squareplus": lambda x, b: (1 + x / mp.sqrt(x * x + b)) / 2,
+    "isru": lambda x, alpha: (1 + alpha * x * x) ** mp.mpf(-1.5),
+    "isrlu": lambda x, alpha: 1 if x >= 0 else (1 + alpha * x * x) ** mp.mpf(-1.5),
+    "softplus": lambda x, beta, threshold: 1 / (1 + mp.exp(-beta * x)),
+}
+MAX = {"float64": float(np.finfo(np.float64).max), "float32": float(np.finfo(np.float32).max)}
+TINY = {"float64": float(np.finfo(np.float64).tiny), "float32": float(np.finfo(np.float32).tiny)}
+RTOL = {"float64": 1e-13, "float32": 1e-6}
+
+CASES = [
+    ("squareplus", {"b": 1e6}),
+    ("squareplus", {"b": 4.0}),
+    ("isru", {"alpha": 1e6}),
+    ("isrlu", {"alpha": 1e6}),
+    ("softplus", {"beta": 100.0, "threshold": None}),
+    ("softplus", {"beta": 1.0, "threshold": None}),
+]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("name,given", CASES, ids=lambda v: str(v))
+def test_values_and_derivatives_near_the_float_max(name, given, dtype):
+    activation = CATALOG.get(name)
+    params = activation.bind(given)
+    top = MAX[dtype]
+    xs = [s * v for v in (top, top / 2, top / 1e3, 1e30, 1e10, 3.0, 0.5, 1e-3) for s in (-1.0, 1.0)]
+    xs = [float(np.asarray(x, dtype)) for x in xs]
+    r = evaluate(activation, params, np.array(xs), order=1, dtype=dtype)
+    f = REFERENCES[name][0]
+    ref_params = {k: v for k, v in params.items() if k != "kink"}
+    for x, got, slope in zip(xs, r.value.tolist(), r.derivative.tolist()):
+        with mp.workdps(800):  # (x + √(x² + b))/2 at x = −1e308 cancels 600 digits away
+            want = f(mp.mpf(x), **ref_params)
+            want_slope = PRIME[name](mp.mpf(x), **ref_params)
+        assert abs(got - float(want)) <= RTOL[dtype] * abs(float(want)) + TINY[dtype], (
+            name,
+            params,
+            dtype,
+            x,
+            got,
+            want,
+        )
+        assert abs(slope - float(want_slope)) <= RTOL[dtype] * abs(float(want_slope)) + TINY[dtype], (
+            name,
+            params,
+            dtype,
+            x,
+            slope,
+            want_slope,
+        )
+
+
+def test_the_cases_the_review_found():
+    sq = CATALOG.get("squareplus")
+    r = evaluate(sq, sq.bind({"b": 1e6}), np.array([-1e308, 1e308]), order=0, dtype="float64")
+    assert r.value[0] == pytest.approx(2.5e-303, rel=1e-12) and r.value[1] == pytest.approx(1e308, rel=1e-15)
+    isru = CATALOG.get("isru")
+    r = evaluate(isru, isru.bind({"alpha": 1e6}), np.array([-1e306, 1e306]), order=0, dtype="float64")
+    assert r.value.tolist() == pytest.approx([-0.001, 0.001], rel=1e-15)
+    sp = CATALOG.get("softplus")
+    r = evaluate(sp, sp.bind({"beta": 100.0}), np.array([1e307]), order=1, dtype="float64")
+    assert r.value[0] == 1e307 and r.derivative[0] == 1.0
