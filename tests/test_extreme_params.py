@@ -78,3 +78,25 @@ def test_the_cases_the_review_found():
     sp = CATALOG.get("softplus")
     r = evaluate(sp, sp.bind({"beta": 100.0}), np.array([1e307]), order=1, dtype="float64")
     assert r.value[0] == 1e307 and r.derivative[0] == 1.0
+
+
+def test_the_float32_max_the_service_prints_is_taken_back(client):
+    """The service prints float32's max as 3.4028235e38, a float64 a hair above that max: it
+    rounds to the max in float32, so it is accepted; what rounds to ∞ is refused, naming x."""
+    r = client.post("/v1/evaluate", json={"activation": "relu", "x": [3.4028235e38], "dtype": "float32"})
+    assert r.status_code == 200 and r.get_json()["value"] == [3.4028235e38]
+    again = client.post("/v1/evaluate", json={"activation": "relu", "x": r.get_json()["value"], "dtype": "float32"})
+    assert again.status_code == 200
+    r = client.post("/v1/evaluate", json={"activation": "relu", "x": [3.4028235677973366e38], "dtype": "float32"})
+    assert r.status_code == 422 and "x" in r.get_json()["errors"]
+    assert "rounds to ±∞" in r.get_json()["detail"] and "3.40282347e+38" in r.get_json()["detail"]
+
+
+def test_a_vector_of_max_vector_length_gets_its_jacobian(client):
+    limits = client.get("/v1/limits").get_json()
+    n = limits["max_vector_length"]
+    assert limits["max_jacobian_entries"] >= n * n
+    r = client.post("/v1/evaluate", json={"activation": "softmax", "x": [0.01 * i for i in range(n)], "order": 1})
+    assert r.status_code == 200, r.get_data(as_text=True)[:300]
+    jac = r.get_json()["jacobian"]
+    assert len(jac) == n and len(jac[0]) == n

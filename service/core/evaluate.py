@@ -29,7 +29,6 @@ from .programs import PROGRAMS, Program, SizeCache, jaxpr_size
 from .registry import VECTOR, Activation
 
 DTYPES: dict[str, type[np.floating]] = {"float32": np.float32, "float64": np.float64}
-DTYPE_MAX = {name: float(np.finfo(t).max) for name, t in DTYPES.items()}
 MIN_BUCKET = 16
 MIN_VECTOR_BUCKET = 8
 
@@ -100,10 +99,18 @@ def padded(values: np.ndarray, size: int, dtype) -> np.ndarray:
 
 
 def check_range(values: np.ndarray, dtype: str, field: str) -> None:
-    """Every value must be representable in ``dtype`` (InvalidInput naming the first that is not)."""
-    big = np.abs(values) > DTYPE_MAX[dtype]
+    """Every value must round to a finite ``dtype`` number (InvalidInput naming the first that
+    does not). Rounding, not comparing with the max: 3.4028235e38, the float32 max as the
+    service prints it, is a float64 a hair above that max and is the max in float32."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        big = ~np.isfinite(np.asarray(values, np.float64).astype(DTYPES[dtype])) & ~np.isnan(values)
     if big.any():
-        raise InvalidInput(f"{values[big][0]:g} is outside the {dtype} range", field)
+        largest = float(np.finfo(DTYPES[dtype]).max)
+        raise InvalidInput(
+            f"{float(values[big][0])!r} is outside the {dtype} range (it rounds to ±∞; the largest finite "
+            f"{dtype} is {largest:.9g})",
+            field,
+        )
 
 
 def split_params(activation: Activation, bound: Mapping[str, Any]) -> tuple[dict, tuple]:

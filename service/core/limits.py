@@ -24,7 +24,8 @@ class Limits:
     max_points: int = cap(1_000_000, "element-wise points per request (x length or grid.num)")
     max_vector_length: int = cap(1_024, "entries in one vector (vector activations)")
     max_vectors: int = cap(10_000, "vectors per request")
-    max_jacobian_entries: int = cap(1_000_000, "vectors × outputs × inputs when order ≥ 1")
+    # 1,024²: one vector of max_vector_length gets its whole Jacobian.
+    max_jacobian_entries: int = cap(1_048_576, "vectors × outputs × inputs when order ≥ 1")
     max_hessian_entries: int = cap(1_000_000, "vectors × outputs × inputs² when order = 2")
     # x values on GET .../evaluate: 250 numbers of up to 24 characters, written x=…&x=… and
     # URL-encoded (29 bytes each), with the longest name and every option, fit the 8,190-byte
