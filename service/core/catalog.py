@@ -177,6 +177,12 @@ def rrelu(x, lower, upper, kink="left"):
     return leaky_relu(x, 0.5 * (lower + upper), kink)
 
 
+def _elu_left_slope(x, alpha):
+    # αeˣ as e^{ln α + x}: eˣ alone is subnormal (flushed to 0 on CPUs) while αeˣ is normal
+    # for a large α (α = 1000 at x = −709: 1.2e-305).
+    return jnp.exp(jnp.log(alpha) + jnp.minimum(x, 0.0))
+
+
 @activation(
     r"f(x) = \begin{cases} x & x > 0 \\ \alpha (e^{x} - 1) & x \le 0 \end{cases}",
     "Exponential linear unit: smooth negative branch saturating at −α pushes mean activations toward zero.",
@@ -191,8 +197,12 @@ def rrelu(x, lower, upper, kink="left"):
         numpy="np.where(x > 0, x, 1.0 * np.expm1(np.minimum(x, 0.0)))",
     ),
 )
+@nm.derivatives(
+    lambda x, alpha: jnp.where(x > 0, 1.0, _elu_left_slope(x, alpha)),
+    lambda x, alpha: jnp.where(x > 0, 0.0, _elu_left_slope(x, alpha)),
+)
 def elu(x, alpha):
-    """x for x > 0, α(eˣ − 1) below; f′ = αeˣ on the left (f′(0) = α)."""
+    """x for x > 0, α(eˣ − 1) below; f′ = αeˣ on the left (f′(0) = α), f″ = αeˣ there too."""
     xn = nm.safe_where(x > 0, 0.0, x)
     return jnp.where(x > 0, x, alpha * nm.expm1(xn))
 
@@ -294,7 +304,12 @@ def silu(x, beta):
     there changes no value, and keeps an overflowing β·x (x near the float max, β > 1) from
     turning a derivative into ∞·0 (the clip's derivative is 0 out there).
     """
-    return x * nm.sigmoid(jnp.clip(beta * x, -750.0, 750.0))
+    bx = beta * x
+    tail = bx < -40.0
+    xt = nm.safe_where(tail, x, -41.0)
+    bt = nm.safe_where(tail, beta, 1.0)
+    core = x * nm.sigmoid(jnp.clip(bx, -750.0, 750.0))
+    return jnp.where(tail, nm.x_exp_tail(xt, bt), core)
 
 
 @activation(
@@ -320,9 +335,13 @@ def quick_gelu(x):
     code=Code(jax="jax.nn.mish(x)", pytorch="F.mish(x)", numpy="x * np.tanh(np.logaddexp(0.0, x))"),
 )
 def mish(x):
-    """x·tanh(softplus(x)); tanh(softplus(50)) is 1 in float64 and x·eˣ underflows below −750,
-    so the tails are exactly x and 0."""
-    return nm.linear_tail(x, lambda t: t * nm.tanh(nm.softplus(t)), -750.0, 50.0)
+    """x·tanh(softplus(x)); below x = −40 it is x·eˣ to every float's precision (numerics.x_exp_tail,
+    normal down to −745); above 400, x·sech²(softplus(x)) underflows, so f = x exactly there. Up
+    to 400 the right tail keeps f″ ≈ −8x·e^{−2x} (−3.6e-50 at 60)."""
+    tail = x < -40.0
+    xt = nm.safe_where(tail, x, -41.0)
+    core = nm.linear_tail(x, lambda t: t * nm.tanh(nm.softplus(t)), -750.0, 400.0)
+    return jnp.where(tail, nm.x_exp_tail(xt, 1.0), core)
 
 
 # ----- squashing functions ------------------------------------------------------------------

@@ -13,6 +13,8 @@ produce NaN where the mathematics is finite. They use only Python (weakly typed)
 so float32 stays float32.
 """
 
+import math
+
 import jax
 import jax.numpy as jnp
 from jax import lax
@@ -79,9 +81,17 @@ def sigmoid(x):
     return lax.logistic(x)
 
 
+LOG_4 = 1.3862943611198906  # ln 4
+
+
 def _sech2(x):
-    e = jnp.exp(-2.0 * jnp.abs(x))
-    return 4.0 * e / (1.0 + e) ** 2  # sech²x = 1 − tanh²x, without the cancellation
+    # sech²x = 4e^{−2|x|}/(1 + e^{−2|x|})², without the cancellation of 1 − tanh²x, and as one
+    # exp of a sum: e^{−2|x|} alone is subnormal (flushed to 0 on CPUs) while sech²x is still
+    # normal (float32 tanh′(43.8) ≈ 3.6e-38).
+    a = 2.0 * jnp.abs(x)
+    e = jnp.exp(-a)
+    deep = a > -math.log(float(jnp.finfo(jnp.result_type(x)).tiny)) - 2.0  # e^{−a} near or below the normals
+    return jnp.where(deep, jnp.exp(LOG_4 - a - 2.0 * jnp.log1p(e)), 4.0 * e / (1.0 + e) ** 2)
 
 
 @derivatives(_sech2, lambda x: -2.0 * jnp.tanh(x) * _sech2(x))
@@ -201,3 +211,35 @@ def softmax(x, where=None):
 def log_softmax(x, where=None):
     """x_i − x_a − log1p(Σ_{j≠a} e^{x_j − x_a}); ∂f_i/∂x_j = δ_ij − s_j, centred as above."""
     return _log_softmax(x, _mask(x, where))
+
+
+# ----- x·e^{βx} for βx < −40: the left tail of SiLU and Mish ----------------------------------
+#
+# There σ(βx) = e^{βx} and tanh(softplus(x)) = eˣ to every float's precision, so the gates are
+# x·e^{βx}. Formed as a product, e^{βx} is subnormal (flushed to 0 on CPUs) long before the
+# result is (SiLU(−709) ≈ −8.6e-306 in float64, −5.3e-37 at −88 in float32): each of f, f′, f″
+# is therefore one exp of a sum of logarithms.
+
+
+def _xexp_exponent(x, beta):
+    # βx, floored at −1e4 (below, every term is 0 in any float, and −∞ + ∞ never forms)
+    return jnp.maximum(beta * x, -1e4)
+
+
+def _xexp_prime(x, beta):
+    # e^{βx}(1 + βx), with 1 + βx < 0 here
+    u = _xexp_exponent(x, beta)
+    return -jnp.exp(u + jnp.log(-(1.0 + u)))
+
+
+def _xexp_second(x, beta):
+    # βe^{βx}(2 + βx)
+    u = _xexp_exponent(x, beta)
+    return -jnp.exp(jnp.log(beta) + u + jnp.log(-(2.0 + u)))
+
+
+@derivatives(_xexp_prime, _xexp_second)
+def x_exp_tail(x, beta):
+    """x·e^{βx} = −e^{ln(−x) + βx} for βx < −40 (callers select that range); f′ = e^{βx}(1 + βx),
+    f″ = βe^{βx}(2 + βx), each as one exponential."""
+    return -jnp.exp(jnp.log(-jnp.maximum(x, -1e38)) + _xexp_exponent(x, beta))

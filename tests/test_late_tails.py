@@ -1,0 +1,52 @@
+"""Late tails (issue #17): values and derivatives that are normal numbers although a factor of
+them is subnormal, which CPUs flush to 0 — SiLU and Mish at x = −709 (float64) and −88
+(float32), tanh′(43.8) in float32, ELU with α = 1000 at −709; and Mish's f″ beyond x = 50
+(−3.6e-50 at 60), which a linear tail used to make 0. References: mpmath with enough digits
+for the tail, differentiating tests/reference.py's independent definitions."""
+
+from __future__ import annotations
+
+import mpmath as mp
+import numpy as np
+import pytest
+from reference import REFERENCES
+
+from service.core import CATALOG, evaluate
+
+# float32: 1e-5, as the catalog tests use; exp of an argument near −88 amplifies its rounding ~88 times.
+RTOL = {"float64": 1e-12, "float32": 1e-5}
+CASES = [
+    ("silu", {"beta": 1.0}, "float64", [-709.0, -700.0, -600.0, -100.0, -41.0, -40.0, -39.0]),
+    ("silu", {"beta": 1.0}, "float32", [-88.0, -87.0, -80.0, -41.0, -39.0]),
+    ("silu", {"beta": 2.0}, "float64", [-354.0, -300.0, -20.5, -19.5]),
+    ("quick_gelu", {}, "float64", [-416.0, -300.0, -24.0, -23.0]),
+    ("mish", {}, "float64", [-709.0, -600.0, -41.0, -39.0, 45.0, 60.0, 100.0, 300.0]),
+    ("mish", {}, "float32", [-88.0, -80.0, -41.0, -39.0]),
+    ("tanh", {}, "float32", [43.8, -43.8, 43.0, 40.0, 10.0]),
+    ("tanh", {}, "float64", [354.0, -354.0, 300.0, 20.0]),
+    ("elu", {"alpha": 1000.0}, "float64", [-709.0, -700.0, -1.0]),
+    ("selu", {}, "float64", [-700.0, -1.0]),
+]
+
+
+def reference(name, params, x):
+    f = REFERENCES[name][0]
+    p = {k: v for k, v in params.items() if k != "kink"}
+    with mp.workdps(int(60 + 0.9 * abs(x))):
+        g = lambda t: mp.mpf(f(t, **p))  # noqa: E731
+        return [float(v) for v in (g(mp.mpf(x)), mp.diff(g, mp.mpf(x), 1), mp.diff(g, mp.mpf(x), 2))]
+
+
+@pytest.mark.parametrize("name,given,dtype,xs", CASES, ids=lambda v: str(v))
+def test_tails_are_normal_numbers_not_zeros(name, given, dtype, xs):
+    activation = CATALOG.get(name)
+    params = activation.bind(given)
+    r = evaluate(activation, params, np.array(xs), order=2, dtype=dtype)
+    tiny = float(np.finfo(dtype).tiny)
+    for i, x in enumerate(xs):
+        got = (float(r.value[i]), float(r.derivative[i]), float(r.second_derivative[i]))
+        for order, (g, w) in enumerate(zip(got, reference(name, params, x))):
+            if abs(w) < tiny:
+                assert abs(g) < 2 * tiny, (name, dtype, x, order, g, w)
+            else:
+                assert g == pytest.approx(w, rel=RTOL[dtype], abs=0), (name, dtype, x, order, g, w)
