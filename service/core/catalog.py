@@ -368,7 +368,8 @@ activation(
 )
 def hard_sigmoid(x):
     """relu6(x + 3)/6; f′ = 1/6 on (−3, 3), 0 elsewhere (also at ±3)."""
-    return jnp.where(x <= -3, 0.0, jnp.where(x >= 3, 1.0, x / 6.0 + 0.5))
+    # (x + 3)/6, not x/6 + 1/2: near −3, x + 3 is exact while x/6 + 1/2 cancels (as PyTorch's relu6(x + 3)/6)
+    return jnp.where(x <= -3, 0.0, jnp.where(x >= 3, 1.0, (x + 3.0) / 6.0))
 
 
 @activation(
@@ -434,7 +435,9 @@ def hard_tanh(x, min_val, max_val, kink="outer"):
 def hard_silu(x, kink="inner"):
     """0 below −3, (x² + 3x)/6 on [−3, 3], x above; the middle piece's f′ = (2x + 3)/6 is
     exactly 0 at −1.5, and the kinks take it ('inner') or the outer pieces ('outer')."""
-    mid = (x * x + 3.0 * x) / 6.0
+    # x(x + 3)/6 near −3, where x² + 3x cancels; (x² + 3x)/6 from −2.25 on, whose autodiff
+    # f′ = (2x + 3)/6 is exactly 0 at −1.5 (the product form's is a rounding error there).
+    mid = jnp.where(x < -2.25, x * (x + 3.0) / 6.0, (x * x + 3.0 * x) / 6.0)
     if kink == "outer":
         return jnp.where(x <= -3, 0.0, jnp.where(x >= 3, x, mid))
     return jnp.where(x < -3, 0.0, jnp.where(x > 3, x, mid))
@@ -846,8 +849,14 @@ def isrlu(x, alpha):
     aliases=("complementary_log_log",),
     code=Code(jax="-jnp.expm1(-jnp.exp(x))", pytorch="-torch.expm1(-torch.exp(x))", numpy="-np.expm1(-np.exp(x))"),
 )
+@nm.derivatives(
+    lambda x: jnp.exp(jnp.minimum(x, 40.0) - jnp.exp(jnp.minimum(x, 40.0))),
+    # f″ = e^{x − eˣ}(1 − eˣ) with 1 − eˣ as −expm1(x): no cancellation near 0
+    lambda x: -jnp.exp(jnp.minimum(x, 40.0) - jnp.exp(jnp.minimum(x, 40.0))) * jnp.expm1(jnp.minimum(x, 40.0)),
+)
 def cloglog(x):
-    """1 − e^{−eˣ} = −expm1(−eˣ); f′ = eˣ·e^{−eˣ}. Beyond x = 40, e^{−eˣ} is 0 even in float64."""
+    """1 − e^{−eˣ} = −expm1(−eˣ); f′ = e^{x − eˣ}, f″ = −e^{x − eˣ}·expm1(x) (closed forms: the
+    autodiff f″ is a difference that cancels near 0). Beyond x = 40, e^{−eˣ} is 0 even in float64."""
     xc = jnp.minimum(x, 40.0)
     return -nm.expm1(-jnp.exp(xc))
 
