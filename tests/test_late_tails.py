@@ -76,3 +76,20 @@ def test_no_cancellation_near_the_points_where_terms_cancel(name, given, xs, dty
             if name != "cloglog" and order == 2:
                 continue  # piecewise: f″ is the closed piece's constant, checked elsewhere
             assert g == pytest.approx(w, rel=RTOL[dtype], abs=0 if w else 1e-300), (name, dtype, x, order, g, w)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_glu_with_a_huge_value_and_a_far_negative_gate(dtype):
+    """glu(a ‖ b) = a·σ(b): with a = 1e300 and b = −720 (float64; 1e37 and −100 in float32) σ(b)
+    is subnormal but a·σ(b) and ∂/∂b = a·σ(b)σ(−b) are normal numbers, not 0."""
+    big, gate = (1e300, -720.0) if dtype == "float64" else (1e37, -100.0)
+    x = np.array([big, -big, 2.0, gate, gate, -45.0])
+    glu = CATALOG.get("glu")
+    r = evaluate(glu, {}, x, order=1, dtype=dtype)
+    with mp.workdps(60):
+        for i in range(3):
+            a, b = mp.mpf(float(np.asarray(x[i], dtype))), mp.mpf(float(np.asarray(x[i + 3], dtype)))
+            s = 1 / (1 + mp.exp(-b))
+            assert float(r.value[i]) == pytest.approx(float(a * s), rel=RTOL[dtype], abs=0), (i, r.value)
+            db = float(a * s * (1 - s))
+            assert float(r.derivative[i][i + 3]) == pytest.approx(db, rel=RTOL[dtype], abs=0), (i, r.derivative[i])

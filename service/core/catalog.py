@@ -976,6 +976,14 @@ def softmin(x, where=None):
     code=Code(jax="jax.nn.glu(x)", pytorch="F.glu(x, dim=-1)", numpy="x[: x.size // 2] * expit(x[x.size // 2 :])"),
 )
 def glu(x, where=None):
-    """a ⊙ σ(b) for x = a ‖ b; ∂f_i/∂a_i = σ(b_i), ∂f_i/∂b_i = a_i σ′(b_i)."""
+    """a ⊙ σ(b) for x = a ‖ b; ∂f_i/∂a_i = σ(b_i), ∂f_i/∂b_i = a_i σ′(b_i).
+
+    Below b = −40 as sign(a)·e^{ln|a| − softplus(−b)}: σ(b) alone is subnormal (flushed to 0 on
+    CPUs) past b ≈ −708 while a·σ(b) and a·σ′(b) are normal for a huge a (1e300·σ(−720) ≈ 2e-13).
+    """
     a, b = jnp.split(x, 2)
-    return a * nm.sigmoid(b)
+    tail = (b < -40.0) & (a != 0.0)
+    at = nm.safe_where(tail, a, 1.0)
+    bt = nm.safe_where(tail, b, -41.0)
+    far = jnp.sign(at) * jnp.exp(jnp.log(jnp.abs(at)) - nm.softplus(-bt))
+    return jnp.where(tail, far, a * nm.sigmoid(b))
