@@ -1,6 +1,6 @@
 """Late tails (issue #17): values and derivatives that are normal numbers although a factor of
 them is subnormal, which CPUs flush to 0 — SiLU and Mish at x = −709 (float64) and −88
-(float32), tanh′(43.8) in float32, ELU with α = 1000 at −709; and Mish's f″ beyond x = 50
+(float32), tanh′(43.8) in float32, ELU with α = 1000 at −709, softplus′ with β = 100 at −7.04; and Mish's f″ beyond x = 50
 (−3.6e-50 at 60), which a linear tail used to make 0. References: mpmath with enough digits
 for the tail, differentiating tests/reference.py's independent definitions."""
 
@@ -26,13 +26,16 @@ CASES = [
     ("tanh", {}, "float64", [354.0, -354.0, 300.0, 20.0]),
     ("elu", {"alpha": 1000.0}, "float64", [-709.0, -700.0, -1.0]),
     ("selu", {}, "float64", [-700.0, -1.0]),
+    # f′ = σ(βx) through autodiff formed σ(βx)/β first: subnormal, so 0, where σ(βx) is normal
+    ("softplus", {"beta": 100.0}, "float64", [-7.04, -7.0, -0.845]),
+    ("softplus", {"beta": 100.0}, "float32", [-0.845, -0.8]),
 ]
 
 
 def reference(name, params, x):
     f = REFERENCES[name][0]
     p = {k: v for k, v in params.items() if k != "kink"}
-    with mp.workdps(int(60 + 0.9 * abs(x))):
+    with mp.workdps(int(60 + 0.9 * abs(x) * max(1.0, p.get("beta", 1.0)))):  # digits for e^{−β|x|}
         g = lambda t: mp.mpf(f(t, **p))  # noqa: E731
         return [float(v) for v in (g(mp.mpf(x)), mp.diff(g, mp.mpf(x), 1), mp.diff(g, mp.mpf(x), 2))]
 

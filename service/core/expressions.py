@@ -11,10 +11,12 @@ Language: the variable ``x``; named params; finite numeric literals (always floa
 0.0 when false); ``where(cond, a, b)``; the constants ``pi`` and ``e``; and the functions of
 :data:`FUNCTIONS`, which include every element-wise catalog activation at its default params.
 
-Gradients through ``where`` (and comparisons) are those of the branch selected at each point;
-the condition itself has derivative 0. A branch that is NaN or infinite at points where it is
-*not* selected can still turn the derivative there into NaN (0·∞): guard its input, e.g.
-``where(x > 0, log(where(x > 0, x, 1)), 0)``.
+Before compiling, textbook patterns that lose digits are rewritten to stable forms
+(:mod:`.rewrites`: ``log(1 + exp(x))`` → ``softplus(x)``, ``sin(x)/x`` → ``sinc(x)``, …), and
+f′, f″ are taken in forward mode (:func:`_forward`). Gradients through ``where`` (and
+comparisons) are those of the branch selected at each point; the condition itself has
+derivative 0, and a branch that is NaN or infinite where it is not selected does not reach
+the derivative.
 """
 
 from __future__ import annotations
@@ -28,10 +30,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import cast
 
+import jax
 import jax.numpy as jnp
+from jax import lax
 from jax.scipy.special import erf, erfc
 
 from . import numerics as nm
+from . import rewrites
 from .catalog import CATALOG
 from .errors import InvalidParams
 from .limits import Limits
@@ -299,6 +304,49 @@ def _constant_value(node) -> float | None:
     return None
 
 
+# Beyond (lo, hi) these functions are constant and their derivative is 0 to every float's
+# precision (None: the square root of the dtype's largest float, for 1/u²-like decay). Their
+# argument is held there, so an intermediate that overflowed (u = ±∞ with u′ = ∞, e.g.
+# sigmoid(x**3) at x = 1e200) gives f′(u)·u′ = 0 instead of 0·∞ = NaN.
+_SATURATES: dict[str, tuple[float | None, float | None]] = {
+    "sigmoid": (-750.0, 750.0),
+    "tanh": (-400.0, 400.0),
+    "erf": (-40.0, 40.0),
+    "erfc": (-40.0, 40.0),
+    "exp": (-1000.0, math.inf),
+    "softplus": (-750.0, math.inf),
+    "log_sigmoid": (-math.inf, 750.0),
+    "cloglog": (-750.0, 40.0),
+    "arctan": (None, None),
+    "soft_sign": (None, None),
+}
+
+
+def _hold(u, lo: float | None, hi: float | None):
+    """u held inside [lo, hi]; outside, a constant (derivative 0, whatever u′ is)."""
+    bound = float(jnp.finfo(jnp.result_type(u)).max) ** 0.5
+    lo, hi = -bound if lo is None else lo, bound if hi is None else hi
+    s = lax.stop_gradient(u)
+    return jnp.where(s < lo, lo, jnp.where(s > hi, hi, u))
+
+
+def _forward(body: Callable) -> Callable:
+    """``body(x, p)`` whose f′ and f″ are taken in forward mode (``jax.jvp`` with tangent 1)
+    and handed to ``grad`` as closed forms (:func:`numerics.derivatives`). In forward mode a
+    tangent meets ``where`` as a selection, not a product, so a branch that is NaN or infinite
+    where it is not chosen (log(x) for x ≤ 0 inside where(x > 0, …)) and a held saturating
+    argument (:data:`_SATURATES`) leave the derivative finite; reverse mode would multiply
+    their zero cotangent by the ∞ on the other side."""
+
+    def d1(x, p):
+        return jax.jvp(lambda t: body(t, p), (x,), (jnp.ones_like(x),))[1]
+
+    def d2(x, p):
+        return jax.jvp(lambda t: d1(t, p), (x,), (jnp.ones_like(x),))[1]
+
+    return nm.derivatives(d1, d2)(body)
+
+
 def _compile(node) -> Callable:
     """Tree → a function (x, params) → JAX array. Only checked trees reach here."""
     # Constants become arrays of x's dtype: Python float arithmetic would raise on 0/0 and
@@ -346,7 +394,14 @@ def _compile(node) -> Callable:
         if name == "where":
             c, a, b = args
             return lambda x, p: jnp.where(c(x, p) != 0, a(x, p), b(x, p)) + 0.0 * x
-        fn = cast(Callable, FUNCTIONS[name].fn)  # every function but where has one
+        if name in rewrites.INTERNAL:
+            fn = rewrites.INTERNAL[name][1]
+        else:
+            fn = cast(Callable, FUNCTIONS[name].fn)  # every function but where has one
+        if name in _SATURATES:
+            lo, hi = _SATURATES[name]
+            (inner,) = args
+            return lambda x, p: fn(_hold(inner(x, p), lo, hi))
         return lambda x, p: fn(*(g(x, p) for g in args))
     raise AssertionError(f"unchecked node {type(node).__name__}")  # pragma: no cover
 
@@ -413,10 +468,11 @@ def compile_expression(
     key = (ast.dump(tree, annotate_fields=False), names)
 
     def build() -> Activation:
-        body = _compile(tree.body)
+        body = _compile(rewrites.rewrite(tree.body))
+        smooth = _forward(lambda x, p: body(x, p) + 0.0 * x)  # constants broadcast to x's shape and dtype
         return Activation(
             name="expression",
-            fn=lambda x, **p: body(x, p) + 0.0 * x,  # broadcast constants to x's shape and dtype
+            fn=lambda x, **p: smooth(x, p),
             formula=text,
             summary="A custom activation given as a formula.",
             params=tuple(Param(n, 0.0, "user param") for n in names),

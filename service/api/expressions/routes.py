@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from flask import current_app
 
-from ...core import expressions
+from ...core import expressions, rewrites
 from ..blueprint import Blueprint
 
 blp = Blueprint("expressions", __name__, url_prefix="/v1/expressions", description="Custom formulas")
@@ -17,6 +17,14 @@ class FunctionSchema(ma.Schema):
     description = ma.fields.String()
 
 
+class RewriteSchema(ma.Schema):
+    pattern = ma.fields.String(
+        metadata={"description": "what is recognised (u: any sub-formula in x; k, c: free of x)"}
+    )
+    replacement = ma.fields.String(metadata={"description": "the same function, written stably"})
+    why = ma.fields.String(metadata={"description": "what the literal form loses"})
+
+
 class LanguageSchema(ma.Schema):
     variable = ma.fields.String()
     constants = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Float())
@@ -24,6 +32,10 @@ class LanguageSchema(ma.Schema):
     functions = ma.fields.List(ma.fields.Nested(FunctionSchema))
     limits = ma.fields.Dict(metadata={"description": "the caps on a formula"})
     gradients = ma.fields.String(metadata={"description": "how derivatives behave at where() and comparisons"})
+    rewrites = ma.fields.List(
+        ma.fields.Nested(RewriteSchema),
+        metadata={"description": "textbook patterns rewritten to stable forms before a formula is differentiated"},
+    )
 
 
 @blp.route("/functions", operation_id="list_formula_functions")
@@ -33,7 +45,8 @@ def functions():
 
     What `{"expression": ...}` accepts wherever an activation is expected: the variable `x`,
     named params, `+ - * / **`, comparisons, `where`, the constants and every function listed
-    (each catalog activation among them), and the caps on a formula's size."""
+    (each catalog activation among them), the caps on a formula's size, and the textbook
+    patterns rewritten to stable forms before a formula is differentiated."""
     limits = current_app.config["LIMITS"].as_dict()
     return {
         "variable": expressions.VARIABLE,
@@ -42,9 +55,9 @@ def functions():
         "functions": expressions.functions_table(),
         "limits": {k: v for k, v in limits.items() if "expression" in k},
         "gradients": (
-            "Derivatives are exact (jax.grad). where(cond, a, b) and comparisons differentiate the "
-            "branch chosen at each point; the condition has derivative 0. A branch that is NaN or "
-            "infinite where it is not chosen can still make the derivative NaN there: guard its "
-            "input, e.g. where(x > 0, log(where(x > 0, x, 1)), 0)."
+            "Derivatives are exact (forward-mode autodiff of the compiled formula). where(cond, a, b) and "
+            "comparisons differentiate the branch chosen at each point; the condition has derivative 0, and "
+            "a branch that is NaN or infinite where it is not chosen does not reach the derivative."
         ),
+        "rewrites": [{"pattern": r.pattern, "replacement": r.replacement, "why": r.why} for r in rewrites.RULES],
     }
