@@ -233,3 +233,38 @@ def test_overflowing_intermediates_leave_finite_derivatives(text, x):
     value, d1, d2 = run(text, {}, np.array([x]), "float64")
     assert np.isfinite(value).all() and np.isfinite(d1).all() and np.isfinite(d2).all(), (text, value, d1, d2)
     assert d1[0] == 0.0 and d2[0] == 0.0
+
+
+@pytest.mark.parametrize(
+    "formula,params,entry,z",
+    [
+        ("sigmoid(x)", {}, "sigmoid", -800.0),
+        ("1/(1 + exp(-x))", {}, "sigmoid", -800.0),
+        ("tanh(x)", {}, "tanh", 400.0),
+        ("x*sigmoid(x)", {}, "silu", -800.0),
+        ("gelu(x)", {}, "gelu", -40.0),
+        ("log(1 + exp(x))", {}, "softplus", -800.0),
+    ],
+)
+def test_the_chain_keeps_a_formulas_log_magnitude_where_its_derivative_underflows(client, formula, params, entry, z):
+    """A formula c₀·g(k·x + b) + c₁ over a function with a log form reports log10|f′| like the
+    entry, not a dead layer; its zero_derivative stays false."""
+    body = {"depth": 1, "pre_activations": [z], "dtype": "float64"}
+    got = client.post("/v1/chain", json={**body, "activation": {"expression": formula, "params": params}}).get_json()
+    want = client.post("/v1/chain", json={**body, "activation": entry}).get_json()
+    assert want["log10_abs_gradient"] is not None and want["zero_derivative"] is False
+    assert got["zero_derivative"] is False
+    assert got["log10_abs_gradient"] == pytest.approx(want["log10_abs_gradient"], rel=1e-14, abs=0)
+
+
+def test_a_scaled_and_shifted_formula_adds_its_coefficients_to_the_log_magnitude(client):
+    """2·tanh(3x + 1) − 1 at 200: log10|f′| = log10 6 + log10 sech²(601), against mpmath."""
+    body = {"depth": 1, "pre_activations": [200.0], "dtype": "float64"}
+    got = client.post("/v1/chain", json={**body, "activation": {"expression": "2*tanh(3*x + 1) - 1"}}).get_json()
+    with mp.workdps(50):
+        want = float(mp.log10(6 * mp.sech(601) ** 2))
+    assert got["log10_abs_gradient"] == pytest.approx(want, rel=1e-13, abs=0)
+    dead = client.post(
+        "/v1/chain", json={**body, "pre_activations": [-1.0], "activation": {"expression": "where(x > 0, x, 0)"}}
+    )
+    assert dead.get_json()["zero_derivative"] is True

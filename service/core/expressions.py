@@ -32,9 +32,11 @@ from typing import cast
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax import lax
 from jax.scipy.special import erf, erfc
 
+from . import logderiv as ld
 from . import numerics as nm
 from . import rewrites
 from .catalog import CATALOG
@@ -436,6 +438,99 @@ class ExpressionCache:
         return len(self._entries)
 
 
+# ln|g′(u)| in float64 NumPy for the functions a formula's log form may be built on (see
+# :func:`log_form`); catalog functions add their own entry's form at its default params.
+_LOG_FORMS: dict[str, Callable] = {
+    "sigmoid": ld.sigmoid,
+    "tanh": ld.tanh,
+    "softplus": ld.shifted_softplus,  # softplus′ = σ: ln σ(u) = −softplus(−u)
+    "exp": lambda u: u,
+    "expm1": lambda u: u,
+    "erf": lambda u: math.log(2.0 / math.sqrt(math.pi)) - u * u,
+    "erfc": lambda u: math.log(2.0 / math.sqrt(math.pi)) - u * u,
+}
+for _a in CATALOG:
+    if _a.kind == ELEMENTWISE and _a.log_derivative is not None and _a.name not in _LOG_FORMS:
+        _defaults = {p.name: p.default for p in _a.params}
+        _LOG_FORMS[_a.name] = lambda u, _f=_a.log_derivative, _d=_defaults: _f(u, **_d)
+_LOG_FORMS_2 = {"_swish": ld.silu, "_softplus": lambda u, k: ld.softplus_beta(u, k, None)}
+
+
+def _value(node, p: dict) -> float:
+    """An x-free sub-formula evaluated in float64 (numbers, params, pi, e, + − × ÷ **)."""
+    if isinstance(node, ast.Name):
+        return CONSTANTS[node.id] if node.id in CONSTANTS else float(p[node.id])
+    if isinstance(node, ast.UnaryOp):
+        v = _value(node.operand, p)
+        return -v if isinstance(node.op, ast.USub) else v
+    if isinstance(node, ast.BinOp):
+        a, b = _value(node.left, p), _value(node.right, p)
+        with np.errstate(all="ignore"):
+            return float(
+                {ast.Add: np.add, ast.Sub: np.subtract, ast.Mult: np.multiply, ast.Div: np.divide, ast.Pow: np.power}[
+                    type(node.op)
+                ](np.float64(a), np.float64(b))
+            )
+    folded = rewrites.fold(node)
+    if folded is None:
+        raise ValueError("not a number")
+    return folded
+
+
+def _affine(node):
+    """(k, b) nodes with node = k·x + b, k and b free of x; else None."""
+    items = rewrites.terms(node)
+    with_x = [(s, t) for s, t in items if rewrites.has_x(t)]
+    if len(with_x) != 1:
+        return None
+    sign, term = with_x[0]
+    s, num, den = rewrites.factors(term)
+    xs = [f for f in num if rewrites.has_x(f)]
+    if len(xs) != 1 or not (isinstance(xs[0], ast.Name) and xs[0].id == VARIABLE) or any(map(rewrites.has_x, den)):
+        return None
+    k = rewrites.product(sign * s, [f for f in num if f is not xs[0]], den)
+    return k, rewrites.total([(s2, t) for s2, t in items if (s2, t) != with_x[0]])
+
+
+def log_form(body) -> Callable | None:
+    """ln|f′(x)| in float64 for a formula c₀·g(k·x + b) + c₁ (c₀, k, b, c₁ free of x) whose g
+    has a log form: ln|c₀| + ln|k| + ln|g′(kx + b)|. The chain uses it where f′ underflows, so
+    ``sigmoid(x)`` or ``1/(1 + exp(-x))`` at −800 keeps log10|f′| = −347.4 like the entry."""
+    items = rewrites.terms(body)
+    with_x = [(s, t) for s, t in items if rewrites.has_x(t)]
+    if len(with_x) != 1:
+        return None
+    sign, term = with_x[0]
+    s, num, den = rewrites.factors(term)
+    inner = [f for f in num if rewrites.has_x(f)]
+    if len(inner) != 1 or any(map(rewrites.has_x, den)):
+        return None
+    (g,) = inner
+    c0 = rewrites.product(sign * s, [f for f in num if f is not g], den)
+    name = g.func.id if isinstance(g, ast.Call) and isinstance(g.func, ast.Name) else None
+    form: Callable
+    extra: tuple = ()
+    if isinstance(g, ast.Name) and g.id == VARIABLE:
+        form, args, extra = (lambda u: np.zeros_like(u)), _affine(g), ()
+    elif name in _LOG_FORMS and len(g.args) == 1:
+        form, args, extra = _LOG_FORMS[name], _affine(g.args[0]), ()
+    elif name in _LOG_FORMS_2 and not rewrites.has_x(g.args[1]):
+        form, args, extra = _LOG_FORMS_2[name], _affine(g.args[0]), (g.args[1],)
+    else:
+        return None
+    if args is None:
+        return None
+    k, b = args
+
+    def ln_abs_derivative(x, **p):
+        c, kk, bb = _value(c0, p), _value(k, p), _value(b, p)
+        more = [_value(e, p) for e in extra]
+        with np.errstate(all="ignore"):
+            return np.log(abs(c)) + np.log(abs(kk)) + form(kk * np.asarray(x, np.float64) + bb, *more)
+
+    return ln_abs_derivative
+
+
 def compile_expression(
     text: str, params: dict, cache: ExpressionCache, limits: Limits = Limits()
 ) -> tuple[Activation, dict]:
@@ -468,11 +563,13 @@ def compile_expression(
     key = (ast.dump(tree, annotate_fields=False), names)
 
     def build() -> Activation:
-        body = _compile(rewrites.rewrite(tree.body))
+        rewritten = rewrites.rewrite(tree.body)
+        body = _compile(rewritten)
         smooth = _forward(lambda x, p: body(x, p) + 0.0 * x)  # constants broadcast to x's shape and dtype
         return Activation(
             name="expression",
             fn=lambda x, **p: smooth(x, p),
+            log_derivative=log_form(rewritten),
             formula=text,
             summary="A custom activation given as a formula.",
             params=tuple(Param(n, 0.0, "user param") for n in names),

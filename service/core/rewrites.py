@@ -145,7 +145,7 @@ def _same(a, b) -> bool:
     return _key(a) == _key(b)
 
 
-def _has_x(node) -> bool:
+def has_x(node) -> bool:
     return any(isinstance(n, ast.Name) and n.id == "x" for n in ast.walk(node))
 
 
@@ -307,7 +307,7 @@ def _ratio(v, u):
     for i, f in enumerate(num):
         if _same(f, u):
             rest = num[:i] + num[i + 1 :]
-            if all(not _has_x(g) for g in rest + den):
+            if all(not has_x(g) for g in rest + den):
                 return product(sign, rest, den)
     return None
 
@@ -321,15 +321,15 @@ def _quad(node):
             u = f.left
         elif isinstance(f, ast.BinOp) and isinstance(f.op, ast.Mult) and _same(f.left, f.right):
             u = f.left
-        if u is not None and _has_x(u):
+        if u is not None and has_x(u):
             rest = num[:i] + num[i + 1 :]
-            if not any(_has_x(g) for g in rest + den):
+            if not any(has_x(g) for g in rest + den):
                 return u, product(sign, rest, den)
     for i, f in enumerate(num):  # u·u as two factors of the product
         for j in range(i + 1, len(num)):
-            if _same(f, num[j]) and _has_x(f):
+            if _same(f, num[j]) and has_x(f):
                 rest = [g for m, g in enumerate(num) if m not in (i, j)]
-                if not any(_has_x(g) for g in rest + den):
+                if not any(has_x(g) for g in rest + den):
                     return f, product(sign, rest, den)
     return None
 
@@ -363,7 +363,7 @@ def _call_rule(node):
             return _call("log_sigmoid", inner)
         items = terms(a)
         for i, (sign, t) in enumerate(items):
-            if sign > 0 and fold(t) == 1.0 and len(items) > 1 and all(_has_x(s) for _, s in items[:i] + items[i + 1 :]):
+            if sign > 0 and fold(t) == 1.0 and len(items) > 1 and all(has_x(s) for _, s in items[:i] + items[i + 1 :]):
                 return _call("log1p", total(items[:i] + items[i + 1 :]))
     if name == "log1p":
         inner = _arg(a, "exp")
@@ -378,7 +378,7 @@ def _call_rule(node):
         for i, (sign, t) in enumerate(items):
             found = _quad(t) if sign > 0 else None
             rest = items[:i] + items[i + 1 :]
-            if found is not None and rest and not any(_has_x(s) for _, s in rest):
+            if found is not None and rest and not any(has_x(s) for _, s in rest):
                 u, k = found
                 return _call("_sqrt_quad", u, k, total(rest))
     return None
@@ -511,18 +511,18 @@ def _product_rule(node):
                     )
         v = _arg(f, "softplus")
         for m, d in enumerate(den):  # softplus(k·u)/k: k·u may overflow where the result does not
-            if v is not None and not _has_x(d):
+            if v is not None and not has_x(d):
                 sign_v, num_v, den_v = factors(v)
                 for n, g in enumerate(num_v):
                     if _same(g, d) and not den_v:
                         u = product(sign_v, num_v[:n] + num_v[n + 1 :], [])
-                        if _has_x(u):
+                        if has_x(u):
                             return rebuilt([*num[:i], _call("_softplus", u, d), *num[i + 1 :]], den[:m] + den[m + 1 :])
     for i, g in enumerate(num):
         gate = _arg(g, "sigmoid")
         inner = _arg(_arg(g, "tanh") or _num(0.0), "softplus")
         for j, u in enumerate(num):
-            if i == j or not _has_x(u):
+            if i == j or not has_x(u):
                 continue
             rest = [f for m, f in enumerate(num) if m not in (i, j)]
             if inner is not None and _same(inner, u):
