@@ -4,6 +4,7 @@ Shared by the views (evaluate, the GET form, pictures), so no view imports anoth
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,6 +81,18 @@ def bind_query(activation: Activation) -> BoundActivation:
         return BoundActivation(activation, activation.bind(raw))
     except InvalidParams as e:
         raise InvalidParams(e.message, f"param.{e.field}") from None
+
+
+@contextlib.contextmanager
+def query_param_names():
+    """A param the core refuses (e.g. 0 or subnormal in the requested dtype) named as the
+    query key the client sent, ``param.<name>``, not as a body path."""
+    try:
+        yield
+    except InvalidParams as e:
+        if e.field and ".params." in e.field:
+            raise InvalidParams(e.message, f"param.{e.field.rsplit('.params.', 1)[1]}") from None
+        raise
 
 
 def _parse_param(activation: Activation, name: str, raw: str):

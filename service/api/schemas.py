@@ -31,11 +31,17 @@ def order_field(strict=True):
     )
 
 
+DTYPE_RULE = (
+    "; inputs are rounded to it (subnormal ones to ±0, as CPUs compute them) and params must be 0 or normal "
+    "numbers in it (a nonzero value that rounds to 0, to a subnormal or to ±∞ is a 422)"
+)
+
+
 def dtype_field():
     return ma.fields.String(
         load_default="float32",
         validate=ma.validate.OneOf(tuple(DTYPES)),
-        metadata={"description": "floating-point type of the computation"},
+        metadata={"description": "floating-point type of the computation" + DTYPE_RULE},
     )
 
 

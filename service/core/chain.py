@@ -22,7 +22,17 @@ import jax.numpy as jnp
 import numpy as np
 
 from .errors import InvalidInput, LimitExceeded
-from .evaluate import DTYPES, bucket, check_formula, check_range, padded, split_params
+from .evaluate import (
+    DTYPES,
+    bucket,
+    check_formula,
+    check_number,
+    check_params,
+    check_range,
+    flush_subnormals,
+    padded,
+    split_params,
+)
 from .limits import Limits
 from .programs import PROGRAMS, Program
 from .properties import SURVEY_EVALUATIONS, max_abs_derivative
@@ -235,6 +245,10 @@ def chain(
     np_dtype = DTYPES[dtype]
     for name, v in (("z", z), ("weight", np.array([weight])), ("bias", np.array([bias]))):
         check_range(v, dtype, name)
+    check_number(weight, dtype, "weight")
+    check_number(bias, dtype, "bias")
+    check_params(activation, params, dtype)
+    z = flush_subnormals(z.astype(np_dtype)).astype(np.float64)
     traced, static = split_params(activation, params)
     n = z.size
     _check_formula(activation, static, bucket(n) * bucket(depth), limits)
@@ -262,6 +276,8 @@ def product(
     _check(activation, depth, 1, limits)
     np_dtype = DTYPES[dtype]
     check_range(zs, dtype, "pre_activations")
+    check_params(activation, params, dtype)
+    zs = flush_subnormals(zs.astype(np_dtype)).astype(np.float64)
     traced, static = split_params(activation, params)
     _check_formula(activation, static, bucket(depth), limits)
     sup = _sup(activation, params, static, with_bound, limits)

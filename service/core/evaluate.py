@@ -23,7 +23,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import devices
-from .errors import InvalidInput, LimitExceeded
+from .errors import InvalidInput, InvalidParams, LimitExceeded
 from .limits import Limits
 from .programs import PROGRAMS, Program, SizeCache, jaxpr_size
 from .registry import VECTOR, Activation
@@ -111,6 +111,41 @@ def check_range(values: np.ndarray, dtype: str, field: str) -> None:
             f"{dtype} is {largest:.9g})",
             field,
         )
+
+
+def flush_subnormals(values: np.ndarray) -> np.ndarray:
+    """Subnormal entries as ±0 (sign kept). CPUs flush them inside every computation; doing it
+    here, before anything runs, makes every device agree and lets an answer echo the input it
+    computed with (relu′ at 5e-324 is relu′(0) = 0, and x is echoed as 0.0)."""
+    tiny = np.finfo(values.dtype).tiny
+    return np.where(np.abs(values) < tiny, np.copysign(np.zeros_like(values), values), values)
+
+
+def check_number(value: float, dtype: str, field: str) -> None:
+    """A param (or weight, bias, std) must be 0 or a normal ``dtype`` number: a nonzero value
+    that rounds to 0, to a subnormal (flushed to 0 by CPUs) or to ±∞ in ``dtype`` would be
+    computed as something else than was asked (squareplus b = 1e-300 in float32 is b = 0)."""
+    if value is None or value == 0 or not np.isfinite(value):
+        return
+    info = np.finfo(DTYPES[dtype])
+    with np.errstate(over="ignore", under="ignore"):
+        rounded = np.float64(value).astype(DTYPES[dtype])
+    if np.isfinite(rounded) and abs(rounded) >= info.tiny:
+        return
+    what = "rounds to ±∞" if not np.isfinite(rounded) else "rounds to 0" if rounded == 0 else "is subnormal"
+    raise InvalidParams(
+        f"{float(value)!r} {what} in {dtype}: a nonzero value must have magnitude between "
+        f"{float(info.tiny):.8g} and {float(info.max):.8g} in {dtype}",
+        field,
+    )
+
+
+def check_params(activation: Activation, bound: Mapping[str, Any], dtype: str, field: str = "activation") -> None:
+    """:func:`check_number` for every float param of ``activation`` (a formula's too), named
+    ``<field>.params.<name>``."""
+    for p in activation.params:
+        if p.type != "choice":
+            check_number(bound[p.name], dtype, f"{field}.params.{p.name}")
 
 
 def split_params(activation: Activation, bound: Mapping[str, Any]) -> tuple[dict, tuple]:
@@ -331,7 +366,8 @@ def evaluate(
     check_input(activation, x, order, limits)
     np_dtype = DTYPES[dtype]
     check_range(x, dtype, "x")
-    xd = x.astype(np_dtype)
+    check_params(activation, params, dtype, field)
+    xd = flush_subnormals(x.astype(np_dtype))
     target = devices.select(device)
     traced, static = split_params(activation, params)
     cast = {k: np.asarray(v, dtype=np_dtype) for k, v in traced.items()}

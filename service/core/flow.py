@@ -19,7 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .errors import InvalidInput, LimitExceeded
-from .evaluate import DTYPES, check_formula, fine_bucket, split_params
+from .evaluate import DTYPES, check_formula, check_number, check_params, fine_bucket, split_params
 from .limits import Limits
 from .programs import PROGRAMS, Program
 from .registry import VECTOR, Activation
@@ -214,6 +214,9 @@ def gradient_flow(
         raise InvalidInput(f"must be one of {', '.join(INITS)}", "init")
     check_caps(depth, width, batch, limits)
     np_dtype = DTYPES[dtype]
+    check_number(bias, dtype, "bias")
+    check_number(std, dtype, "std")
+    check_params(activation, params, dtype)
     traced, static = split_params(activation, params)
     shape = shape_bucket(depth, width, batch)
     # f forward, f′ backward and f′ again for the statistics, at every unit of every layer; the

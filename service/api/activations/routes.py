@@ -6,7 +6,7 @@ from flask import current_app
 
 from ...core import CATALOG, VECTOR, LimitExceeded
 from ...core.properties import properties
-from ..binding import bind_query, evaluation
+from ..binding import bind_query, evaluation, query_param_names
 from ..blueprint import Blueprint
 from ..evaluate.schemas import EvaluationSchema
 from .schemas import CatalogQuerySchema, CatalogSchema, EntryQuerySchema, EntrySchema, EvaluateQuerySchema
@@ -45,7 +45,8 @@ def entry(query, name):
     if not query["properties"] or bound.activation.kind == VECTOR:
         out["properties"] = None
     else:
-        out["properties"] = {"params": bound.params, **properties(bound.activation, bound.params).as_dict()}
+        with query_param_names():
+            out["properties"] = {"params": bound.params, **properties(bound.activation, bound.params).as_dict()}
     return out
 
 
@@ -67,6 +68,7 @@ def evaluate_get(query, name):
             f"{query['x'].size} points exceed max_query_points={limits.max_query_points}; use POST /v1/evaluate", "x"
         )
     bound = bind_query(activation)
-    out = evaluation(bound, query["x"], query["order"], query["dtype"], query["device"])
+    with query_param_names():
+        out = evaluation(bound, query["x"], query["order"], query["dtype"], query["device"])
     max_age = current_app.config["EVALUATE_CACHE_SECONDS"]
     return out, 200, {"Cache-Control": f"public, max-age={max_age}"}

@@ -3,7 +3,7 @@
 import marshmallow as ma
 
 from ..fields import NUMBER_OR_NULL, ActivationRef, NumberArray, StrictBoolean, scalar_or_list
-from ..schemas import activation_ref_doc
+from ..schemas import DTYPE_RULE, activation_ref_doc
 
 
 class NumberOrList(NumberArray):
@@ -52,7 +52,10 @@ class ChainRequestSchema(ma.Schema):
     dtype = ma.fields.String(
         load_default="float64",
         validate=ma.validate.OneOf(("float32", "float64")),
-        metadata={"description": "floating-point type of the chain (default float64: these numbers are for reading)"},
+        metadata={
+            "description": "floating-point type of the chain (default float64: these numbers are for reading)"
+            + DTYPE_RULE
+        },
     )
 
     @ma.validates_schema
@@ -137,8 +140,8 @@ class ChainResponseSchema(ma.Schema):
     )
     zero_derivative = ma.fields.Raw(
         metadata={
-            "description": "some layer's local derivative is exactly 0 (dead; one that only underflows is not): the gradient is "
-            "exactly 0",
+            "description": "some layer's local derivative is exactly 0 (dead; one that only underflows is not, except in a "
+            "formula without a log form, README): the gradient is exactly 0",
             **_FLAGS,
         }
     )

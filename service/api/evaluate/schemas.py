@@ -50,7 +50,10 @@ class EvaluationSchema(ma.Schema):
     order = ma.fields.Integer()
     x = NumberArray(
         ndims=(1, 2),
-        metadata={"description": "the points, cast to dtype", **nested_lists((1, 2), {"type": "number"})},
+        metadata={
+            "description": "the points as computed: cast to dtype, subnormal ones as ±0",
+            **nested_lists((1, 2), {"type": "number"}),
+        },
     )
     value = NumberArray(ndims=(1, 2), metadata={"description": "f(x) (null where not finite)", **nested_lists((1, 2))})
     derivative = NumberArray(metadata={"description": "f′(x) (element-wise, order ≥ 1)", **nested_lists((1,))})

@@ -4,7 +4,7 @@ import marshmallow as ma
 
 from ...core.flow import INITS
 from ..fields import ActivationRef
-from ..schemas import activation_ref_doc
+from ..schemas import DTYPE_RULE, activation_ref_doc
 
 
 class FlowRequestSchema(ma.Schema):
@@ -58,7 +58,7 @@ class FlowRequestSchema(ma.Schema):
     dtype = ma.fields.String(
         load_default="float32",
         validate=ma.validate.OneOf(("float32", "float64")),
-        metadata={"description": "floating-point type of the network"},
+        metadata={"description": "floating-point type of the network" + DTYPE_RULE},
     )
 
 

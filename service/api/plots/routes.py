@@ -16,7 +16,7 @@ from flask import current_app, request
 from ... import plotting
 from ...core import CATALOG, VECTOR, InvalidInput, LimitExceeded
 from ...core.evaluate import bucket, check_formula, split_params
-from ..binding import BoundActivation, bind_query, default
+from ..binding import BoundActivation, bind_query, default, query_param_names
 from ..blueprint import BODY_ERRORS, Blueprint
 from .schemas import ChainPlotQuerySchema, EntryPlotQuerySchema, MultiPlotQuerySchema, PlotBodySchema
 
@@ -133,7 +133,8 @@ def entry_plot(query, name):
     `shade=false`. Cacheable: ETag + Cache-Control; If-None-Match answers 304.
     """
     bound = _elementwise(bind_query(CATALOG.get(name)), "name")
-    return _curves("entry", [bound], query)
+    with query_param_names():
+        return _curves("entry", [bound], query)
 
 
 @blp.route("/plot", operation_id="plot_activations")
