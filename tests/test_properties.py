@@ -26,8 +26,10 @@ BRUTE = np.concatenate([-_FAR[::-1], _DENSE, _FAR])
 
 
 def brute(activation, params):
-    """f, f′ on the brute-force grid with the declared kinks added (extremes sit there)."""
-    x = np.sort(np.concatenate([BRUTE, activation.non_differentiable_points(params)]))
+    """f, f′ on the brute-force grid with the declared kinks and their neighbouring floats
+    added (extremes sit there, and a drop of f right past a kink breaks monotonicity)."""
+    k = np.asarray(activation.non_differentiable_points(params), np.float64)
+    x = np.unique(np.concatenate([BRUTE, k, np.nextafter(k, -np.inf), np.nextafter(k, np.inf)]))
     r = evaluate(activation, params, x, order=1, dtype="float64", device="cpu")
     return x, r.value, r.derivative
 

@@ -7,12 +7,18 @@ limits at ±∞. Everything else is read off the survey and refined by bisection
 - non-differentiable points: grid intervals where f or f′ jumps by more than its smooth
   variation (10·h·max|f′| or 10·h·max|f″|) are halved, following the jump, down to a width of
   ~1e-13; a kink is reported only where the jump survives that (found on [−1e6, 1e6]);
-- extrema of f and of |f′|: discrete local extremes of the grid refined by bisection on the
-  sign of the derivative (f′ for f, sign(f′)·f″ for |f′|); flat stretches (derivative exactly 0)
-  and kinks count as attained. An extreme only approached at ±∞ (sigmoid's 0 and 1,
-  softplus′ → 1) is reported with ``at = None``; one that keeps growing out to 1e15 is unbounded;
+- the kinks a param places (the entry's declared ones, with their neighbouring floats) are
+  added to the survey, and searched for out to the farthest of them (hardshrink λ = 1e6);
+- extrema of f and of |f′|: discrete local extremes of the grid on [−1e6, 1e6] refined by
+  bisection on the sign of the derivative (f′ for f, sign(f′)·f″ for |f′|); flat stretches
+  (derivative exactly 0) that a kink starts or that are entered with a real slope, and kinks,
+  count as attained. ``attained`` says whether some float gives exactly the value: one only
+  approached at ±∞ (sigmoid's 0 and 1, softplus′ → 1) has ``at = None``; one approached beside
+  a kink without being reached (threshold t = 1, v = 2: inf f = 1 as x → 1⁺, f(1) = 2) is
+  placed at the kink, not attained; one that keeps growing out to 1e15 is unbounded;
 - saturation: |f′| ≤ 1e-5·max(1, sup|f′|) everywhere in [1e6, 1e15] (or its mirror);
-- monotonic: f′ and the steps of f keep one sign on the whole survey (non-decreasing counts).
+- monotonic: f′ and the steps of f keep one sign on the whole survey, kinks' neighbouring
+  floats included (softplus with threshold 20 drops from f(20) to f(20 + 1 ulp): not monotonic).
 """
 
 from __future__ import annotations
@@ -41,7 +47,8 @@ _EPS = np.finfo(np.float64).eps
 @dataclass(frozen=True)
 class Extremum:
     value: float | None  # None: unbounded
-    at: float | None  # None: only approached as x → ±∞ (or unbounded)
+    at: float | None  # where attained, or the kink it is approached beside; None: only as x → ±∞
+    attained: bool = True  # some float x gives exactly this value (f(at), or |f′(at)|)
 
 
 @dataclass(frozen=True)
@@ -54,6 +61,7 @@ class Properties:
     limits: tuple[float | None, float | None]  # f(−∞), f(+∞); None if unbounded or none
     max_abs_derivative: float | None
     argmax_abs_derivative: float | None
+    max_abs_derivative_attained: bool
     monotonic: bool
     monotonic_direction: str | None  # "increasing" / "decreasing" (non-strict)
     zero_centered: bool
@@ -66,11 +74,12 @@ class Properties:
             "value_at_zero": self.value_at_zero,
             "derivative_at_zero": self.derivative_at_zero,
             "range": [lo, hi],
-            "minimum": {"value": self.minimum.value, "at": self.minimum.at},
-            "maximum": {"value": self.maximum.value, "at": self.maximum.at},
+            "minimum": {"value": self.minimum.value, "at": self.minimum.at, "attained": self.minimum.attained},
+            "maximum": {"value": self.maximum.value, "at": self.maximum.at, "attained": self.maximum.attained},
             "limits": {"left": self.limits[0], "right": self.limits[1]},
             "max_abs_derivative": self.max_abs_derivative,
             "argmax_abs_derivative": self.argmax_abs_derivative,
+            "max_abs_derivative_attained": self.max_abs_derivative_attained,
             "monotonic": self.monotonic,
             "monotonic_direction": self.monotonic_direction,
             "zero_centered": self.zero_centered,
@@ -123,8 +132,18 @@ def _jump_score(fa, fb, da, db, width):
     return np.abs(fb - fa) / smooth
 
 
-def _kinks(s: _Survey) -> list[float]:
-    inside = np.abs(s.x) <= SEARCH_LIMIT
+def _around(points: list[float]) -> np.ndarray:
+    """Each declared kink, its neighbouring floats and 4 ulps to each side: where a jump of
+    ~1e-9 (softplus past its threshold) or a drop that breaks monotonicity shows."""
+    k = np.asarray([q for q in points if q != 0.0 and np.isfinite(q)], np.float64)
+    if not k.size:
+        return k
+    ulp = np.spacing(np.abs(k))
+    return np.concatenate([k, np.nextafter(k, -np.inf), np.nextafter(k, np.inf), k - 4 * ulp, k + 4 * ulp])
+
+
+def _kinks(s: _Survey, limit: float = SEARCH_LIMIT) -> list[float]:
+    inside = np.abs(s.x) <= limit
     x, f, d1, d2 = s.x[inside], s.f[inside], s.d1[inside], s.d2[inside]
     h = np.diff(x)
     score = np.maximum(_jump_score(f[:-1], f[1:], d1[:-1], d1[1:], h), _jump_score(d1[:-1], d1[1:], d2[:-1], d2[1:], h))
@@ -200,6 +219,20 @@ def _real_plateau(x: np.ndarray, dh: np.ndarray, flat: np.ndarray, finite: np.nd
     return ok
 
 
+def _beside_kink(x: np.ndarray, dh: np.ndarray, flat: np.ndarray, finite: np.ndarray, kinks: list[float]) -> np.ndarray:
+    """For each flat point, whether its flat stretch (out to the nearest grid points where the
+    slope is not 0) holds a kink: a stretch a kink starts is a real plateau even where the slope
+    beside it is tiny (softplus with a threshold: |f′| = 1 exactly past t/β, σ(t) before)."""
+    if not kinks or not flat.size:
+        return np.zeros(flat.size, bool)
+    moving = finite[dh[finite] != 0.0]
+    pos = np.searchsorted(moving, flat)
+    edges = np.concatenate([[-np.inf], x[moving], [np.inf]])
+    lo, hi = edges[pos], edges[pos + 1]
+    k = np.asarray(kinks)
+    return np.asarray(((k[None, :] >= lo[:, None]) & (k[None, :] <= hi[:, None])).any(axis=1))
+
+
 def _extreme(s: _Survey, objective, slope, kinks: list[float]) -> Extremum:
     """The infimum of ``objective(f, f′, f″)`` over the reals (``slope`` is its derivative).
 
@@ -214,16 +247,16 @@ def _extreme(s: _Survey, objective, slope, kinks: list[float]) -> Extremum:
     for side in (far_l, far_r):
         hs = h[side] if side is far_r else h[side][::-1]  # ordered outward
         if not np.all(np.isfinite(hs)) or hs[-_BLOCK:].min() < hs[:_BLOCK].min() - 1.0:
-            return Extremum(None, None)
+            return Extremum(None, None, False)
     limit = float(np.min(h[far_l | far_r]))
-    finite = np.flatnonzero(np.abs(s.x) <= _MAIN[-1])
+    finite = np.flatnonzero(np.abs(s.x) <= SEARCH_LIMIT)
     kink_idx = np.flatnonzero(np.isin(s.x, kinks))
     cand_x, cand_h = [], []
     i = finite[(finite > 0) & (finite < s.x.size - 1)]
     local = (h[i] <= h[i - 1]) & (h[i] <= h[i + 1])
     i = i[local]
     flat = i[dh[i] == 0.0]
-    flat = flat[_real_plateau(s.x, dh, flat, finite)]
+    flat = flat[_real_plateau(s.x, dh, flat, finite) | _beside_kink(s.x, dh, flat, finite, kinks)]
     cand_x += list(s.x[flat])
     cand_h += list(h[flat])
     turning = i[(dh[i] != 0.0) & (dh[i - 1] < 0) & (dh[i + 1] > 0)]
@@ -246,12 +279,12 @@ def _extreme(s: _Survey, objective, slope, kinks: list[float]) -> Extremum:
         best = float(ch.min())
         return Extremum(best, _prefer(cx[ch <= best + tol], kinks))
     if limit <= overall + tol:
-        return Extremum(_clean(limit), None)
+        return Extremum(_clean(limit), None, False)
     # Lowest next to a kink without reaching it (hard_silu′ → 1.5 as x → 3⁻ with the outer
     # convention): the one-sided limit, placed at the kink.
     at: float = min(kinks, key=lambda q: abs(q - s.x[g])) if kinks else float(s.x[g])
     side = np.array([at - 1e-12 * max(1.0, abs(at)), at + 1e-12 * max(1.0, abs(at))])
-    return Extremum(_clean(float(np.min(objective(*s.eval(side))))), at)
+    return Extremum(_clean(float(np.min(objective(*s.eval(side))))), at, False)
 
 
 def _far_block(values: np.ndarray, x: np.ndarray, left: bool) -> np.ndarray:
@@ -274,7 +307,10 @@ def _limit(s: _Survey, left: bool) -> float | None:
 def _compute(activation: Activation, frozen_params: tuple) -> Properties:
     params = dict(frozen_params)
     s = _Survey(activation, params, GRID)
-    kinks = _kinks(s)
+    declared = [float(k) for k in activation.non_differentiable_points(params) if np.isfinite(k)]
+    s.add(_around(declared))
+    # A param can put a kink anywhere its range allows (hardshrink λ = 1e6): search out to it.
+    kinks = _kinks(s, max([SEARCH_LIMIT, *(1.01 * abs(k) for k in declared)]))
     if kinks:
         k = np.asarray(kinks)
         s.add(np.concatenate([k, k - 1e-9 * np.maximum(1.0, np.abs(k)), k + 1e-9 * np.maximum(1.0, np.abs(k))]))
@@ -282,7 +318,7 @@ def _compute(activation: Activation, frozen_params: tuple) -> Properties:
 
     low = _extreme(s, lambda f, d1, d2: f, lambda f, d1, d2: d1, kinks)
     high = _extreme(s, lambda f, d1, d2: -f, lambda f, d1, d2: -d1, kinks)
-    high = Extremum(None if high.value is None else -high.value + 0.0, high.at)
+    high = Extremum(None if high.value is None else -high.value + 0.0, high.at, high.attained)
     steep = _extreme(s, lambda f, d1, d2: -np.abs(d1), lambda f, d1, d2: -np.sign(d1) * d2, kinks)
     sup_d = None if steep.value is None else -steep.value
 
@@ -311,6 +347,7 @@ def _compute(activation: Activation, frozen_params: tuple) -> Properties:
         limits=(_limit(s, True), _limit(s, False)),
         max_abs_derivative=sup_d,
         argmax_abs_derivative=steep.at,
+        max_abs_derivative_attained=steep.attained,
         monotonic=direction is not None,
         monotonic_direction=direction,
         zero_centered=abs(f0) <= 1e-12 and symmetric,

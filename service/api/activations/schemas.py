@@ -152,7 +152,10 @@ class ExtremumSchema(ma.Schema):
     value = ma.fields.Float(allow_none=True, metadata={"description": "null: unbounded"})
     at = ma.fields.Float(
         allow_none=True,
-        metadata={"description": "where it is attained (or, next to a kink, approached); null: only as x → ±∞"},
+        metadata={"description": "where it is attained, or the kink it is approached beside; null: only as x → ±∞"},
+    )
+    attained = ma.fields.Boolean(
+        metadata={"description": "some x gives exactly this value (false: only approached, at ±∞ or beside a kink)"}
     )
 
 
@@ -183,7 +186,14 @@ class PropertiesSchema(ma.Schema):
     )
     max_abs_derivative = ma.fields.Float(allow_none=True, metadata={"description": "sup |f′|; null if unbounded"})
     argmax_abs_derivative = ma.fields.Float(
-        allow_none=True, metadata={"description": "where sup |f′| is attained; null if only as x → ±∞"}
+        allow_none=True,
+        metadata={
+            "description": "where sup |f′| is attained (on a flat stretch: the kink that starts it, else the whole "
+            "number nearest 0), or the kink it is approached beside; null if only as x → ±∞"
+        },
+    )
+    max_abs_derivative_attained = ma.fields.Boolean(
+        metadata={"description": "some x has |f′(x)| = sup |f′| (false: only approached, at ±∞ or beside a kink)"}
     )
     monotonic = ma.fields.Boolean(metadata={"description": "non-decreasing or non-increasing on the reals"})
     monotonic_direction = ma.fields.String(
