@@ -989,10 +989,14 @@ def glu(x, where=None):
 
     Below b = −40 as sign(a)·e^{ln|a| − softplus(−b)}: σ(b) alone is subnormal (flushed to 0 on
     CPUs) past b ≈ −708 while a·σ(b) and a·σ′(b) are normal for a huge a (1e300·σ(−720) ≈ 2e-13).
+    Above b = 40, the mirror a − sign(a)·e^{ln|a| − softplus(b)} = a(1 − σ(−b)), so ∂f/∂b =
+    a·σ(b)σ(−b) keeps a·σ(−b) as one exponential (glu([1e300, 720]): 2e-13, not 0).
     """
     a, b = jnp.split(x, 2)
-    tail = (b < -40.0) & (a != 0.0)
+    low = (b < -40.0) & (a != 0.0)
+    high = (b > 40.0) & (a != 0.0)
+    tail = low | high
     at = nm.safe_where(tail, a, 1.0)
-    bt = nm.safe_where(tail, b, -41.0)
-    far = jnp.sign(at) * jnp.exp(jnp.log(jnp.abs(at)) - nm.softplus(-bt))
-    return jnp.where(tail, far, a * nm.sigmoid(b))
+    bt = nm.safe_where(low, b, nm.safe_where(high, -b, -41.0))  # −|b| in either tail
+    gate = jnp.sign(at) * jnp.exp(jnp.log(jnp.abs(at)) - nm.softplus(-bt))  # a·σ(−|b|)
+    return jnp.where(low, gate, jnp.where(high, at - gate, a * nm.sigmoid(b)))

@@ -164,11 +164,18 @@ def horner(coeffs, t):
 #
 # ∂s_i/∂x_j = s_i(δ_ij − s_j) holds 1 − s_a for the dominant entry a, which rounds to 0 once
 # one logit leads by ~37 (float64) or ~17 (float32) although s_a(1 − s_a) is a normal number.
-# The tangent is therefore centred on the dominant entry: with d_j = t_j − t_a,
-#     ds_i = s_i (t_i − Σ_j s_j t_j) = s_i (d_i − Σ_{j≠a} s_j d_j)        (Σ_j s_j = 1),
-# so 1 − s_a only ever appears as Σ_{j≠a} s_j, a sum of small positive terms; differentiating
-# this rule again (Hessians) keeps the property. log-softmax takes the same tangent, and its
-# value −log1p(Σ_{j≠a} e^{x_j − x_a}) at the dominant entry instead of log(1 + tiny) = 0.
+# The tangent therefore gives t_a, the dominant entry's, its own coefficient: with
+# r = Σ_{j≠a} s_j and g = Σ_{j≠a} s_j t_j,
+#     ds_i = s_i (t_i − Σ_j s_j t_j) = s_i (r t_a − g)              (i = a; Σ_j s_j = 1),
+#                                    = s_i (t_i − s_a t_a − g)      (i ≠ a),
+# so 1 − s_a only ever appears as r, a sum of small positive terms; differentiating this rule
+# again (Hessians) keeps the property. Every Jacobian entry is then one product, s_i·r,
+# −s_i·s_a or s_i(δ_ij − s_j) with s_j ≤ ½, in forward and in reverse mode alike: no sum of
+# terms that cancel (centring on t_a, d_i − Σ_j s_j d_j with d = t − t_a, formed −s_a as
+# r − 1 and, transposed, s_i s_a as s_i − Σ_k s_i s_k: nε wrong on near-uniform vectors, and
+# wrong by every product s_i s_k that underflows when s_i is near the smallest normal).
+# log-softmax takes the same tangent, and its value −log1p(Σ_{j≠a} e^{x_j − x_a}) at the
+# dominant entry instead of log(1 + tiny) = 0.
 
 
 def _dominant(x, where):
@@ -179,9 +186,14 @@ def _dominant(x, where):
 
 
 def _centred_tangent(s, t, a, where):
-    """t_i − Σ_j s_j t_j, computed as d_i − Σ_j s_j d_j with d = t − t_a (0 off ``where``)."""
-    d = jnp.where(where, t - t[a], 0.0)
-    return jnp.where(where, d - jnp.sum(s * d), 0.0)
+    """t_i − Σ_j s_j t_j (0 off ``where``), as r·t_a − g at the dominant entry a and
+    t_i − s_a·t_a − g elsewhere, with r = Σ_{j≠a} s_j and g = Σ_{j≠a} s_j t_j."""
+    dominant = jnp.arange(t.shape[0]) == a
+    others = where & ~dominant
+    r = jnp.sum(jnp.where(others, s, 0.0))
+    g = jnp.sum(jnp.where(others, s * t, 0.0))
+    own = jnp.where(dominant, 0.0, t) + jnp.where(dominant, r, -s[a]) * t[a]
+    return jnp.where(where, own - g, 0.0)
 
 
 @jax.custom_jvp
