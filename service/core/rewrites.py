@@ -486,7 +486,11 @@ def _product_rule(node):
             if _same(e2.args[0], _neg(e1.args[0])) or _same(e1.args[0], _neg(e2.args[0])):
                 for i, f in enumerate(num):
                     n_items = terms(f)
-                    if len(n_items) == 2 and {_key(t) for _, t in n_items} == {_key(e1), _key(e2)}:
+                    if (
+                        len(n_items) == 2
+                        and {_key(t) for _, t in n_items} == {_key(e1), _key(e2)}
+                        and n_items[0][0] != n_items[1][0]
+                    ):
                         plus = next(t for s, t in n_items if s > 0)
                         return rebuilt([*num[:i], _call("tanh", plus.args[0]), *num[i + 1 :]], other)
         v = _is_one_plus(d, "abs")
