@@ -269,3 +269,20 @@ def test_a_scaled_and_shifted_formula_adds_its_coefficients_to_the_log_magnitude
         "/v1/chain", json={**body, "pre_activations": [-1.0], "activation": {"expression": "where(x > 0, x, 0)"}}
     )
     assert dead.get_json()["zero_derivative"] is True
+
+
+@pytest.mark.parametrize(
+    "formula,params",
+    [
+        ("sigmoid(sqrt(k)*x)", {"k": 4.0}),
+        ("where(k > 0, 1, 2)*sigmoid(x)", {"k": 1.0}),
+        ("sigmoid(x)*log(k)", {"k": 3.0}),
+    ],
+)
+def test_coefficients_the_log_form_cannot_evaluate_leave_the_formula_without_one(client, formula, params):
+    """Coefficients built of functions of params: no log form (null where f′ underflows), never a 500."""
+    r = client.post(
+        "/v1/chain",
+        json={"activation": {"expression": formula, "params": params}, "depth": 1, "pre_activations": [-800.0]},
+    )
+    assert r.status_code == 200, r.get_json()

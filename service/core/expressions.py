@@ -477,6 +477,18 @@ def _value(node, p: dict) -> float:
     return folded
 
 
+def _evaluable(node) -> bool:
+    """Whether :func:`_value` can evaluate node: numbers, params, pi, e, + − × ÷ ** and
+    functions of numbers only (sqrt(2), not sqrt(k) or where(…))."""
+    if isinstance(node, (ast.Constant, ast.Name)):
+        return True
+    if isinstance(node, ast.UnaryOp):
+        return _evaluable(node.operand)
+    if isinstance(node, ast.BinOp):
+        return _evaluable(node.left) and _evaluable(node.right)
+    return rewrites.fold(node) is not None
+
+
 def _affine(node):
     """(k, b) nodes with node = k·x + b, k and b free of x; else None."""
     items = rewrites.terms(node)
@@ -518,7 +530,7 @@ def log_form(body) -> Callable | None:
         form, args, extra = _LOG_FORMS_2[name], _affine(g.args[0]), (g.args[1],)
     else:
         return None
-    if args is None:
+    if args is None or not all(map(_evaluable, (c0, *args, *extra))):
         return None
     k, b = args
 
