@@ -1,15 +1,22 @@
-"""Properties at the edges issue #17 found: extrema beyond ±60, attained vs approached, kinks a
-param places at 1e6, and monotonicity broken by a drop one ulp past a kink. References are
-closed forms solved with mpmath (40 digits)."""
+"""Properties at the edges issue #17 found: extrema beyond ±60 (on the log-spaced and the far
+part of the survey), attained vs approached, kinks a param places at 1e6, and monotonicity
+broken by a drop one ulp past a kink. References are closed forms, solved with mpmath (40
+digits) where they are transcendental."""
 
 from __future__ import annotations
+
+import math
 
 import mpmath as mp
 import numpy as np
 import pytest
 
 from service.core import CATALOG, evaluate
+from service.core.expressions import ExpressionCache, compile_expression
 from service.core.properties import properties
+
+# A few ulps: the extremes are refined by bisection to adjacent floats.
+ULPS = 1e-15
 
 
 def get(name, **given):
@@ -17,17 +24,44 @@ def get(name, **given):
     return properties(activation, activation.bind(given))
 
 
-@pytest.mark.parametrize("beta", [0.01, 0.05, 0.3])
-def test_silu_minimum_beyond_the_fine_grid_is_refined(beta):
-    """x·σ(βx) is least where 1 + βx·σ(−βx) = 0: βx = w ≈ −1.2785 whatever β, so x* = w/β
-    (−127.8 at β = 0.01, on the log-spaced part of the grid)."""
+def formula(text):
+    activation, params = compile_expression(text, {}, ExpressionCache(4))
+    return properties(activation, params)
+
+
+def _silu_references():
+    """SiLU x·σ(βx) in u = βx: f′ = σ(u)(1 + u·σ(−u)) is 0 where 1 + u·σ(−u) = 0 (the minimum,
+    u = w ≈ −1.2785), and f″ = βσ(u)σ(−u)(2 − u·tanh(u/2)) is 0 where u·tanh(u/2) = 2 (sup f′,
+    u = v ≈ 2.3994); both scale as 1/β."""
     with mp.workdps(40):
-        w = mp.findroot(lambda t: 1 + t * (1 - 1 / (1 + mp.exp(-t))), -1.28)
-        at, value = w / beta, (w / beta) / (1 + mp.exp(-w))
+        sig = lambda t: 1 / (1 + mp.exp(-t))  # noqa: E731
+        w = mp.findroot(lambda t: 1 + t * sig(-t), -1.28)
+        v = mp.findroot(lambda t: 2 - t * mp.tanh(t / 2), 2.4)
+        return w, w * sig(w), v, sig(v) * (1 + v * sig(-v))
+
+
+@pytest.mark.parametrize("beta", [1.0, 0.3, 0.05, 0.01, 1e-3, 1e-6, 1e-7, 1e-10, 1e-14])
+def test_silu_extremes_are_refined_wherever_they_are(beta):
+    """min f at w/β and sup f′ at v/β to full float64 precision, whether that is on the fine
+    grid, the log-spaced part (−127.8 at β = 0.01) or the far part (−1.28e7 at β = 1e-7,
+    −1.28e14 at β = 1e-14), and attained."""
+    w, low, v, steep = _silu_references()
     p = get("silu", beta=beta)
-    assert p.minimum.attained
-    assert p.minimum.value == pytest.approx(float(value), rel=1e-14, abs=0)
-    assert p.minimum.at == pytest.approx(float(at), rel=1e-9, abs=0)
+    b = mp.mpf(beta)
+    assert p.minimum.attained and p.max_abs_derivative_attained
+    assert p.minimum.value == pytest.approx(float(low / b), rel=ULPS, abs=0)
+    assert p.minimum.at == pytest.approx(float(w / b), rel=ULPS, abs=0)
+    assert p.max_abs_derivative == pytest.approx(float(steep), rel=ULPS, abs=0)
+    assert p.argmax_abs_derivative == pytest.approx(float(v / b), rel=ULPS, abs=0)
+
+
+@pytest.mark.parametrize("a", [1.0, 1e-5, 1e-7, 1e-9])
+def test_snake_steepest_point_in_the_far_part(a):
+    """snake x + sin²(ax)/a: f′ = 1 + sin(2ax) is first 2 at x = π/(4a) (7.9e8 at a = 1e-9)."""
+    p = get("snake", a=a)
+    assert p.max_abs_derivative_attained
+    assert p.max_abs_derivative == pytest.approx(2.0, rel=ULPS, abs=0)
+    assert p.argmax_abs_derivative == pytest.approx(math.pi / (4 * a), rel=ULPS, abs=0)
 
 
 def test_a_plateau_a_kink_starts_is_attained():
@@ -85,3 +119,57 @@ def test_softplus_with_a_threshold_is_not_monotonic(beta, threshold):
     p = get("softplus", beta=beta, threshold=threshold)
     assert not p.monotonic and p.monotonic_direction is None
     assert get("softplus", beta=beta).monotonic  # without the threshold it is increasing
+
+
+@pytest.mark.parametrize(
+    "name, params",
+    [
+        ("hardshrink", {"lambd": 1e6}),
+        ("softshrink", {"lambd": 1e6}),
+        ("threshold", {"threshold": 1e6, "value": -1e6}),
+    ],
+)
+def test_a_plateau_past_1e6_is_attained(name, params):
+    """|f′| = 1 on all of x > 1e6: sup |f′| = 1 is attained there (not only as x → ∞)."""
+    p = get(name, **params)
+    assert p.max_abs_derivative == 1.0 and p.max_abs_derivative_attained
+    at = p.argmax_abs_derivative
+    assert at is not None and at > 1e6
+    activation = CATALOG.get(name)
+    assert evaluate(activation, activation.bind(params), np.array([at]), dtype="float64").derivative[0] == 1.0
+
+
+def test_a_minimum_on_a_flat_stretch_is_attained():
+    """squared_relu = max(0, x)² is 0 on x ≤ 0, and x² is 0 at 0: attained, though f′ grows to
+    2e6 at 1e6 (the slope that makes a flat stretch real is judged on [−60, 60])."""
+    p = get("squared_relu")
+    assert (p.minimum.value, p.minimum.at, p.minimum.attained) == (0.0, 0.0, True)
+    q = formula("x*x")
+    assert (q.minimum.value, q.minimum.at, q.minimum.attained) == (0.0, 0.0, True)
+
+
+@pytest.mark.parametrize("v", [-1e6, -1.0, 0.0, 1.0, 1e6])
+@pytest.mark.parametrize("t", [-1e6, -1.0, 0.0, 1.0, 1e6])
+def test_threshold_infimum_is_exact(t, v):
+    """f = v on x ≤ t, x above: inf f = min(v, t), attained iff v ≤ t (else only as x → t⁺,
+    at the kink t); read exactly, not 1e-12 beside the kink (t = 0, v = 1 gave 1e-12, t = −1e6,
+    v = 1e6 gave −999999.999999). Monotonic iff v ≤ t; sup f unbounded."""
+    p = get("threshold", threshold=t, value=v)
+    assert (p.minimum.value, p.minimum.at, p.minimum.attained) == (min(v, t), t, v <= t)
+    assert p.maximum.value is None and p.monotonic == (v <= t)
+
+
+def test_a_kink_at_the_edge_of_the_search_is_found():
+    """The generic search (a formula declares no kinks) covers ±1e6 itself: the grid interval
+    from 1e6 to the first far point is searched."""
+    p = formula("where(abs(x) > 1000000, x, 0)")
+    assert p.non_differentiable_points == (-1e6, 1e6)
+    assert p.max_abs_derivative == 1.0 and p.max_abs_derivative_attained
+
+
+def test_a_fall_that_settles_far_out_is_bounded():
+    """softplus with β = 1e-10 falls from ln 2/β = 6.9e9 at 0 to below 1e-30 by x = −1e12: inf f = 0 is
+    approached (as the left limit says), not unbounded."""
+    p = get("softplus", beta=1e-10)
+    assert (p.minimum.value, p.minimum.at, p.minimum.attained) == (0.0, None, False)
+    assert p.limits[0] == 0.0

@@ -6,16 +6,22 @@ limits at ±∞. Everything else is read off the survey and refined by bisection
 
 - non-differentiable points: grid intervals where f or f′ jumps by more than its smooth
   variation (10·h·max|f′| or 10·h·max|f″|) are halved, following the jump, down to a width of
-  ~1e-13; a kink is reported only where the jump survives that (found on [−1e6, 1e6]);
-- the kinks a param places (the entry's declared ones, with their neighbouring floats) are
-  added to the survey, and searched for out to the farthest of them (hardshrink λ = 1e6);
-- extrema of f and of |f′|: discrete local extremes of the grid on [−1e6, 1e6] refined by
-  bisection on the sign of the derivative (f′ for f, sign(f′)·f″ for |f′|); flat stretches
+  ~1e-13; a kink is reported only where the jump survives that (found on [−1e6, 1e6], ±1e6
+  included);
+- the kinks a param places (the entry's declared ones) are searched for out to the farthest
+  of them (hardshrink λ = 1e6), and every kink's neighbouring floats and the floats 4 ulps
+  away join the survey;
+- extrema of f and of |f′|: discrete local extremes of the whole survey (the far points
+  included: SiLU with β = 1e-7 has its minimum at −1.28e7) refined by bisection on the sign of
+  the derivative (f′ for f, sign(f′)·f″ for |f′|) to adjacent floats; flat stretches
   (derivative exactly 0) that a kink starts or that are entered with a real slope, and kinks,
-  count as attained. ``attained`` says whether some float gives exactly the value: one only
-  approached at ±∞ (sigmoid's 0 and 1, softplus′ → 1) has ``at = None``; one approached beside
-  a kink without being reached (threshold t = 1, v = 2: inf f = 1 as x → 1⁺, f(1) = 2) is
-  placed at the kink, not attained; one that keeps growing out to 1e15 is unbounded;
+  count as attained. ``attained`` says whether some float x gives exactly the value (f(x), or
+  |f′(x)|), and ``at`` is such an x: on a flat stretch the kink that starts it, else the whole
+  number nearest 0, else the float nearest 0. A value only approached as x → ±∞ (sigmoid's 0
+  and 1, softplus′ → 1) has ``at = None``; one approached beside a kink without being reached
+  (threshold t = 1, v = 2: inf f = 1 as x → 1⁺, f(1) = 2) has ``at`` = the kink and is not
+  attained; one that keeps falling out to ±1e15 is unbounded (an extreme past 1e15 is out of
+  the survey's reach);
 - saturation: |f′| ≤ 1e-5·max(1, sup|f′|) everywhere in [1e6, 1e15] (or its mirror);
 - monotonic: f′ and the steps of f keep one sign on the whole survey, kinks' neighbouring
   floats included (softplus with threshold 20 drops from f(20) to f(20 + 1 ulp): not monotonic).
@@ -38,10 +44,11 @@ GRID = np.concatenate([-_FAR[::-1], -_EXT[::-1], _MAIN, _EXT, _FAR])
 # Element-wise evaluations of one survey, for the work a formula's survey is charged: the grid
 # (padded to its bucket) and the refinements.
 SURVEY_EVALUATIONS = 4 * (1 << (GRID.size - 1).bit_length())
-SEARCH_LIMIT = 1e6  # kinks and attained extremes are looked for on [−1e6, 1e6]
+SEARCH_LIMIT = 1e6  # the far points, |x| ≥ 1e6, stand for ±∞ (limits, saturation, unbounded)
+_KINK_REACH = _FAR[0]  # the generic kink search covers the grid intervals that touch [−1e6, 1e6]
+_MAIN_REACH = _MAIN[-1]  # the slopes on [−60, 60] set the scale a real plateau is entered with
 _BLOCK = 10  # far points per decade: [1e6, 1e7] against [1e14, 1e15]
 SATURATION = 1e-5
-_EPS = np.finfo(np.float64).eps
 
 
 @dataclass(frozen=True)
@@ -133,8 +140,8 @@ def _jump_score(fa, fb, da, db, width):
 
 
 def _around(points: list[float]) -> np.ndarray:
-    """Each declared kink, its neighbouring floats and 4 ulps to each side: where a jump of
-    ~1e-9 (softplus past its threshold) or a drop that breaks monotonicity shows."""
+    """Each kink, its neighbouring floats and 4 ulps to each side: where a jump of ~1e-9
+    (softplus past its threshold) or a drop that breaks monotonicity shows."""
     k = np.asarray([q for q in points if q != 0.0 and np.isfinite(q)], np.float64)
     if not k.size:
         return k
@@ -142,7 +149,7 @@ def _around(points: list[float]) -> np.ndarray:
     return np.concatenate([k, np.nextafter(k, -np.inf), np.nextafter(k, np.inf), k - 4 * ulp, k + 4 * ulp])
 
 
-def _kinks(s: _Survey, limit: float = SEARCH_LIMIT) -> list[float]:
+def _kinks(s: _Survey, limit: float) -> list[float]:
     inside = np.abs(s.x) <= limit
     x, f, d1, d2 = s.x[inside], s.f[inside], s.d1[inside], s.d2[inside]
     h = np.diff(x)
@@ -202,14 +209,15 @@ def _prefer(points: np.ndarray, kinks: list[float]) -> float:
     return float(min(pool, key=lambda p: (abs(p), p < 0))) + 0.0
 
 
-def _real_plateau(x: np.ndarray, dh: np.ndarray, flat: np.ndarray, finite: np.ndarray) -> np.ndarray:
-    """For each flat point, whether the nearest non-flat grid points of [−60, 60] on its sides
-    have a slope above 1e-6 of the largest (or there are none: flat throughout)."""
-    grid = finite
-    moving = grid[dh[grid] != 0.0]
+def _real_plateau(x: np.ndarray, dh: np.ndarray, flat: np.ndarray) -> np.ndarray:
+    """For each flat point, whether the nearest non-flat survey points on its sides have a slope
+    above 1e-6 of the largest on [−60, 60] (or there are none: flat throughout). The scale is
+    the main part's: squared_relu′ = 2x reaches 2e6 at 1e6, yet f = 0 on x ≤ 0 is a plateau."""
+    moving = np.flatnonzero(dh != 0.0)
     if not moving.size:
         return np.ones(flat.size, bool)
-    threshold = 1e-6 * max(1.0, float(np.abs(dh[grid]).max()))
+    main = dh[np.abs(x) <= _MAIN_REACH]
+    threshold = 1e-6 * max(1.0, float(np.max(np.abs(main), initial=0.0, where=np.isfinite(main))))
     pos = np.searchsorted(moving, flat)
     ok = np.zeros(flat.size, bool)
     for side in (pos - 1, pos):
@@ -219,13 +227,13 @@ def _real_plateau(x: np.ndarray, dh: np.ndarray, flat: np.ndarray, finite: np.nd
     return ok
 
 
-def _beside_kink(x: np.ndarray, dh: np.ndarray, flat: np.ndarray, finite: np.ndarray, kinks: list[float]) -> np.ndarray:
-    """For each flat point, whether its flat stretch (out to the nearest grid points where the
+def _beside_kink(x: np.ndarray, dh: np.ndarray, flat: np.ndarray, kinks: list[float]) -> np.ndarray:
+    """For each flat point, whether its flat stretch (out to the nearest survey points where the
     slope is not 0) holds a kink: a stretch a kink starts is a real plateau even where the slope
     beside it is tiny (softplus with a threshold: |f′| = 1 exactly past t/β, σ(t) before)."""
     if not kinks or not flat.size:
         return np.zeros(flat.size, bool)
-    moving = finite[dh[finite] != 0.0]
+    moving = np.flatnonzero(dh != 0.0)
     pos = np.searchsorted(moving, flat)
     edges = np.concatenate([[-np.inf], x[moving], [np.inf]])
     lo, hi = edges[pos], edges[pos + 1]
@@ -236,27 +244,27 @@ def _beside_kink(x: np.ndarray, dh: np.ndarray, flat: np.ndarray, finite: np.nda
 def _extreme(s: _Survey, objective, slope, kinks: list[float]) -> Extremum:
     """The infimum of ``objective(f, f′, f″)`` over the reals (``slope`` is its derivative).
 
-    Unbounded when it keeps falling between the far blocks; attained where a discrete local
-    minimum of the grid is a kink, a sign change of ``slope`` (refined by bisection) or a flat
-    stretch (slope exactly 0) entered with a slope that is not itself negligible: a tail that
-    underflows to an exact constant (e^{−x²} past |x| ≈ 27) is not a plateau.
+    Unbounded when it keeps falling between the far blocks, lowest and not settled at ±1e15
+    (softplus with β = 1e-10 falls by 7e9 out there, to 0: bounded); attained where a
+    discrete local minimum of the survey is a kink, a sign change of ``slope`` (refined by
+    bisection) or a flat stretch (slope exactly 0) that a kink starts or that is entered with a
+    slope that is not itself negligible: a tail that underflows to an exact constant (e^{−x²}
+    past |x| ≈ 27) is not a plateau.
     """
     h = objective(s.f, s.d1, s.d2)
     dh = slope(s.f, s.d1, s.d2)
     far_l, far_r = s.x <= -SEARCH_LIMIT, s.x >= SEARCH_LIMIT
     for side in (far_l, far_r):
         hs = h[side] if side is far_r else h[side][::-1]  # ordered outward
-        if not np.all(np.isfinite(hs)) or hs[-_BLOCK:].min() < hs[:_BLOCK].min() - 1.0:
+        falling = hs[-_BLOCK:].min() < hs[:_BLOCK].min() - 1.0 and hs[-1] <= hs.min() and not _settled(hs)
+        if not np.all(np.isfinite(hs)) or falling:
             return Extremum(None, None, False)
     limit = float(np.min(h[far_l | far_r]))
-    finite = np.flatnonzero(np.abs(s.x) <= SEARCH_LIMIT)
-    kink_idx = np.flatnonzero(np.isin(s.x, kinks))
     cand_x, cand_h = [], []
-    i = finite[(finite > 0) & (finite < s.x.size - 1)]
-    local = (h[i] <= h[i - 1]) & (h[i] <= h[i + 1])
-    i = i[local]
+    i = np.arange(1, s.x.size - 1)
+    i = i[(h[i] <= h[i - 1]) & (h[i] <= h[i + 1])]
     flat = i[dh[i] == 0.0]
-    flat = flat[_real_plateau(s.x, dh, flat, finite) | _beside_kink(s.x, dh, flat, finite, kinks)]
+    flat = flat[_real_plateau(s.x, dh, flat) | _beside_kink(s.x, dh, flat, kinks)]
     cand_x += list(s.x[flat])
     cand_h += list(h[flat])
     turning = i[(dh[i] != 0.0) & (dh[i - 1] < 0) & (dh[i + 1] > 0)]
@@ -267,7 +275,8 @@ def _extreme(s: _Survey, objective, slope, kinks: list[float]) -> Extremum:
         cand_h += list(vals)
         cand_x += list(s.x[turning])  # the grid point itself, in case the root is worse
         cand_h += list(h[turning])
-    k = kink_idx[(kink_idx > 0) & (kink_idx < s.x.size - 1)]
+    k = np.flatnonzero(np.isin(s.x, kinks))
+    k = k[(k > 0) & (k < s.x.size - 1)]
     k = k[(h[k] <= h[k - 1]) & (h[k] <= h[k + 1])]
     cand_x += list(s.x[k])
     cand_h += list(h[k])
@@ -281,9 +290,10 @@ def _extreme(s: _Survey, objective, slope, kinks: list[float]) -> Extremum:
     if limit <= overall + tol:
         return Extremum(_clean(limit), None, False)
     # Lowest next to a kink without reaching it (hard_silu′ → 1.5 as x → 3⁻ with the outer
-    # convention): the one-sided limit, placed at the kink.
+    # convention): the lower one-sided limit, read 4 ulps from the kink and placed at it.
     at: float = min(kinks, key=lambda q: abs(q - s.x[g])) if kinks else float(s.x[g])
-    side = np.array([at - 1e-12 * max(1.0, abs(at)), at + 1e-12 * max(1.0, abs(at))])
+    delta = max(4.0 * float(np.spacing(abs(at))), float(np.finfo(np.float64).tiny))
+    side = np.array([at - delta, at + delta])
     return Extremum(_clean(float(np.min(objective(*s.eval(side))))), at, False)
 
 
@@ -291,16 +301,18 @@ def _far_block(values: np.ndarray, x: np.ndarray, left: bool) -> np.ndarray:
     return values[x <= -SEARCH_LIMIT] if left else values[x >= SEARCH_LIMIT]
 
 
+def _settled(outward: np.ndarray) -> bool:
+    """Far values (ordered outward) that vary by at most 1e-9·max(1, |v|) over the last decade."""
+    tail = outward[-_BLOCK:]
+    if not np.all(np.isfinite(tail)):
+        return False
+    return bool(tail.max() - tail.min() <= 1e-9 * max(1.0, float(np.abs(tail).max())))
+
+
 def _limit(s: _Survey, left: bool) -> float | None:
     f = _far_block(s.f, s.x, left)
     outward = f[::-1] if left else f
-    tail = outward[-_BLOCK:]
-    if not np.all(np.isfinite(tail)):
-        return None
-    spread = tail.max() - tail.min()
-    if spread > 1e-9 * max(1.0, float(np.abs(tail).max())):
-        return None  # still moving (unbounded or oscillating)
-    return _clean(float(outward[-1]))
+    return _clean(float(outward[-1])) if _settled(outward) else None  # else still moving or oscillating
 
 
 @functools.lru_cache(maxsize=1024)
@@ -310,10 +322,11 @@ def _compute(activation: Activation, frozen_params: tuple) -> Properties:
     declared = [float(k) for k in activation.non_differentiable_points(params) if np.isfinite(k)]
     s.add(_around(declared))
     # A param can put a kink anywhere its range allows (hardshrink λ = 1e6): search out to it.
-    kinks = _kinks(s, max([SEARCH_LIMIT, *(1.01 * abs(k) for k in declared)]))
+    kinks = _kinks(s, max([_KINK_REACH, *(1.01 * abs(k) for k in declared)]))
     if kinks:
         k = np.asarray(kinks)
-        s.add(np.concatenate([k, k - 1e-9 * np.maximum(1.0, np.abs(k)), k + 1e-9 * np.maximum(1.0, np.abs(k))]))
+        step = 1e-9 * np.maximum(1.0, np.abs(k))
+        s.add(np.concatenate([_around(kinks), k, k - step, k + step]))
     zero = int(np.flatnonzero(s.x == 0.0)[0])
 
     low = _extreme(s, lambda f, d1, d2: f, lambda f, d1, d2: d1, kinks)
