@@ -489,27 +489,11 @@ def _evaluable(node) -> bool:
     return rewrites.fold(node) is not None
 
 
-def _affine(node):
-    """(k, b) nodes with node = k·x + b, k and b free of x; else None."""
+def _one_x_factor(node):
+    """(c, g, rest) with node = c·g + rest, where g is the one factor holding x and c, rest are
+    free of x (nodes); else None."""
     items = rewrites.terms(node)
-    with_x = [(s, t) for s, t in items if rewrites.has_x(t)]
-    if len(with_x) != 1:
-        return None
-    sign, term = with_x[0]
-    s, num, den = rewrites.factors(term)
-    xs = [f for f in num if rewrites.has_x(f)]
-    if len(xs) != 1 or not (isinstance(xs[0], ast.Name) and xs[0].id == VARIABLE) or any(map(rewrites.has_x, den)):
-        return None
-    k = rewrites.product(sign * s, [f for f in num if f is not xs[0]], den)
-    return k, rewrites.total([(s2, t) for s2, t in items if (s2, t) != with_x[0]])
-
-
-def log_form(body) -> Callable | None:
-    """ln|f′(x)| in float64 for a formula c₀·g(k·x + b) + c₁ (c₀, k, b, c₁ free of x) whose g
-    has a log form: ln|c₀| + ln|k| + ln|g′(kx + b)|. The chain uses it where f′ underflows, so
-    ``sigmoid(x)`` or ``1/(1 + exp(-x))`` at −800 keeps log10|f′| = −347.4 like the entry."""
-    items = rewrites.terms(body)
-    with_x = [(s, t) for s, t in items if rewrites.has_x(t)]
+    with_x = [item for item in items if rewrites.has_x(item[1])]
     if len(with_x) != 1:
         return None
     sign, term = with_x[0]
@@ -517,8 +501,26 @@ def log_form(body) -> Callable | None:
     inner = [f for f in num if rewrites.has_x(f)]
     if len(inner) != 1 or any(map(rewrites.has_x, den)):
         return None
-    (g,) = inner
-    c0 = rewrites.product(sign * s, [f for f in num if f is not g], den)
+    c = rewrites.product(sign * s, [f for f in num if f is not inner[0]], den)
+    return c, inner[0], rewrites.total([item for item in items if item is not with_x[0]])
+
+
+def _affine(node):
+    """(k, b) nodes with node = k·x + b, k and b free of x; else None."""
+    split = _one_x_factor(node)
+    if split is None or not (isinstance(split[1], ast.Name) and split[1].id == VARIABLE):
+        return None
+    return split[0], split[2]
+
+
+def log_form(body) -> Callable | None:
+    """ln|f′(x)| in float64 for a formula c₀·g(k·x + b) + c₁ (c₀, k, b, c₁ free of x) whose g
+    has a log form: ln|c₀| + ln|k| + ln|g′(kx + b)|. The chain uses it where f′ underflows, so
+    ``sigmoid(x)`` or ``1/(1 + exp(-x))`` at −800 keeps log10|f′| = −347.4 like the entry."""
+    split = _one_x_factor(body)
+    if split is None:
+        return None
+    c0, g, _ = split
     name = g.func.id if isinstance(g, ast.Call) and isinstance(g.func, ast.Name) else None
     form: Callable
     extra: tuple = ()
