@@ -218,6 +218,60 @@ def test_the_issue_cases_against_mpmath(text, x, dtype, f, rtol):
             assert relerr(g, w) <= rtol, (text, x, order, g, w)
 
 
+def _swish_mp(k):
+    return lambda t: t / (1 + mp.exp(-k * t))
+
+
+def _softplus_mp(k):
+    return lambda t: mp.log1p(mp.exp(k * t)) / k
+
+
+# Rules whose coefficient k may be a negative number or a param ≤ 0: the catalog entry behind
+# them holds for k > 0 only (SiLU's tail took log(−x), softplus(βx)/β cancelled for β < 0, ISRU
+# needs α > 0), so the rewrite mirrors the argument (k < 0) or keeps the quotient (k ≤ 0).
+SIGNED = [
+    ("x*sigmoid(-x)", {}, _swish_mp(-1)),
+    ("x*(1 - sigmoid(x))", {}, _swish_mp(-1)),
+    ("x/(1 + exp(x))", {}, _swish_mp(-1)),
+    ("x*exp(-x)/(1 + exp(-x))", {}, _swish_mp(-1)),
+    ("x*sigmoid(-2*x)", {}, _swish_mp(-2)),
+    ("x*sigmoid(k*x)", {"k": -1.5}, _swish_mp(-1.5)),
+    ("x*sigmoid(k*x)", {"k": 0.0}, lambda t: t / 2),
+    ("x*sigmoid(k*x)", {"k": 2.0}, _swish_mp(2)),
+    ("softplus(k*x)/k", {"k": -1.0}, _softplus_mp(-1)),
+    ("softplus(k*x)/k", {"k": -3.0}, _softplus_mp(-3)),
+    ("log(1 + exp(-2*x))/(-2)", {}, _softplus_mp(-2)),
+    ("softplus(k*x)/k", {"k": 2.0}, _softplus_mp(2)),
+    ("x/sqrt(1 + a*x**2)", {"a": 0.0}, lambda t: t),
+    ("x/sqrt(1 + a*x**2)", {"a": -1.0}, lambda t: t / mp.sqrt(1 - t * t)),
+    ("x/sqrt(1 + a*x**2)", {"a": -1e-6}, lambda t: t / mp.sqrt(1 - t * t / 10**6)),
+    ("x/sqrt(1 - x**2)", {}, lambda t: t / mp.sqrt(1 - t * t)),
+]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("text,params,f", SIGNED, ids=[f"{s[0]} {s[1]}" for s in SIGNED])
+def test_rules_with_a_negative_or_zero_coefficient_against_mpmath(text, params, f, dtype):
+    top, tiny = float(np.finfo(dtype).max), float(np.finfo(dtype).tiny)
+    rtol = 1e-11 if dtype == "float64" else 2e-5
+    xs = [0.0, 1e-8, 0.1, 0.75, 0.9, 1.5, 3.0, 10.0, 35.0, 50.0, 100.0, 700.0, 1e4, 1e15, 1e30, 1e300]
+    xs = [s * v for v in xs for s in (1, -1) if v <= top and (v == 0 or v >= tiny)]
+    got = run(text, params, np.array(xs), dtype)
+    for i, x in enumerate(float(v) for v in np.array(xs, dtype)):
+        try:
+            want = mp_derivs(f, x, dps=360)  # f″ at −700 is e^{−700}-small next to f: 300+ digits
+        except (ValueError, ZeroDivisionError, TypeError):
+            continue
+        for order in range(3):
+            g, w = float(got[order][i]), want[order]
+            if isinstance(w, complex) or not np.isfinite(w) or abs(w) > top:
+                continue  # outside the domain, or not a float of this dtype
+            if abs(w) < tiny:
+                assert abs(g) < 4 * tiny, (text, params, dtype, x, order, g, w)
+            else:
+                assert relerr(g, w) <= rtol, (text, params, dtype, x, order, g, w)
+
+
 @pytest.mark.parametrize(
     "text,x",
     [

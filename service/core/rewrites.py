@@ -48,13 +48,21 @@ RULES: tuple[Rule, ...] = (
     Rule("a·sigmoid(u) − a/2", "(a/2)·tanh(u/2)", "cancels near u = 0"),
     Rule("a/(1 + exp(u)), exp(u)/(1 + exp(u))", "a·sigmoid(−u), sigmoid(u)", "eᵘ overflows (∞/∞)"),
     Rule("(exp(u) − exp(−u))/(exp(u) + exp(−u)), expm1(u)/(1 + exp(u))", "tanh(u), tanh(u/2)", "∞/∞ for |u| > 709"),
-    Rule("u·sigmoid(k·u)", "silu(u) (k = 1), or x·σ(kx) with SiLU's tail", "σ underflows before u·σ(ku) does"),
+    Rule(
+        "u·sigmoid(k·u)",
+        "silu(u) (k = 1), or u·σ(ku) with SiLU's tail (k < 0: −(−u)·σ(|k|·(−u)))",
+        "σ underflows before u·σ(ku) does",
+    ),
     Rule("u·tanh(softplus(u))", "mish(u)", "the catalog's tails and closed forms"),
     Rule("sin(u)/u", "sinc(u)", "0/0 at u = 0; the derivatives cancel near 0"),
     Rule("u − tanh(u)", "tanhshrink(u)", "cancels near u = 0"),
     Rule("u/(1 + abs(u))", "soft_sign(u)", "the quotient rule cancels for large |u|"),
     Rule("log1p(exp(u)) − log(2)", "shifted_softplus(u)", "cancels near u = 0"),
-    Rule("softplus(k·u)/k", "the catalog's softplus(u, β = k)", "k·u overflows where the result does not"),
+    Rule(
+        "softplus(k·u)/k",
+        "the catalog's softplus(u, β = k) (k < 0: −softplus(−u, β = |k|))",
+        "k·u overflows where the result does not",
+    ),
     Rule("sqrt(k·u² + c)", "the same, as |u|·√(k + c/u²) for |u| > 1", "u² overflows"),
     Rule(
         "u + sqrt(u² + c), sqrt(u² + c) − u (halved: squareplus)",
@@ -62,7 +70,11 @@ RULES: tuple[Rule, ...] = (
         "cancels for u ≪ 0 (resp. u ≫ 0); the halved form never overflows",
     ),
     Rule("sqrt(k·u² + c) − √c", "k·u²/(sqrt(k·u² + c) + √c)", "cancels near u = 0"),
-    Rule("u/sqrt(1 + k·u²), u·(1 + k·u²)**−0.5", "isru(u, k)", "the quotient rule cancels for large |u|"),
+    Rule(
+        "u/sqrt(1 + k·u²), u·(1 + k·u²)**−0.5",
+        "isru(u, k) for k > 0 (the quotient for k ≤ 0)",
+        "the quotient rule cancels for large |u|",
+    ),
     Rule("v**0.5, v**−0.5, v**−1", "sqrt(v), 1/sqrt(v), 1/v", "so the rules above see them"),
 )
 
@@ -112,9 +124,32 @@ def sqrt_quad_minus(u, k, c):
     return jnp.where(small, nm.safe_where(small, q, 0.0) / (r + jnp.sqrt(c)), r - jnp.sqrt(c))
 
 
+def _sign(k):
+    """±1 as k ≥ 0 or k < 0 (1 at 0): the odd symmetry the rewrites below use for k < 0."""
+    return jnp.where(k < 0, -1.0, 1.0)
+
+
 def _swish(u, k):
-    """u·σ(k·u): the catalog's SiLU with β = k (its left tail u·e^{ku} stays normal)."""
-    return cat.silu(u, k)
+    """u·σ(k·u): the catalog's SiLU with β = |k| (its left tail u·e^{ku} stays normal), for
+    k < 0 through u·σ(ku) = −(−u)·σ(|k|·(−u)) (SiLU's tail holds for β ≥ 0 only)."""
+    s = _sign(k)
+    return s * cat.silu(s * u, jnp.abs(k))
+
+
+def _softplus_over(u, k):
+    """softplus(k·u)/k: the catalog's softplus with β = |k|, for k < 0 through
+    softplus(ku)/k = −softplus(|k|·(−u))/|k| (the catalog's β > 0 form would cancel)."""
+    s = _sign(k)
+    return s * cat.softplus(s * u, jnp.abs(k), math.inf)
+
+
+def _isru(u, k):
+    """u/√(1 + k·u²): the catalog's ISRU for k > 0; for k ≤ 0 (outside the catalog's α > 0)
+    the quotient itself, with u² only where it cannot overflow (|u| ≤ 1/√|k| on the domain)."""
+    pos = k > 0
+    kp = nm.safe_where(pos, k, 1.0)
+    us = nm.safe_where(k < 0, u, 0.0)  # k = 0: u/1 (no 0·∞ where u² overflows)
+    return jnp.where(pos, cat.isru(u, kp), u / jnp.sqrt(1.0 + nm.safe_where(pos, 0.0, k) * us * us))
 
 
 def _two_squareplus(u, c):
@@ -128,9 +163,9 @@ INTERNAL: dict[str, tuple[int, Callable]] = {
     "_sqrt_quad_minus": (3, sqrt_quad_minus),
     "_swish": (2, nm.reverse_derivatives(_swish)),
     "_two_squareplus": (2, nm.reverse_derivatives(_two_squareplus)),
-    "_isru": (2, nm.reverse_derivatives(cat.isru)),
+    "_isru": (2, nm.reverse_derivatives(_isru)),
     "_squareplus": (2, nm.reverse_derivatives(cat.squareplus)),
-    "_softplus": (2, nm.reverse_derivatives(lambda u, k: cat.softplus(u, k, math.inf))),
+    "_softplus": (2, nm.reverse_derivatives(_softplus_over)),
 }
 
 
