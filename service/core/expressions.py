@@ -13,7 +13,8 @@ Language: the variable ``x``; named params; finite numeric literals (always floa
 
 Before compiling, textbook patterns that lose digits are rewritten to stable forms
 (:mod:`.rewrites`: ``log(1 + exp(x))`` → ``softplus(x)``, ``sin(x)/x`` → ``sinc(x)``, …), and
-f′, f″ are taken in forward mode (:func:`_forward`). Gradients through ``where`` (and
+f′, f″ are taken in forward mode: evaluate takes all three from one nested jvp
+(:func:`_jet`), the chain and the gradient flow through ``grad`` (:func:`_forward`). Gradients through ``where`` (and
 comparisons) are those of the branch selected at each point; the condition itself has
 derivative 0, and a branch that is NaN or infinite where it is not selected does not reach
 the derivative.
@@ -349,6 +350,23 @@ def _forward(body: Callable) -> Callable:
     return nm.derivatives(d1, d2)(body)
 
 
+def _jet(body: Callable) -> Callable:
+    """``(x, p, order)`` → (f, f′, f″)[: order + 1] of ``body`` from one nested ``jax.jvp``
+    (the derivatives :func:`_forward` hands to ``grad``, without tracing f and f′ again
+    beside f″)."""
+
+    def jet(x, p, order):
+        one = jnp.ones_like(x)
+        if order == 0:
+            return (body(x, p),)
+        if order == 1:
+            return jax.jvp(lambda t: body(t, p), (x,), (one,))
+        (f, d1), (_, d2) = jax.jvp(lambda t: jax.jvp(lambda s: body(s, p), (t,), (one,)), (x,), (one,))
+        return f, d1, d2
+
+    return jet
+
+
 def _compile(node) -> Callable:
     """Tree → a function (x, params) → JAX array. Only checked trees reach here."""
     # Constants become arrays of x's dtype: Python float arithmetic would raise on 0/0 and
@@ -579,10 +597,15 @@ def compile_expression(
     def build() -> Activation:
         rewritten = rewrites.rewrite(tree.body)
         body = _compile(rewritten)
-        smooth = _forward(lambda x, p: body(x, p) + 0.0 * x)  # constants broadcast to x's shape and dtype
+
+        def broadcast(x, p):
+            return body(x, p) + 0.0 * x  # constants broadcast to x's shape and dtype
+
+        smooth = _forward(broadcast)
         return Activation(
             name="expression",
             fn=lambda x, **p: smooth(x, p),
+            jet=_jet(broadcast),
             log_derivative=log_form(rewritten),
             formula=text,
             summary="A custom activation given as a formula.",

@@ -8,7 +8,7 @@ holds in compiled code, and an evicted program's memory goes with it. JAX's own 
 hang off the functions built per entry and go with them too.
 
 A program's size is counted in operations: the equations of its traced program (after
-``grad`` has been applied), each primitive that XLA expands weighted by the instructions it
+``grad`` has been applied and dead code removed), each primitive that XLA expands weighted by the instructions it
 expands into (``erfc``: ~180). Compile time grows with it (about 0.2–0.5 ms per operation
 here). A custom formula's size is checked against ``max_formula_size`` before anything is
 compiled, so a formula that would take minutes to compile is refused in the time it takes to
@@ -31,9 +31,21 @@ from jax.extend.core import ClosedJaxpr, Jaxpr
 EXPANDED = {"erfc": 180}
 
 
+def _live(jaxpr: Jaxpr) -> Jaxpr:
+    """``jaxpr`` without the operations no output depends on (XLA drops them before it compiles:
+    a nested jvp computes f′ twice and keeps one). JAX's own dead-code pass; the program as
+    traced where a JAX version lacks it."""
+    try:
+        from jax._src.interpreters.partial_eval import dce_jaxpr
+    except ImportError:  # pragma: no cover - a JAX without the pass: count every operation
+        return jaxpr
+    return dce_jaxpr(jaxpr, [True] * len(jaxpr.outvars))[0]
+
+
 def jaxpr_size(jaxpr: Jaxpr) -> int:
-    """Operations of a traced program, sub-programs (scan bodies, custom rules) included."""
-    total, stack = 0, [jaxpr]
+    """Operations of a traced program that reach its outputs, sub-programs (scan bodies,
+    custom rules) included."""
+    total, stack = 0, [_live(jaxpr)]
     while stack:
         for eqn in stack.pop().eqns:
             total += EXPANDED.get(eqn.primitive.name, 1)

@@ -157,6 +157,10 @@ class Activation:
     # in a tail (e^{−|x|}-like): the chain's log magnitude uses it where f′ itself is 0 or
     # subnormal, so log10|dh_L/dh₀| stays finite and exact there (−∞ only where f′ = 0).
     log_derivative: Callable | None = None
+    # ``jet(x, params, order)`` → (f, f′, f″)[: order + 1] in one program, for entries that
+    # have one cheaper than f, grad f and grad grad f traced apart (a user's formula: one
+    # nested forward-mode jvp).
+    jet: Callable | None = None
 
     def with_choices(self, static: tuple) -> Callable:
         """``f(x, params, **more)``: ``fn`` with its choice params fixed (they select code, so
