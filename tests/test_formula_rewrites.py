@@ -152,7 +152,13 @@ def test_written_out_formula_agrees_with_its_catalog_entry(text, params, name, e
         ("sqrt(1 + x**2)", "_sqrt_quad(x, 1.0, 1)"),
         ("(exp(x) - 1)/(exp(x) + 1)", "tanh(0.5 * x)"),
         ("sigmoid(x) - 0.5", "0.5 * tanh(0.5 * x)"),
-        ("x**0.5", "sqrt(x)"),
+        ("(x**2 + 1)**0.5", "_sqrt_quad(x, 1.0, 1)"),
+        ("(1 + x)**-1", "1.0 / (1 + x)"),
+        ("x**-0.5", "x ** (-0.5)"),  # a power of x alone stays a power
+        ("a*sigmoid(x) - a/2", "0.5 * a * tanh(0.5 * x)"),
+        ("(exp(2*x) - exp(-2*x))/(exp(2*x) + exp(-2*x))", "tanh(2 * x)"),
+        ("2*x/(1 + abs(2*x))", "soft_sign(2 * x)"),
+        ("(x + 1) - tanh(x + 1)", "tanhshrink(x + 1)"),
     ],
 )
 def test_each_rule_rewrites_its_pattern(text, expected):
@@ -208,15 +214,34 @@ def relerr(got, want):
         ("(sqrt(x**2 + 1) - 1)/2 + x", 1e-9, "float64", lambda t: (mp.sqrt(t**2 + 1) - 1) / 2 + t, 1e-12),
     ],
 )
-def test_the_issue_cases_against_mpmath(text, x, dtype, f, rtol):
-    got = [float(v[0]) for v in run(text, {}, np.array([x]), dtype)]
-    want = mp_derivs(f, x)
+def test_the_issue_cases_against_mpmath(text, x, dtype, f, rtol, params=None):
+    got = [float(v[0]) for v in run(text, params or {}, np.array([x]), dtype)]
+    want = mp_derivs(f, float(np.array(x, dtype)))
     for order, (g, w) in enumerate(zip(got, want)):
         tiny = float(np.finfo(dtype).tiny)
         if abs(w) < tiny:
             assert abs(g) < 2 * tiny, (text, x, order, g, w)
         else:
             assert relerr(g, w) <= rtol, (text, x, order, g, w)
+
+
+@pytest.mark.parametrize(
+    "text,params,x,dtype,f,rtol",
+    [
+        # 1/sqrt(x) differentiated twice formed a subnormal intermediate (x**-0.5 stays a power)
+        ("x**-0.5", {}, 1e15, "float32", lambda t: t**-0.5, 1e-5),
+        # k·c/r³ with r³ = 1e-45 underflowed: f″ = ∞ (true 1e15)
+        ("sqrt(x**2 + 1e-30)", {}, 0.0, "float32", lambda t: mp.sqrt(t**2 + mp.mpf("1e-30")), 1e-5),
+        # patterns that did not fire: a param coefficient, −2*x spelled as a product, a scaled
+        # numerator, a shifted argument (1 − tanh used to pair up first and cancel near −1)
+        ("a*sigmoid(x) - a/2", {"a": 3.0}, 1e-9, "float64", lambda t: 3 / (1 + mp.exp(-t)) - mp.mpf(3) / 2, 1e-12),
+        ("(exp(2*x) - exp(-2*x))/(exp(2*x) + exp(-2*x))", {}, 400.0, "float64", lambda t: mp.tanh(2 * t), 1e-12),
+        ("2*x/(1 + abs(2*x))", {}, 1e15, "float32", lambda t: 2 * t / (1 + abs(2 * t)), 1e-5),
+        ("(x + 1) - tanh(x + 1)", {}, -1 + 2**-20, "float64", lambda t: (t + 1) - mp.tanh(t + 1), 1e-12),
+    ],
+)
+def test_the_reviews_cases_against_mpmath(text, params, x, dtype, f, rtol):
+    test_the_issue_cases_against_mpmath(text, x, dtype, f, rtol, params)
 
 
 def _swish_mp(k):

@@ -75,7 +75,7 @@ RULES: tuple[Rule, ...] = (
         "isru(u, k) for k > 0 (the quotient for k ≤ 0)",
         "the quotient rule cancels for large |u|",
     ),
-    Rule("v**0.5, v**−0.5, v**−1", "sqrt(v), 1/sqrt(v), 1/v", "so the rules above see them"),
+    Rule("v**0.5, v**−0.5, v**−1 (v a sum)", "sqrt(v), 1/sqrt(v), 1/v", "so the rules above see them"),
 )
 
 
@@ -105,8 +105,10 @@ def _sqrt_quad_second(u, k, c):
     big = jnp.abs(u) > 1.0
     us = nm.safe_where(big, 0.0, u)
     inv, q = _sqrt_quad_big(u, k, c)
-    # k·c/r³, as k·c·|1/u|³/q³ for |u| > 1 so r³ cannot overflow
-    return jnp.where(big, k * c * jnp.abs(inv) ** 3 / q**3, k * c / jnp.sqrt(k * us * us + c) ** 3)
+    s = k * us * us + c
+    # k·c/r³ as (k/r)·(c/r²): r³ neither overflows (|u| > 1: r = |u|·q) nor underflows where
+    # f″ does not (c = 1e-30 at u = 0 in float32: r³ = 1e-45, f″ = 1e15)
+    return jnp.where(big, (k * jnp.abs(inv) / q) * (c * inv * inv / (q * q)), (k / jnp.sqrt(s)) * (c / s))
 
 
 @nm.derivatives(_sqrt_quad_prime, _sqrt_quad_second)
@@ -334,6 +336,20 @@ def _split(term) -> tuple[float, list, list]:
     return c, keep_n, keep_d
 
 
+def _multiple(v, u) -> float | None:
+    """k with v = k·u for a number k ≠ 0 (2*x and x, -2*x and 2*x, x/2 and -x), else None."""
+    cv, nv, dv = _split(v)
+    cu, nu, du = _split(u)
+    if cu == 0.0 or cv == 0.0 or sorted(map(_key, nv)) != sorted(map(_key, nu)):
+        return None
+    return cv / cu if sorted(map(_key, dv)) == sorted(map(_key, du)) else None
+
+
+def _negates(a, b) -> bool:
+    """Whether b = −a (−(2x), -2*x, (-2)*x and 2*(-x) all negate 2*x)."""
+    return _multiple(b, a) == -1.0
+
+
 def _ratio(v, u):
     """k with v = k·u and k free of x (a node), else None."""
     if _same(v, u):
@@ -423,6 +439,8 @@ def _pow_rule(node):
     if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow)):
         return None
     p = fold(node.right)
+    if len(terms(node.left)) < 2:
+        return None  # only sums take part in the rules below; x**-0.5 stays a power (exact f″)
     if p == 0.5:
         return _call("sqrt", node.left)
     if p == -0.5:
@@ -434,14 +452,43 @@ def _pow_rule(node):
 
 # Pairs A + B with B = ±A·g(u): what A·(1 ± g(u)) becomes. (g, ratio B/A) → (factor, new call)
 def _combined(g: str, ratio: float, u):
+    if abs(ratio) != 1.0 and g != "sigmoid":
+        return None
     if g == "erf":
         return 1.0, _call("erfc", _neg(u) if ratio > 0 else u)
     if g == "tanh":
         return 2.0, _call("sigmoid", _scaled(2.0 if ratio > 0 else -2.0, u))
-    if g == "sigmoid" and ratio < 0:
+    if g == "sigmoid" and ratio == -1.0:
         return 1.0, _call("sigmoid", _neg(u))
+    if g == "sigmoid" and ratio == -2.0:
+        return -1.0, _call("tanh", _scaled(0.5, u))  # A − 2A·σ(u) = −A·tanh(u/2)
     if g == "exp" and ratio < 0:
         return -1.0, _call("expm1", u)  # A − A·eᵘ = −A·expm1(u)
+    return None
+
+
+def _tanhshrink(items):
+    """items with u − tanh(u) replaced by tanhshrink(u), u itself a sum of some of the items
+    ((x + 1) − tanh(x + 1) flattens to x + 1 − tanh(x + 1): found before 1 − tanh pairs up)."""
+    for j, (sb, b) in enumerate(items):
+        u = _arg(b, "tanh")
+        if sb > 0 or u is None:
+            continue
+        rest = items[:j] + items[j + 1 :]
+        keys = [(sign, _key(t)) for sign, t in rest]
+        left = list(keys)
+        for sign, t in terms(u):
+            if (sign, _key(t)) not in left:
+                break
+            left.remove((sign, _key(t)))
+        else:
+            kept, drop = [], [(sign, _key(t)) for sign, t in terms(u)]
+            for item, key in zip(rest, keys, strict=True):
+                if key in drop:
+                    drop.remove(key)
+                else:
+                    kept.append(item)
+            return total([*kept, (1, _call("tanhshrink", u))])
     return None
 
 
@@ -449,6 +496,9 @@ def _sum_rule(node):
     if not (isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub))):
         return None
     items = terms(node)
+    found = _tanhshrink(items)
+    if found is not None:
+        return found
     split = [_split(t) for _, t in items]
     split = [(s * c, n, d) for (s, _), (c, n, d) in zip(items, split, strict=True)]
 
@@ -464,7 +514,11 @@ def _sum_rule(node):
             if len(nb) == len(na) + 1 and sorted(map(_key, da)) == sorted(map(_key, db)):
                 for m, extra in enumerate(nb):
                     g, ratio = _callee(extra), cb / ca
-                    if g not in ("erf", "tanh", "sigmoid", "exp") or abs(ratio) != 1.0 or len(extra.args) != 1:
+                    if (
+                        g not in ("erf", "tanh", "sigmoid", "exp")
+                        or abs(ratio) not in (1.0, 2.0)
+                        or len(extra.args) != 1
+                    ):
                         continue
                     if sorted(map(_key, nb[:m] + nb[m + 1 :])) != sorted(map(_key, na)):
                         continue
@@ -485,13 +539,11 @@ def _sum_rule(node):
                     c = fold(b.args[2])
                     if c is not None and c > 0 and ca == -cb * math.sqrt(c):
                         return replace(i, j, _scaled(cb, _call("_sqrt_quad_minus", *b.args)))
-    # u − tanh(u), ±u + sqrt(u² + c)
+    # ±u + sqrt(u² + c)
     for i, (sa, a) in enumerate(items):
         for j, (sb, b) in enumerate(items):
             if i == j:
                 continue
-            if sa > 0 and sb < 0 and _same(_arg(b, "tanh") or _num(math.nan), a):
-                return replace(i, j, _call("tanhshrink", a))
             if sb > 0 and _callee(b) == "_sqrt_quad" and fold(b.args[1]) == 1.0 and _same(b.args[0], a):
                 return replace(i, j, _call("_two_squareplus", a if sa > 0 else _neg(a), b.args[2]))
     return None
@@ -518,7 +570,7 @@ def _product_rule(node):
         d_items = terms(d)
         if len(d_items) == 2 and all(s > 0 and _callee(t) == "exp" for s, t in d_items):
             (_, e1), (_, e2) = d_items
-            if _same(e2.args[0], _neg(e1.args[0])) or _same(e1.args[0], _neg(e2.args[0])):
+            if _negates(e1.args[0], e2.args[0]):
                 for i, f in enumerate(num):
                     n_items = terms(f)
                     if (
@@ -529,6 +581,9 @@ def _product_rule(node):
                         plus = next(t for s, t in n_items if s > 0)
                         return rebuilt([*num[:i], _call("tanh", plus.args[0]), *num[i + 1 :]], other)
         v = _is_one_plus(d, "abs")
+        k = _multiple(product(1, num, []), v) if v is not None else None
+        if k is not None and len(num) > 1:  # 2*x/(1 + abs(2*x)): the numerator split into factors
+            return rebuilt([_num(k), _call("soft_sign", v)], other)
         for i, f in enumerate(num):
             if v is not None and _same(f, v):
                 return rebuilt([*num[:i], _call("soft_sign", v), *num[i + 1 :]], other)
