@@ -96,3 +96,14 @@ def test_glu_with_a_huge_value_and_a_far_negative_gate(dtype):
             assert float(r.value[i]) == pytest.approx(float(a * s), rel=RTOL[dtype], abs=0), (i, r.value)
             db = float(a * s * (1 - s))
             assert float(r.derivative[i][i + 3]) == pytest.approx(db, rel=RTOL[dtype], abs=0), (i, r.derivative[i])
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("alpha", [1000.0, 3.0, 0.1])
+def test_elus_left_slope_is_alpha_exactly_at_the_kink(alpha, dtype):
+    """f′(0) = α by convention (the left branch), and αeˣ near 0: e^{ln α + x}, the form that
+    keeps the far tail normal, gave 999.9999999999998 for α = 1000."""
+    activation = CATALOG.get("elu")
+    r = evaluate(activation, activation.bind({"alpha": alpha}), np.array([0.0, -1e-30]), order=2, dtype=dtype)
+    a = float(np.array(alpha, dtype))
+    assert r.derivative.tolist() == [a, a] and r.second_derivative.tolist() == [a, a]

@@ -178,9 +178,12 @@ def rrelu(x, lower, upper, kink="left"):
 
 
 def _elu_left_slope(x, alpha):
-    # αeˣ as e^{ln α + x}: eˣ alone is subnormal (flushed to 0 on CPUs) while αeˣ is normal
-    # for a large α (α = 1000 at x = −709: 1.2e-305).
-    return jnp.exp(jnp.log(alpha) + jnp.minimum(x, 0.0))
+    # αeˣ, as e^{ln α + x} only where eˣ alone is subnormal (flushed to 0 on CPUs) while αeˣ is
+    # normal for a large α (α = 1000 at x = −709: 1.2e-305); elsewhere the product itself, so
+    # f′(0) = α exactly (e^{ln 1000} = 999.9999999999998).
+    xn = jnp.minimum(x, 0.0)
+    ex = jnp.exp(xn)
+    return jnp.where(ex >= jnp.finfo(ex.dtype).tiny, alpha * ex, jnp.exp(jnp.log(alpha) + xn))
 
 
 @activation(
