@@ -25,7 +25,7 @@ RESTATEMENTS = [
     ("1/(1+exp(-x))", {}, "sigmoid", ()),
     ("where(x > 0, x, alpha*expm1(x))", {"alpha": 0.7}, "elu", ()),
     ("log1p(exp(x))", {}, "softplus", ()),
-    ("x/(1+abs(x))", {}, "soft_sign", (0.0,)),  # f″ jumps at 0: abs′(0) = 1 gives −2, the entry 0
+    ("x/(1+abs(x))", {}, "soft_sign", ()),
     ("x - tanh(x)", {}, "tanhshrink", ()),
     ("clip(x/6 + 0.5, 0, 1)", {}, "hard_sigmoid", ()),
     ("(x + sqrt(x**2 + b))/2", {"b": 4.0}, "squareplus", ()),
@@ -310,3 +310,15 @@ def test_random_token_soup_never_escapes_as_an_exception(app, tokens):
 def test_error_positions_are_1_based_in_the_text_as_sent(client, text, position):
     body = client.post("/v1/evaluate", json={"activation": {"expression": text}, "x": [1]}).get_json()
     assert body["detail"].endswith(f"at position {position}"), body["detail"]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_abs_has_the_documented_derivative_0_at_0(client, dtype):
+    """GET /v1/expressions/functions says abs′ = sign(x), 0 at 0 (JAX's own rule gives 1), so
+    the stable softplus written with abs has softplus′(0) = ½ there, as the tie of maximum."""
+    body = {"x": [-2.0, 0.0, 3.0], "order": 2, "dtype": dtype}
+    r = client.post("/v1/evaluate", json={**body, "activation": {"expression": "abs(x)"}}).get_json()
+    assert r["derivative"] == [-1.0, 0.0, 1.0] and r["second_derivative"] == [0.0, 0.0, 0.0]
+    expression = "log(1 + exp(-abs(x))) + maximum(x, 0)"
+    r = client.post("/v1/evaluate", json={**body, "activation": {"expression": expression}}).get_json()
+    assert r["derivative"][1] == 0.5

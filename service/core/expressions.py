@@ -75,7 +75,7 @@ _BUILTIN = (
     Function("log1p", 1, jnp.log1p, "log(1 + x), accurate near 0"),
     Function("expm1", 1, nm.expm1, "eˣ − 1, accurate near 0"),
     Function("sqrt", 1, jnp.sqrt, "square root (NaN for x < 0)"),
-    Function("abs", 1, jnp.abs, "|x|; derivative sign(x), 0 at 0"),
+    Function("abs", 1, nm.absolute, "|x|; derivative sign(x), 0 at 0"),
     Function("sign", 1, jnp.sign, "−1, 0 or 1; derivative 0"),
     Function("sin", 1, jnp.sin, "sine"),
     Function("cos", 1, jnp.cos, "cosine"),

@@ -122,6 +122,13 @@ def softplus(x):
     return jnp.logaddexp(x, 0.0)
 
 
+@derivatives(jnp.sign, jnp.zeros_like)
+def absolute(x):
+    """|x|; f′ = sign(x), 0 at 0 (the subgradient's midpoint, as PyTorch; JAX's own rule
+    gives 1), f″ = 0."""
+    return jnp.abs(x)
+
+
 @derivatives(jnp.exp, jnp.exp)
 def expm1(x):
     """eˣ − 1, whose derivative is eˣ itself (JAX's rule, expm1(x) + 1, is 0 below x ≈ −37)."""
