@@ -159,6 +159,10 @@ def test_written_out_formula_agrees_with_its_catalog_entry(text, params, name, e
         ("(exp(2*x) - exp(-2*x))/(exp(2*x) + exp(-2*x))", "tanh(2 * x)"),
         ("2*x/(1 + abs(2*x))", "soft_sign(2 * x)"),
         ("(x + 1) - tanh(x + 1)", "tanhshrink(x + 1)"),
+        ("x*sigmoid(x) - x", "-_swish(x, -1.0)"),
+        ("softplus(x + 1) - x - 1", "softplus(-(x + 1))"),
+        ("sqrt(x**2 + c) - sqrt(c)", "_sqrt_quad_minus(x, 1.0, c)"),
+        ("sqrt(x**2 + c) - sqrt(d)", "_sqrt_quad(x, 1.0, c) - sqrt(d)"),
     ],
 )
 def test_each_rule_rewrites_its_pattern(text, expected):
@@ -173,6 +177,7 @@ def test_each_rule_rewrites_its_pattern(text, expected):
         "sin(x)/(x + 1)",
         "exp(x) - 2",
         "x - tanh(2*x)",
+        "softplus(x) + x",  # softplus(u) − u only
         "log(x)",
         "sqrt(x**2 + x)",  # c depends on x
         "1 + tanh(x)*x",  # not 1 ± tanh(u) alone
@@ -238,6 +243,12 @@ def test_the_issue_cases_against_mpmath(text, x, dtype, f, rtol, params=None):
         ("(exp(2*x) - exp(-2*x))/(exp(2*x) + exp(-2*x))", {}, 400.0, "float64", lambda t: mp.tanh(2 * t), 1e-12),
         ("2*x/(1 + abs(2*x))", {}, 1e15, "float32", lambda t: 2 * t / (1 + abs(2 * t)), 1e-5),
         ("(x + 1) - tanh(x + 1)", {}, -1 + 2**-20, "float64", lambda t: (t + 1) - mp.tanh(t + 1), 1e-12),
+        # a pattern across a sum, seen before its product becomes SiLU: x·σ(x) − x = −x·σ(−x)
+        ("x*sigmoid(x) - x", {}, 40.0, "float64", lambda t: t / (1 + mp.exp(-t)) - t, 1e-12),
+        ("x*sigmoid(x) - x", {}, 20.0, "float32", lambda t: t / (1 + mp.exp(-t)) - t, 1e-5),
+        ("x*sigmoid(x) - x/2", {}, 1e-6, "float64", lambda t: t / (1 + mp.exp(-t)) - t / 2, 1e-12),
+        ("log(1 + exp(x)) - x", {}, 35.0, "float64", lambda t: mp.log1p(mp.exp(t)) - t, 1e-12),
+        ("sqrt(x**2 + c) - sqrt(c)", {"c": 2.0}, 1e-8, "float64", lambda t: mp.sqrt(t**2 + 2) - mp.sqrt(2), 1e-12),
     ],
 )
 def test_the_reviews_cases_against_mpmath(text, params, x, dtype, f, rtol):

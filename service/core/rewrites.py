@@ -44,8 +44,8 @@ RULES: tuple[Rule, ...] = (
     Rule("1 − exp(−exp(u))", "cloglog(u)", "e^{−eᵘ} rounds to 1 for u ≪ 0; eᵘ overflows"),
     Rule("1 + erf(u), 1 − erf(u)", "erfc(−u), erfc(u)", "cancels in the tail where erf(u) → ∓1"),
     Rule("1 + tanh(u), 1 − tanh(u)", "2·sigmoid(2u), 2·sigmoid(−2u)", "cancels where tanh(u) → ∓1"),
-    Rule("1 − sigmoid(u)", "sigmoid(−u)", "cancels where σ(u) → 1"),
-    Rule("a·sigmoid(u) − a/2", "(a/2)·tanh(u/2)", "cancels near u = 0"),
+    Rule("A − A·sigmoid(u) (A any factor: 1, a, x)", "A·sigmoid(−u)", "cancels where σ(u) → 1"),
+    Rule("A·sigmoid(u) − A/2", "(A/2)·tanh(u/2)", "cancels near u = 0"),
     Rule("a/(1 + exp(u)), exp(u)/(1 + exp(u))", "a·sigmoid(−u), sigmoid(u)", "eᵘ overflows (∞/∞)"),
     Rule("(exp(u) − exp(−u))/(exp(u) + exp(−u)), expm1(u)/(1 + exp(u))", "tanh(u), tanh(u/2)", "∞/∞ for |u| > 709"),
     Rule(
@@ -56,6 +56,7 @@ RULES: tuple[Rule, ...] = (
     Rule("u·tanh(softplus(u))", "mish(u)", "the catalog's tails and closed forms"),
     Rule("sin(u)/u", "sinc(u)", "0/0 at u = 0; the derivatives cancel near 0"),
     Rule("u − tanh(u)", "tanhshrink(u)", "cancels near u = 0"),
+    Rule("softplus(u) − u", "softplus(−u)", "cancels for u ≫ 0"),
     Rule("u/(1 + abs(u))", "soft_sign(u)", "the quotient rule cancels for large |u|"),
     Rule("log1p(exp(u)) − log(2)", "shifted_softplus(u)", "cancels near u = 0"),
     Rule(
@@ -467,28 +468,35 @@ def _combined(g: str, ratio: float, u):
     return None
 
 
-def _tanhshrink(items):
-    """items with u − tanh(u) replaced by tanhshrink(u), u itself a sum of some of the items
-    ((x + 1) − tanh(x + 1) flattens to x + 1 − tanh(x + 1): found before 1 − tanh pairs up)."""
-    for j, (sb, b) in enumerate(items):
-        u = _arg(b, "tanh")
-        if sb > 0 or u is None:
-            continue
-        rest = items[:j] + items[j + 1 :]
-        keys = [(sign, _key(t)) for sign, t in rest]
-        left = list(keys)
-        for sign, t in terms(u):
-            if (sign, _key(t)) not in left:
+def _without(items, u, sign: int):
+    """items with the terms of sign·u taken out (u a sum whose terms are among them), else None."""
+    rest = list(items)
+    for s_t, t in terms(u):
+        for m, (s_r, r) in enumerate(rest):
+            if s_r == sign * s_t and _same(r, t):
+                del rest[m]
                 break
-            left.remove((sign, _key(t)))
         else:
-            kept, drop = [], [(sign, _key(t)) for sign, t in terms(u)]
-            for item, key in zip(rest, keys, strict=True):
-                if key in drop:
-                    drop.remove(key)
-                else:
-                    kept.append(item)
-            return total([*kept, (1, _call("tanhshrink", u))])
+            return None
+    return rest
+
+
+def _sum_of_parts(items):
+    """u − tanh(u) → tanhshrink(u) and softplus(u) − u → softplus(−u), u itself a sum of some
+    of the items ((x + 1) − tanh(x + 1) flattens to x + 1 − tanh(x + 1): found before 1 − tanh
+    pairs up and cancels near −1)."""
+    for j, (sb, b) in enumerate(items):
+        others = items[:j] + items[j + 1 :]
+        u = _arg(b, "tanh")
+        if sb < 0 and u is not None:
+            rest = _without(others, u, 1)
+            if rest is not None:
+                return total([*rest, (1, _call("tanhshrink", u))])
+        u = _arg(b, "softplus")
+        if sb > 0 and u is not None:
+            rest = _without(others, u, -1)
+            if rest is not None:
+                return total([*rest, (1, _call("softplus", _neg(u)))])
     return None
 
 
@@ -496,7 +504,7 @@ def _sum_rule(node):
     if not (isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub))):
         return None
     items = terms(node)
-    found = _tanhshrink(items)
+    found = _sum_of_parts(items)
     if found is not None:
         return found
     split = [_split(t) for _, t in items]
@@ -526,6 +534,16 @@ def _sum_rule(node):
                     if out is not None:
                         factor, call = out
                         return replace(i, j, product(1, [_num(ca * factor), *na, call], da))
+            if (
+                len(na) == len(nb) == 1
+                and not (da or db)
+                and _callee(na[0]) == "sqrt"
+                and not has_x(na[0])
+                and _callee(nb[0]) == "_sqrt_quad"
+                and _same(nb[0].args[2], na[0].args[0])
+                and ca == -cb
+            ):  # sqrt_quad(u, k, c) − √c with c a param
+                return replace(i, j, _scaled(cb, _call("_sqrt_quad_minus", *nb[0].args)))
             if na or da:
                 continue
             # A is a number: a·σ(v) − a/2, softplus(u) − log 2, sqrt_quad(u, k, c) − √c
@@ -631,17 +649,29 @@ def _product_rule(node):
 _RULES = (_pow_rule, _call_rule, _sum_rule, _product_rule)
 
 
+def _first(node, rules=_RULES):
+    """node with the first of ``rules`` that matches applied, else None."""
+    for rule in rules:
+        new = rule(node)
+        if new is not None:
+            return new
+    return None
+
+
 def rewrite(node):
-    """The tree with every pattern of :data:`RULES` replaced, children first."""
-    node = _rewrite_children(node)
+    """The tree with every pattern of :data:`RULES` replaced: first a sum's patterns as the sum
+    is written (x·σ(x) − x = −x·σ(−x), before x·σ(x) becomes SiLU), then children first."""
     for _ in range(64):  # each rule shrinks the tree or removes a pattern; the bound is a safety net
-        for rule in _RULES:
-            new = rule(node)
-            if new is not None:
-                node = _rewrite_children(new)
-                break
-        else:
+        new = _first(node, (_sum_rule,))
+        if new is None:
+            break
+        node = new
+    node = _rewrite_children(node)
+    for _ in range(64):
+        new = _first(node)
+        if new is None:
             return node
+        node = _rewrite_children(new)
     return node
 
 
