@@ -249,10 +249,63 @@ def test_the_issue_cases_against_mpmath(text, x, dtype, f, rtol, params=None):
         ("x*sigmoid(x) - x/2", {}, 1e-6, "float64", lambda t: t / (1 + mp.exp(-t)) - t / 2, 1e-12),
         ("log(1 + exp(x)) - x", {}, 35.0, "float64", lambda t: mp.log1p(mp.exp(t)) - t, 1e-12),
         ("sqrt(x**2 + c) - sqrt(c)", {"c": 2.0}, 1e-8, "float64", lambda t: mp.sqrt(t**2 + 2) - mp.sqrt(2), 1e-12),
+        # the second review: k = 0 took |u|·√(k + c/u²) with c/u² underflowed (f = 0, true 1)
+        ("sqrt(k*x**2 + 1)", {"k": 0.0}, 1e200, "float64", lambda t: mp.mpf(1), 1e-12),
+        ("sqrt(k*x**2 + 1)", {"k": 0.0}, 1e20, "float32", lambda t: mp.mpf(1), 1e-5),
+        # r − √c paired before ±u + r: (r − 2) − x cancelled to −6.7e7 (true −2)
+        ("sqrt(x**2 + 4) - 2 - x", {}, 1e15, "float32", lambda t: mp.sqrt(t**2 + 4) - 2 - t, 1e-5),
+        ("sqrt(x**2 + 4) - 2 - x", {}, 1e17, "float64", lambda t: mp.sqrt(t**2 + 4) - 2 - t, 1e-12),
+        ("sqrt(x**2 + 4) - 2 - x", {}, 1e8, "float64", lambda t: mp.sqrt(t**2 + 4) - 2 - t, 1e-12),
+        ("sqrt(x**2 + 1) - 1 + x", {}, -1e15, "float32", lambda t: mp.sqrt(t**2 + 1) - 1 + t, 1e-5),
+        # u − tanh(u) paired although the rest of the sum cancels u: x − tanh(x) − x = −tanh(x)
+        ("x - tanh(x) - x", {}, 20.0, "float64", lambda t: -mp.tanh(t), 1e-12),
     ],
 )
 def test_the_reviews_cases_against_mpmath(text, params, x, dtype, f, rtol):
     test_the_issue_cases_against_mpmath(text, x, dtype, f, rtol, params)
+
+
+# r = √(k·u² + c), r′ = k·u/r, r″ = k·c/r³ (for squareplus (u + r)/2: halved); None: not checked
+SQRT_FORMS = [
+    # b/(2r³) with r³ = 1e-45 (float32) overflowed its reciprocal: f″ = ∞ (true 5e14)
+    ("(x + sqrt(x**2 + c))/2", {"c": 1e-30}, 0.0, "float32", lambda t, k, c, r: [(t + r) / 2, None, c / (2 * r**3)]),
+    ("x + sqrt(x**2 + c)", {"c": 1e-300}, 0.0, "float64", lambda t, k, c, r: [t + r, None, c / r**3]),
+    # k·u, k·|1/u| and c/u² formed before dividing by r underflowed
+    ("sqrt(k*x**2 + c)", {"k": 1e-30, "c": 1e-30}, 1e-8, "float32", lambda t, k, c, r: [r, k * t / r, None]),
+    ("sqrt(k*x**2 + c)", {"k": 1e-300, "c": 1.0}, 1e10, "float64", lambda t, k, c, r: [r, k * t / r, k * c / r**3]),
+]
+
+
+@pytest.mark.parametrize("text,params,x,dtype,closed", SQRT_FORMS, ids=[f"{f[0]} {f[1]}" for f in SQRT_FORMS])
+def test_tiny_coefficients_of_square_root_forms_against_closed_forms(text, params, x, dtype, closed):
+    """Against the closed forms in mpmath: numeric differentiation cannot resolve these scales."""
+    with mp.workdps(50):
+        t = mp.mpf(float(np.array(x, dtype)))
+        k, c = (mp.mpf(float(np.array(params.get(n, 1.0), dtype))) for n in ("k", "c"))
+        want = closed(t, k, c, mp.sqrt(k * t * t + c))
+    got = [float(v[0]) for v in run(text, params, np.array([x]), dtype)]
+    for order, w in enumerate(want):
+        if w is not None:
+            assert relerr(got[order], float(w)) <= (1e-12 if dtype == "float64" else 1e-5), (text, order, got, want)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_catalog_squareplus_second_derivative_with_a_tiny_b(dtype):
+    b = 1e-30 if dtype == "float32" else 1e-300
+    second = run_catalog("squareplus", {"b": b}, np.array([0.0]), dtype)[2][0]
+    assert relerr(float(second), 0.5 / float(mp.sqrt(mp.mpf(float(np.array(b, dtype)))))) <= 1e-6
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_r_minus_root_c_is_0_where_both_are_0(dtype):
+    """k·u²/(r + √c) was 0/0 = NaN at u = 0 for c = 0, and everywhere for k = c = 0 (f ≡ 0);
+    the NaN spread through a rule around it (σ of it was NaN at 0, true ½)."""
+    x = np.array([0.0, -1.0, 2.0, 1e15])
+    got = run("sqrt(x**2 + c) - sqrt(c)", {"c": 0.0}, x, dtype)[0]
+    np.testing.assert_allclose(got, np.abs(x).astype(dtype), rtol=4 * float(np.finfo(dtype).eps), atol=0)
+    assert run("sqrt(k*(x + 1)**2 + c) - sqrt(c)", {"k": 0.0, "c": 0.0}, x, dtype)[0].tolist() == [0.0] * 4
+    s = "sqrt(x**2 + c) - sqrt(c)"
+    assert run(f"exp({s})/(1 + exp({s}))", {"c": 0.0}, x[:1], dtype)[0].tolist() == [0.5]
 
 
 def _swish_mp(k):

@@ -547,6 +547,13 @@ def _squareplus(x, b):
     return jnp.where(big, large, jnp.where(pos, 0.5 * (xp + r_p), 0.5 * b / (r_n - xn)))
 
 
+def _squareplus_second(x, b):
+    # b/(2r³) as (1/2r)·(b/r²): r³ overflows float32 for b = 1e-30 at x = 0 (r = 1e-15, f″ = 5e14);
+    # b/r² is in (0, 1] (0 where r² overflows, and f″ with it)
+    r = nm.sqrt_x2_plus(x, b)
+    return (0.5 / r) * (b / (r * r))
+
+
 @activation(
     r"f(x) = \frac{x + \sqrt{x^2 + b}}{2}",
     "Algebraic smooth ReLU needing only a square root; b sets how round the corner is.",
@@ -560,7 +567,7 @@ def _squareplus(x, b):
 )
 @nm.derivatives(
     lambda x, b: _squareplus(x, b) / nm.sqrt_x2_plus(x, b),
-    lambda x, b: 0.5 * b * nm.sqrt_x2_plus(x, b) ** -3,
+    lambda x, b: _squareplus_second(x, b),
 )
 def squareplus(x, b):
     """(x + r)/2 with r = √(x² + b) (b/(2(r − x)) for x < 0); f′ = f/r, f″ = b/(2r³)."""

@@ -83,33 +83,32 @@ RULES: tuple[Rule, ...] = (
 # ----- the functions rewrites introduce -------------------------------------------------------
 
 
-def _sqrt_quad_big(u, k, c):
-    inv = 1.0 / nm.safe_where(jnp.abs(u) > 1.0, u, 1.0)
-    return inv, jnp.sqrt(k + c * inv * inv)  # √(k + c/u²)
+def _sqrt_quad_parts(u, k, c):
+    """(big, us, inv, q, s): where |u| > 1 and k ≠ 0, r = |u|·q with q = √(k + c/u²) (u² never
+    formed); elsewhere r = √s with s = k·us² + c (k = 0: √c however large u is)."""
+    big = (jnp.abs(u) > 1.0) & (k != 0)
+    us = nm.safe_where(big, 0.0, u)
+    inv = 1.0 / nm.safe_where(big, u, 1.0)
+    return big, us, inv, jnp.sqrt(k + (c * inv) * inv), (k * us) * us + c
 
 
 def _sqrt_quad_value(u, k, c):
-    big = jnp.abs(u) > 1.0
-    us = nm.safe_where(big, 0.0, u)
-    _, q = _sqrt_quad_big(u, k, c)
-    return jnp.where(big, jnp.abs(u) * q, jnp.sqrt(k * us * us + c))
+    big, us, _, q, s = _sqrt_quad_parts(u, k, c)
+    return jnp.where(big, jnp.abs(u) * q, jnp.sqrt(s))
 
 
 def _sqrt_quad_prime(u, k, c):
-    big = jnp.abs(u) > 1.0
-    us = nm.safe_where(big, 0.0, u)
-    _, q = _sqrt_quad_big(u, k, c)
-    return jnp.where(big, jnp.sign(u) * k / q, k * us / jnp.sqrt(k * us * us + c))  # k·u/r
+    """k·u/r, as (k/r)·u so k·u cannot underflow first (k = c = 1e-30 in float32); 0 where r = 0."""
+    big, us, _, q, s = _sqrt_quad_parts(u, k, c)
+    return jnp.where(big, jnp.sign(u) * k / q, jnp.where(s == 0, 0.0, (k / jnp.sqrt(s)) * us))
 
 
 def _sqrt_quad_second(u, k, c):
-    big = jnp.abs(u) > 1.0
-    us = nm.safe_where(big, 0.0, u)
-    inv, q = _sqrt_quad_big(u, k, c)
-    s = k * us * us + c
-    # k·c/r³ as (k/r)·(c/r²): r³ neither overflows (|u| > 1: r = |u|·q) nor underflows where
-    # f″ does not (c = 1e-30 at u = 0 in float32: r³ = 1e-45, f″ = 1e15)
-    return jnp.where(big, (k * jnp.abs(inv) / q) * (c * inv * inv / (q * q)), (k / jnp.sqrt(s)) * (c / s))
+    """k·c/r³ as (k/r)·(c/r²): r³ neither overflows (|u| > 1: r = |u|·q, and (k/q)/|u| times
+    (c/(u·q))/(u·q)) nor underflows where f″ does not (c = 1e-30 at u = 0 in float32: f″ = 1e15)."""
+    big, _, inv, q, s = _sqrt_quad_parts(u, k, c)
+    far = ((k / q) * jnp.abs(inv)) * ((c * inv / q) * (inv / q))
+    return jnp.where(big, far, jnp.where(s == 0, 0.0, (k / jnp.sqrt(s)) * (c / s)))
 
 
 @nm.derivatives(_sqrt_quad_prime, _sqrt_quad_second)
@@ -120,11 +119,13 @@ def sqrt_quad(u, k, c):
 
 @nm.derivatives(_sqrt_quad_prime, _sqrt_quad_second)
 def sqrt_quad_minus(u, k, c):
-    """r − √c = k·u²/(r + √c) (no cancellation near 0); derivatives those of r."""
-    q = k * u * u
+    """r − √c = k·u²/(r + √c) (no cancellation near 0; 0 where r = √c = 0); derivatives those of r."""
+    q = (k * u) * u
     r = _sqrt_quad_value(u, k, c)
     small = jnp.abs(q) < 1e30
-    return jnp.where(small, nm.safe_where(small, q, 0.0) / (r + jnp.sqrt(c)), r - jnp.sqrt(c))
+    denominator = r + jnp.sqrt(c)
+    near = nm.safe_where(small, q, 0.0) / nm.safe_where(denominator > 0, denominator, 1.0)
+    return jnp.where(small, jnp.where(denominator > 0, near, 0.0), r - jnp.sqrt(c))
 
 
 def _sign(k):
@@ -257,14 +258,16 @@ def _mul(a, b):
         return a
     if fa == -1.0:
         return _neg(b)
-    if fa is not None and fb is not None:
+    if fa is not None and fb is not None and math.isfinite(fa * fb):
         return _num(fa * fb)
     return ast.BinOp(a, ast.Mult(), b)
 
 
 def _scaled(k: float, node):
-    """k·node with the numbers of node folded into k (2·(x/2) → x)."""
+    """k·node with the numbers of node folded into k (2·(x/2) → x; not where k·c overflows)."""
     c, num, den = _split(node)
+    if not math.isfinite(k * c):
+        return ast.BinOp(_num(k), ast.Mult(), node)
     return product(1, [_num(k * c), *num], den)
 
 
@@ -490,12 +493,12 @@ def _sum_of_parts(items):
         u = _arg(b, "tanh")
         if sb < 0 and u is not None:
             rest = _without(others, u, 1)
-            if rest is not None:
+            if rest is not None and _without(rest, u, -1) is None:  # x − tanh(x) − x: −tanh(x)
                 return total([*rest, (1, _call("tanhshrink", u))])
         u = _arg(b, "softplus")
         if sb > 0 and u is not None:
             rest = _without(others, u, -1)
-            if rest is not None:
+            if rest is not None and _without(rest, u, 1) is None:
                 return total([*rest, (1, _call("softplus", _neg(u)))])
     return None
 
@@ -514,6 +517,14 @@ def _sum_rule(node):
         rest = [it for m, it in enumerate(items) if m not in (i, j)]
         return total([*rest[:i], (1, new), *rest[i:]]) if rest else new
 
+    # ±u + sqrt(u² + c) first: sqrt(u² + c) − √c − u pairs up either way, and r − √c − u
+    # cancels for u ≫ 0 where 2·squareplus(−u, c) − √c does not
+    for i, (sa, a) in enumerate(items):
+        for j, (sb, b) in enumerate(items):
+            if i == j:
+                continue
+            if sb > 0 and _callee(b) == "_sqrt_quad" and fold(b.args[1]) == 1.0 and _same(b.args[0], a):
+                return replace(i, j, _call("_two_squareplus", a if sa > 0 else _neg(a), b.args[2]))
     for i, (ca, na, da) in enumerate(split):
         for j, (cb, nb, db) in enumerate(split):
             if i == j or ca == 0.0:
@@ -557,13 +568,6 @@ def _sum_rule(node):
                     c = fold(b.args[2])
                     if c is not None and c > 0 and ca == -cb * math.sqrt(c):
                         return replace(i, j, _scaled(cb, _call("_sqrt_quad_minus", *b.args)))
-    # ±u + sqrt(u² + c)
-    for i, (sa, a) in enumerate(items):
-        for j, (sb, b) in enumerate(items):
-            if i == j:
-                continue
-            if sb > 0 and _callee(b) == "_sqrt_quad" and fold(b.args[1]) == 1.0 and _same(b.args[0], a):
-                return replace(i, j, _call("_two_squareplus", a if sa > 0 else _neg(a), b.args[2]))
     return None
 
 
@@ -676,6 +680,10 @@ def rewrite(node):
 
 
 def _rewrite_children(node):
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)):
+        # term by term: a sum's own patterns span all its terms, however it is parenthesised
+        # ((sqrt(x**2 + 4) - 2) - x must not pair sqrt(…) − 2 before sqrt(…) − x is seen)
+        return total([(sign, rewrite(t)) for sign, t in terms(node)])
     if isinstance(node, ast.BinOp):
         return ast.BinOp(rewrite(node.left), node.op, rewrite(node.right))
     if isinstance(node, ast.UnaryOp):
