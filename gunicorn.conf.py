@@ -14,6 +14,9 @@ import tempfile
 from service import serving
 from service.config import server as server_settings  # not "config": that is a gunicorn setting
 
+# JAX's persistent compilation cache, shared by the workers and kept across their restarts
+# (README "Performance"); ACTFN_COMPILATION_CACHE_DIR="" turns it off. Read by each worker.
+os.environ.setdefault("ACTFN_COMPILATION_CACHE_DIR", serving.default_compilation_cache())
 settings = server_settings()
 bind = settings["BIND"]
 workers = settings["WORKERS"]

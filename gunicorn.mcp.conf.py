@@ -14,6 +14,9 @@ import os
 from service import serving
 from service.config import server as server_settings
 
+# JAX's persistent compilation cache, shared by the workers and kept across their restarts
+# (README "Performance"); ACTFN_COMPILATION_CACHE_DIR="" turns it off. Read by each worker.
+os.environ.setdefault("ACTFN_COMPILATION_CACHE_DIR", serving.default_compilation_cache())
 settings = server_settings()
 bind = os.environ.get("ACTFN_MCP_BIND", "127.0.0.1:8001")
 workers = int(os.environ.get("ACTFN_MCP_WORKERS", "1"))

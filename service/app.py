@@ -27,4 +27,10 @@ def create_app(config: dict | None = None) -> Flask:
     lti.install(app, api)
     if warning and not app.testing:
         logging.getLogger("actfn").warning(warning)
+    if app.config["COMPILATION_CACHE_DIR"]:
+        from .core.programs import persist
+
+        refused = persist(app.config["COMPILATION_CACHE_DIR"], app.config["COMPILATION_CACHE_MB"])
+        if refused:
+            logging.getLogger("actfn").warning("compilation cache off: %s", refused)
     return app

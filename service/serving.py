@@ -28,6 +28,7 @@ import json
 import logging
 import os
 import socket
+import tempfile
 import threading
 import time
 
@@ -410,6 +411,13 @@ def compact_dead_worker_metrics(directory: str, pid: int) -> None:
         except OSError as e:
             if e.errno != errno.ENOENT:
                 raise
+
+
+def default_compilation_cache() -> str:
+    """Where the workers of this host keep compiled programs unless ACTFN_COMPILATION_CACHE_DIR
+    says otherwise: a directory of this user's under the system temp dir (an emptyDir in the
+    Kubernetes manifests, so it outlives container restarts within the pod)."""
+    return os.path.join(tempfile.gettempdir(), f"actfn-jax-cache-{os.getuid()}")
 
 
 def clear_metrics(directory: str) -> None:

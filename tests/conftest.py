@@ -21,6 +21,8 @@ if "JAX_COMPILATION_CACHE_DIR" not in os.environ:
     os.environ["JAX_COMPILATION_CACHE_DIR"] = _cache
     os.environ["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] = "0"
     atexit.register(shutil.rmtree, _cache, ignore_errors=True)
+# gunicorn workers the tests start use the service's own setting (gunicorn.conf.py): the same.
+os.environ.setdefault("ACTFN_COMPILATION_CACHE_DIR", os.environ["JAX_COMPILATION_CACHE_DIR"])
 
 from service import create_app
 
