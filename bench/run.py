@@ -192,12 +192,15 @@ def bench_http() -> dict:
         # 1e6-point grid end to end, against compute + encoding in process.
         grid = json.dumps({"activation": "gelu", "grid": {"start": -5, "stop": 5, "num": N}}).encode()
 
-        def one():
-            req = urllib.request.Request(f"{base}/v1/evaluate", data=grid, headers={"Content-Type": "application/json"})
+        def one(accept="application/json"):
+            headers = {"Content-Type": "application/json", "Accept": accept}
+            req = urllib.request.Request(f"{base}/v1/evaluate", data=grid, headers=headers)
             with urllib.request.urlopen(req, timeout=60) as r:
                 return r.read()
 
         results["grid_e2e_s"] = best_time(one, repeat=5)
+        results["grid_npy_s"] = best_time(lambda: one("application/x-npy"), repeat=5)
+        results["grid_bytes"] = (len(one()), len(one("application/x-npy")))
         activation = CATALOG.get("gelu")
         params = activation.bind({})
 
@@ -226,6 +229,11 @@ def bench_http() -> dict:
         f"- 1e6-point grid (gelu, order 1): end to end {results['grid_e2e_s'] * 1e3:.0f} ms; compute + orjson "
         f"encoding in process {results['grid_inprocess_s'] * 1e3:.0f} ms; ratio "
         f"{results['grid_e2e_s'] / results['grid_inprocess_s']:.2f}"
+    )
+    out(
+        f"- the same grid with `Accept: application/x-npy` (one .npy array): end to end "
+        f"{results['grid_npy_s'] * 1e3:.0f} ms, {results['grid_npy_s'] / results['grid_e2e_s']:.2f}× the JSON answer's "
+        f"time; {results['grid_bytes'][1] / 1e6:.1f} MB against JSON's {results['grid_bytes'][0] / 1e6:.1f} MB"
     )
     out(f"- cold start to /readyz: {results['cold_start_s']:.1f} s")
     out(f"- resident memory per worker: {', '.join(f'{m:.0f} MB' for m in results['rss_mb'])}")

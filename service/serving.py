@@ -58,6 +58,7 @@ SLUGS = {
     403: "forbidden",
     404: "not-found",
     405: "method-not-allowed",
+    406: "not-acceptable",
     408: "request-timeout",
     413: "body-too-large",
     414: "uri-too-long",

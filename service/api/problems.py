@@ -32,6 +32,7 @@ TITLES = {
     404: "Not found",
     408: "Request timeout",
     405: "Method not allowed",
+    406: "Not acceptable",
     413: "Request body too large",
     415: "Unsupported media type",
     422: "Invalid request",
