@@ -54,7 +54,7 @@ def server(environ=os.environ) -> dict:
         # JAX's persistent compilation cache shared by the workers of a host (empty: off;
         # gunicorn.conf.py defaults it to a private directory under the system temp dir).
         "COMPILATION_CACHE_DIR": environ.get("ACTFN_COMPILATION_CACHE_DIR", "").strip(),
-        "COMPILATION_CACHE_MB": int(environ.get("ACTFN_COMPILATION_CACHE_MB", "") or 512),
+        "COMPILATION_CACHE_MB": int(environ.get("ACTFN_COMPILATION_CACHE_MB", "") or 32),
         # A worker above this resident memory after a request is replaced (0: never).
         "WORKER_MEMORY_MB": float(environ.get("ACTFN_WORKER_MEMORY_MB", "") or 1024),
         # Seconds a sync worker waits for a whole request before answering 408 (0: forever).

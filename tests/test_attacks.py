@@ -426,3 +426,18 @@ def test_the_client_cannot_choose_its_address_through_the_proxy(compose):
     time.sleep(0.5)
     lines = [json.loads(line) for line in server.access_path.read_text().splitlines() if "spoof-1" in line]
     assert lines and lines[0]["remote"] == "127.0.0.1"
+
+
+def test_a_npy_answer_for_a_long_non_ascii_formula_passes_the_shipped_nginx(compose):
+    """X-Actfn-Activation escapes a formula of 1,000 non-ASCII characters and 16 params to ~12 kB
+    of header: more than nginx's default proxy buffer (a 503 before proxy_buffer_size 16k)."""
+    _, proxy = compose
+    names = ["α" * 59 + str(i) for i in range(16)]  # ~60-character non-ASCII param names
+    expression = "x*(" + "+".join(names) + ")"
+    body = {"activation": {"expression": expression, "params": {n: 1.0 for n in names}}, "x": [1.0, 2.0]}
+    assert len(expression) <= 1000
+    status, headers, raw_body = request(
+        proxy.base + "/v1/evaluate", json.dumps(body).encode(), {"Accept": "application/x-npy"}
+    )
+    assert status == 200, raw_body[:300]
+    assert len(headers["X-Actfn-Activation"]) > 4096

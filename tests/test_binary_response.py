@@ -63,6 +63,23 @@ def test_json_unless_the_client_prefers_npy(client, accept, media):
     assert r.status_code == 200 and r.headers["Content-Type"].split(";")[0] == media
 
 
+@pytest.mark.parametrize("accept", ["application/x-npy, application/json;q=0.9", "application/x-npy, */*;q=0.1"])
+def test_vector_activations_answer_json_where_the_client_also_accepts_it(client, accept):
+    r = post(client, {"activation": "softmax", "x": [1.0, 2.0], "order": 1}, accept)
+    assert r.status_code == 200 and r.headers["Content-Type"] == "application/json"
+
+
+def test_the_headers_are_exposed_to_cross_origin_pages(make_app):
+    app = make_app(CORS_ORIGINS=["https://app.example.org"])
+    r = app.test_client().post(
+        "/v1/evaluate",
+        json={"activation": "relu", "x": [1.0]},
+        headers={"Accept": NPY, "Origin": "https://app.example.org"},
+    )
+    exposed = {h.strip() for h in r.headers["Access-Control-Expose-Headers"].split(",")}
+    assert {"X-Actfn-Rows", "X-Actfn-Activation", "X-Actfn-Device"} <= exposed
+
+
 def test_vector_activations_answer_406_problem_json(client):
     r = post(client, {"activation": "softmax", "x": [1.0, 2.0], "order": 1})
     assert r.status_code == 406 and r.headers["Content-Type"] == "application/problem+json"

@@ -62,3 +62,22 @@ def test_a_directory_others_can_write_is_refused_and_the_service_still_answers(t
 def test_an_empty_setting_turns_the_cache_off(tmp_path):
     result = run("")
     assert result["status"] == [200, 200] and result["hits"] == 0
+
+
+def test_a_symbolic_link_is_refused(tmp_path):
+    """persist() checks the path it is given; a link could be re-pointed to another user's
+    directory after the check, so a link is refused however private its target is."""
+    target = tmp_path / "mine"
+    target.mkdir(mode=0o700)
+    link = tmp_path / "link"
+    link.symlink_to(target)
+    result = run(link)
+    assert result["status"] == [200, 200] and result["hits"] == 0
+    assert "symbolic link" in result["log"] and not any(target.iterdir())
+
+
+def test_a_size_of_0_turns_the_cache_off(tmp_path):
+    from service.core.programs import persist
+
+    assert "0 or less" in persist(str(tmp_path / "c"), 0)  # refused before JAX is configured
+    assert not (tmp_path / "c").exists()

@@ -45,6 +45,9 @@ EXPOSED_HEADERS = (
     "X-RateLimit-Limit",
     "X-RateLimit-Remaining",
     "X-RateLimit-Reset",
+    "X-Actfn-Rows",
+    "X-Actfn-Activation",
+    "X-Actfn-Device",
 )
 COMPUTE_UNIT = 0.01  # seconds: the compute limit counts in hundredths of a second
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"

@@ -62,20 +62,28 @@ def jaxpr_size(jaxpr: Jaxpr) -> int:
 
 def persist(directory: str, max_mb: int) -> str | None:
     """Keep compiled executables in ``directory`` as well (JAX's persistent compilation cache,
-    at most ``max_mb`` on disk, least recently used dropped): the workers of one host share it,
+    at most ``max_mb`` on disk, least recently used dropped; JAX scans every entry under a lock
+    shared by the workers on each write, so keep it small): the workers of one host share it,
     and a restarted or recycled worker loads a program instead of compiling it again (gelu's
-    chain: ~1 s → ~0.4 s on first use). The directory is created private (0700); one that
-    another user owns or others may write is refused (an executable planted there would run
+    chain: ~1 s → ~0.4 s on first use). The directory is created private (0700); a symbolic link (it
+    could be re-pointed after this check), one that another user owns or others may write, or
+    one this process cannot write is refused (an executable planted there would run
     in this process): the reason is returned, None when the cache is on. Call before the
     first compilation of the process."""
     path = os.path.abspath(directory)
+    if max_mb <= 0:
+        return "ACTFN_COMPILATION_CACHE_MB is 0 or less"
     try:
         os.makedirs(path, mode=0o700, exist_ok=True)
-        status = os.stat(path)
+        status = os.lstat(path)  # the link itself: a symlink could be re-pointed after this check
     except OSError as e:
         return f"cannot use {path}: {e.strerror}"
+    if stat.S_ISLNK(status.st_mode) or not stat.S_ISDIR(status.st_mode):
+        return f"{path} is a symbolic link or not a directory"
     if status.st_uid != os.getuid() or status.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
         return f"{path} is not private to this user (owner {status.st_uid}, mode {stat.S_IMODE(status.st_mode):o})"
+    if not os.access(path, os.W_OK | os.X_OK):
+        return f"{path} is not writable"
     jax.config.update("jax_compilation_cache_dir", path)
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)  # most compile in 0.05–1 s
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)

@@ -41,9 +41,15 @@ NPY_DOC = {
 }
 
 
-def _wants_npy() -> bool:
-    """Whether the client prefers the .npy answer (JSON when it states no preference)."""
-    return request.accept_mimetypes.best_match(["application/json", NPY]) == NPY
+def _wants_npy(vector: bool) -> bool:
+    """Whether to answer .npy: the client prefers it (JSON when it states no preference).
+    A vector activation has only JSON: 406 where the client accepts .npy and not JSON."""
+    accept = request.accept_mimetypes
+    if vector:
+        if accept.quality(NPY) > 0 and accept.quality("application/json") == 0:
+            raise NotAcceptable(f"{NPY} holds element-wise answers only; ask a vector activation for application/json")
+        return False
+    return accept.best_match(["application/json", NPY]) == NPY
 
 
 def _npy(out: dict) -> Response:
@@ -77,9 +83,7 @@ def evaluate(args):
     instead of JSON: send `Accept: application/x-npy`.
     """
     limits = current_app.config["LIMITS"]
-    binary = _wants_npy()
-    if binary and args["activation"].activation.kind == core.VECTOR:
-        raise NotAcceptable(f"{NPY} holds element-wise answers only; ask a vector activation for application/json")
+    binary = _wants_npy(args["activation"].activation.kind == core.VECTOR)
     if "grid" in args:
         grid = args["grid"]
         if grid["num"] > limits.max_points:
