@@ -21,8 +21,13 @@ if "JAX_COMPILATION_CACHE_DIR" not in os.environ:
     os.environ["JAX_COMPILATION_CACHE_DIR"] = _cache
     os.environ["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] = "0"
     atexit.register(shutil.rmtree, _cache, ignore_errors=True)
-# gunicorn workers the tests start use the service's own setting (gunicorn.conf.py): the same.
-os.environ.setdefault("ACTFN_COMPILATION_CACHE_DIR", os.environ["JAX_COMPILATION_CACHE_DIR"])
+# The service's own cache (ACTFN_COMPILATION_CACHE_DIR, size-bounded) in a folder of its own:
+# JAX's bounded cache fails its writes on entries an unbounded writer left (no -atime file),
+# as the programs compiled at import time into the folder above are.
+if "ACTFN_COMPILATION_CACHE_DIR" not in os.environ:
+    _service_cache = tempfile.mkdtemp(prefix="actfn-service-cache-")
+    os.environ["ACTFN_COMPILATION_CACHE_DIR"] = _service_cache
+    atexit.register(shutil.rmtree, _service_cache, ignore_errors=True)
 
 from service import create_app
 
