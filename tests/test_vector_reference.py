@@ -64,34 +64,44 @@ def vectors(n: int, spread: float, rng) -> list[np.ndarray]:
 SPREADS = (0.0, 1.0, 10.0, 17.0, 20.0, 40.0, 100.0, 1e3)
 
 
+def value_of(name, v, s, a, i):
+    """f_i: s_i, or for log_softmax (v_i − v_a) − log1p(Σ_{j≠a} e^{v_j − v_a}) (a the largest)."""
+    if name != "log_softmax":
+        return s[i]
+    rest = mpmath.fsum(mpmath.exp(v[j] - v[a]) for j in range(len(v)) if j != a)
+    return (v[i] - v[a]) - mpmath.log1p(rest)
+
+
+def jacobian_of(name, s, c, i, j):
+    """∂f_i/∂x_j: softmax s_i c_ij, log_softmax c_ij, softmin −s_i c_ij."""
+    return c[i][j] if name == "log_softmax" else (-1 if name == "softmin" else 1) * s[i] * c[i][j]
+
+
+def hessian_of(name, s, c, i, j, k):
+    """(∂²f_i/∂x_j∂x_k, the size of its terms): softmax s_i (c_ij c_ik − s_j c_jk), log_softmax
+    −s_j c_jk; softmin the softmax's of −x (two sign flips: the same)."""
+    if name == "log_softmax":
+        return -s[j] * c[j][k], s[j] * c[j][k]
+    terms = (c[i][j] * c[i][k], s[j] * c[j][k])
+    return s[i] * (terms[0] - terms[1]), s[i] * (abs(terms[0]) + abs(terms[1]))
+
+
 def check(name: str, x: np.ndarray, dtype: str, order: int) -> None:
     x = x.astype(dtype).astype(np.float64)
     r = evaluate(CATALOG.get(name), {}, x, order=order, dtype=dtype)
     v, s, c, a = reference(x, negate=name == "softmin")
     n = len(x)
-    sign = -1 if name == "softmin" else 1
     for i in range(n):
-        if name == "log_softmax":
-            rest = mpmath.fsum(mpmath.exp(v[j] - v[a]) for j in range(n) if j != a)
-            ref = (v[i] - v[a]) - mpmath.log1p(rest)
-        else:
-            ref = s[i]
+        ref = value_of(name, v, s, a, i)
         assert close(float(r.value[i]), ref, ref, dtype), (name, dtype, list(x), i, r.value[i], ref)
         for j in range(n):
-            # ∂f_i/∂x_j: softmax s_i c_ij, log_softmax c_ij, softmin −s_i c_ij.
-            ref = c[i][j] if name == "log_softmax" else sign * s[i] * c[i][j]
+            ref = jacobian_of(name, s, c, i, j)
             got = float(r.derivative[i][j])
             assert close(got, ref, ref, dtype), (name, dtype, list(x), (i, j), got, ref)
             if order < 2:
                 continue
             for k in range(n):
-                # softmax: ∂²s_i/∂x_j∂x_k = s_i (c_ij c_ik − s_j c_jk); log_softmax: −s_j c_jk;
-                # softmin: the softmax's of −x (two sign flips: the same).
-                if name == "log_softmax":
-                    ref, scale = -s[j] * c[j][k], s[j] * c[j][k]
-                else:
-                    terms = (c[i][j] * c[i][k], s[j] * c[j][k])
-                    ref, scale = s[i] * (terms[0] - terms[1]), s[i] * (abs(terms[0]) + abs(terms[1]))
+                ref, scale = hessian_of(name, s, c, i, j, k)
                 got = float(r.second_derivative[i][j][k])
                 assert close(got, ref, scale, dtype), (name, dtype, list(x), (i, j, k), got, ref)
 
@@ -292,20 +302,13 @@ def test_the_vectorised_reference_is_the_mpmath_one(dtype):
                 (val, _), (jac, _), (hes, scale) = expected(name, x, order=2)
                 n = len(x)
                 for i in range(n):
-                    if name == "log_softmax":
-                        rest = mpmath.fsum(mpmath.exp(v[j] - v[a]) for j in range(n) if j != a)
-                        want = (v[i] - v[a]) - mpmath.log1p(rest)
-                    else:
-                        want = s[i]
+                    want = value_of(name, v, s, a, i)
                     assert abs(val[i] - want) <= 2e-16 * abs(want) + 1e-322, (name, x, i)
                     for j in range(n):
-                        want = c[i][j] if name == "log_softmax" else (-1 if name == "softmin" else 1) * s[i] * c[i][j]
+                        want = jacobian_of(name, s, c, i, j)
                         assert abs(jac[i, j] - want) <= 5e-16 * abs(want) + 1e-322, (name, x, i, j)
                         for k in range(n):
-                            if name == "log_softmax":
-                                want = -s[j] * c[j][k]
-                            else:
-                                want = s[i] * (c[i][j] * c[i][k] - s[j] * c[j][k])
+                            want = hessian_of(name, s, c, i, j, k)[0]
                             assert abs(hes[i, j, k] - want) <= 2e-15 * abs(scale[i, j, k]) + 1e-322, (name, x, i, j, k)
 
 
