@@ -377,7 +377,7 @@ def test_formulas_typeset_and_code_to_copy(server, browser):
     # The page's own icon: no 404 in the console.
     with app.test_client().get("/favicon.ico") as icon:
         assert icon.status_code == 200 and icon.mimetype == "image/svg+xml"
-    assert [m for m in console_errors(browser) if "favicon" in m or "404" in m] == []
+    assert [m for m in console_errors(browser) if "favicon" in m or "status of 404" in m] == []
 
 
 def test_practice_questions_are_answered_and_graded_in_the_page(server, browser):
