@@ -64,6 +64,7 @@ def when_ready(server):
 
 def post_fork(server, worker):
     serving.close_health_in_worker()
+    serving.tune_malloc()
 
 
 def child_exit(server, worker):
@@ -72,8 +73,9 @@ def child_exit(server, worker):
 
 
 def post_request(worker, req, environ, resp):
-    """Past its memory budget, a worker finishes this request and is replaced."""
-    serving.recycle_over_budget(worker)
+    """What a big request freed goes back to the system; past its memory budget, a worker
+    finishes this request and is replaced."""
+    serving.recycle_over_budget(worker, serving.release_freed())
 
 
 def post_worker_init(worker):
