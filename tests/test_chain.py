@@ -135,6 +135,23 @@ def test_new_depth_within_a_bucket_reuses_the_compiled_program():
     assert PROGRAMS.compilations == before
 
 
+def test_a_depth_slider_of_up_to_64_layers_compiles_once():
+    """Every depth of 1…64 (a page's slider) runs the same chain and float64 programs: the
+    first chain at a new depth compiles nothing, and its numbers are those of the layers it has."""
+    from service.core.programs import PROGRAMS
+
+    a = CATALOG.get("elu")
+    deep = chain(a, a.bind({}), np.array([0.3]), 64, weight=1.1)
+    before = PROGRAMS.compilations
+    for depth in (1, 2, 10, 17, 33, 50, 63):
+        short = chain(a, a.bind({}), np.array([0.3]), depth, weight=1.1)
+        assert short.output.shape == (1, depth)
+        np.testing.assert_array_equal(short.output, deep.output[:, :depth])
+        np.testing.assert_array_equal(short.local_derivative, deep.local_derivative[:, :depth])
+        np.testing.assert_array_equal(short.log10_abs_cumulative, deep.log10_abs_cumulative[:, :depth])
+    assert PROGRAMS.compilations == before
+
+
 def test_bound_is_null_for_an_unbounded_derivative(client):
     body = client.post("/v1/chain", json={"activation": "squared_relu", "depth": 3, "z": 1}).get_json()
     assert body["bound"] is None and body["max_abs_derivative"] is None

@@ -28,6 +28,31 @@ def test_relu_with_a_large_negative_bias_is_dead(client):
     assert body["verdict"] == "vanishing" and body["gradient_ratio"] is None
 
 
+def test_depths_up_to_64_share_one_program_and_large_shapes_keep_fine_buckets():
+    """A page's depth slider (1…50 at width 64, batch 64) compiles once: the padding layers are
+    skipped and every real layer draws the same weights at any padding. A shape whose 64
+    padded layers would pass the caps' cells keeps quarter-octave layers."""
+    from service.core import CATALOG
+    from service.core.flow import gradient_flow, shape_bucket
+    from service.core.programs import PROGRAMS
+
+    limits = Limits()
+    assert {shape_bucket(d, 64, 64, limits) for d in range(1, 51)} == {(64, 64, 64)}
+    assert shape_bucket(1, 1024, 1024, limits) == (4, 1024, 1024)  # 64 × 1024² cells: over the cap
+    assert shape_bucket(100, 64, 64, limits)[0] == 112
+    relu = CATALOG.get("relu")
+    deep = gradient_flow(relu, relu.bind({}), depth=50, width=64, batch=64, seed=3)
+    before = PROGRAMS.compilations
+    for depth in (1, 7, 20, 49):
+        short = gradient_flow(relu, relu.bind({}), depth=depth, width=64, batch=64, seed=3)
+        assert len(short.layers) == depth
+        # the forward statistics of the first layers do not depend on the layers after them
+        assert [(x.activation_mean, x.activation_std, x.dead_fraction) for x in short.layers] == [
+            (x.activation_mean, x.activation_std, x.dead_fraction) for x in deep.layers[:depth]
+        ]
+    assert PROGRAMS.compilations == before
+
+
 def test_same_seed_gives_identical_json_and_another_seed_does_not(client):
     req = {"activation": "tanh", "depth": 6, "width": 32, "batch": 16, "seed": 42}
     a = client.post("/v1/gradient-flow", json=req).get_data()

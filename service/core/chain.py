@@ -6,8 +6,8 @@ The scalar chain h₀ = z, z_l = w·h_{l−1} + b, h_l = f(z_l) (l = 1..L) has
 
 computed here by ``jax.grad`` of the composed function written with ``jax.lax.scan`` and
 vmapped over the starting points. The depth is a traced argument: the scan runs over a
-power-of-two bucket of layers and layers past the depth pass h through unchanged, so any
-depth in a bucket reuses one compiled program. ``log10|dh_L/dh₀|`` is summed in log space
+bucket of layers (64, then powers of two) and layers past the depth pass h through unchanged,
+so any depth in a bucket reuses one compiled program. ``log10|dh_L/dh₀|`` is summed in log space
 (float64) so it stays finite and exact where the product itself underflows.
 """
 
@@ -87,6 +87,22 @@ def _check(activation: Activation, depth: int, n_inputs: int, limits: Limits) ->
         )
 
 
+# Chains of up to this many layers share one program per bucket of inputs, and f′ re-evaluated
+# in float64 (or a plain product) on up to this many cells shares one: a page's depth slider
+# compiles once per activation, not once per power of two. Padding costs microseconds.
+SHARED_LAYERS = 64
+SHARED_CELLS = 1024
+
+
+def layers_bucket(depth: int) -> int:
+    """The layers a chain of ``depth`` runs over (the rest pass h through)."""
+    return max(SHARED_LAYERS, bucket(depth))
+
+
+def cells_bucket(n: int) -> int:
+    return max(SHARED_CELLS, bucket(n))
+
+
 def _chain_program(activation: Activation, static: tuple, n_layers: int):
     f = activation.with_choices(static)
     df = jax.grad(f)
@@ -162,7 +178,8 @@ def _float64_local_derivative(activation: Activation, traced: dict, static: tupl
     flat = z.reshape(-1).astype(np.float64)
     n = flat.size
     params = {k: np.asarray(v, np.float64) for k, v in traced.items()}
-    _, d = product_program(activation, static, "float64", bucket(n)).run(padded(flat, bucket(n), np.float64), params)
+    size = cells_bucket(n)
+    _, d = product_program(activation, static, "float64", size).run(padded(flat, size, np.float64), params)
     return np.asarray(d)[:n].reshape(z.shape)
 
 
@@ -251,9 +268,9 @@ def chain(
     z = flush_subnormals(z.astype(np_dtype)).astype(np.float64)
     traced, static = split_params(activation, params)
     n = z.size
-    _check_formula(activation, static, bucket(n) * bucket(depth), limits)
+    _check_formula(activation, static, max(bucket(n) * layers_bucket(depth), cells_bucket(n * depth)), limits)
     sup = _sup(activation, params, static, with_bound, limits)
-    program = chain_program(activation, static, dtype, bucket(n), bucket(depth))
+    program = chain_program(activation, static, dtype, bucket(n), layers_bucket(depth))
     z0 = padded(z, bucket(n), np_dtype)
     cast = {k: np.asarray(v, dtype=np_dtype) for k, v in traced.items()}
     g, (zs, hs, ds) = program.run(z0, np.asarray(weight, np_dtype), np.asarray(bias, np_dtype), np.int32(depth), cast)
@@ -279,10 +296,11 @@ def product(
     check_params(activation, params, dtype)
     zs = flush_subnormals(zs.astype(np_dtype)).astype(np.float64)
     traced, static = split_params(activation, params)
-    _check_formula(activation, static, bucket(depth), limits)
+    size = cells_bucket(depth)
+    _check_formula(activation, static, size, limits)
     sup = _sup(activation, params, static, with_bound, limits)
     cast = {k: np.asarray(v, dtype=np_dtype) for k, v in traced.items()}
-    program = product_program(activation, static, dtype, bucket(depth))
-    h, d = (np.asarray(a)[:depth].reshape(1, -1) for a in program.run(padded(zs[0], bucket(depth), np_dtype), cast))
+    program = product_program(activation, static, dtype, size)
+    h, d = (np.asarray(a)[:depth].reshape(1, -1) for a in program.run(padded(zs[0], size, np_dtype), cast))
     gradient = np.prod(d, axis=1, dtype=d.dtype)
     return _assemble(activation, params, traced, static, 1.0, zs.astype(np_dtype), h, d, gradient, depth, sup)

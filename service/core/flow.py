@@ -99,11 +99,22 @@ def _norms(g):
     return m * jnp.sqrt(jnp.sum((g / safe[:, None, None]) ** 2, axis=(1, 2)))
 
 
-def shape_bucket(depth: int, width: int, batch: int) -> tuple[int, int, int]:
-    """The padded (layers, units, samples) a request runs in: layers to quarter octaves
-    (padding layers are skipped, not computed), units and samples to eighth octaves (at most
-    12.5 % more, masked out of every statistic)."""
-    return fine_bucket(depth, 4, 4), fine_bucket(width, 8, 8), fine_bucket(batch, 8, 8)
+# Networks of up to this many layers share one program per (units, samples) bucket (a page's
+# depth slider then compiles once, not once per quarter octave), where the padded arrays stay
+# within the caps; padding layers are skipped at run time, so only their weights are drawn.
+SHARED_LAYERS = 64
+
+
+def shape_bucket(depth: int, width: int, batch: int, limits: Limits = Limits()) -> tuple[int, int, int]:
+    """The padded (layers, units, samples) a request runs in: SHARED_LAYERS layers where they
+    fit the caps, else quarter octaves (padding layers are skipped, not computed); units and
+    samples to eighth octaves (at most 12.5 % more, masked out of every statistic)."""
+    units, samples = fine_bucket(width, 8, 8), fine_bucket(batch, 8, 8)
+    layers = fine_bucket(depth, 4, 4)
+    shared = max(layers, SHARED_LAYERS)
+    if shared * units * samples <= limits.max_flow_cells and shared * units * units <= limits.max_flow_weights:
+        layers = shared
+    return layers, units, samples
 
 
 def _program(activation: Activation, static: tuple, uniform: bool, dtype: str, shape: tuple[int, int, int]):
@@ -218,10 +229,16 @@ def gradient_flow(
     check_number(std, dtype, "std")
     check_params(activation, params, dtype)
     traced, static = split_params(activation, params)
-    shape = shape_bucket(depth, width, batch)
+    shape = shape_bucket(depth, width, batch, limits)
     # f forward, f′ backward and f′ again for the statistics, at every unit of every layer; the
     # program differentiates through the loop of layers, about the size of f″'s (order 2).
-    check_formula(activation, static, dtype=dtype, order=2, evaluations=3 * math.prod(shape), limits=limits)
+    try:
+        check_formula(activation, static, dtype=dtype, order=2, evaluations=3 * math.prod(shape), limits=limits)
+    except LimitExceeded:
+        if shape[0] == fine_bucket(depth, 4, 4):
+            raise
+        shape = (fine_bucket(depth, 4, 4), *shape[1:])  # a large formula: no shared padding
+        check_formula(activation, static, dtype=dtype, order=2, evaluations=3 * math.prod(shape), limits=limits)
     program = flow_program(activation, static, init.endswith("uniform"), dtype, shape)
     loss, stats = program.run(
         np.uint32(seed),
