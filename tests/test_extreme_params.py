@@ -100,3 +100,24 @@ def test_a_vector_of_max_vector_length_gets_its_jacobian(client):
     assert r.status_code == 200, r.get_data(as_text=True)[:300]
     jac = r.get_json()["jacobian"]
     assert len(jac) == n and len(jac[0]) == n
+
+
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_the_range_check_agrees_with_rounding_at_the_edge(sign):
+    """check_range's two-reduction shortcut and the cast it stands for agree on both sides of
+    the edge: the largest float64 that rounds to a finite float32, the next one up, and NaN."""
+    from service.core.errors import InvalidInput
+    from service.core.evaluate import check_range
+
+    edge = 2.0**128 - 2.0**103  # halfway between float32's max and 2**128: rounds to ∞
+    below = np.nextafter(edge, 0.0)
+    with np.errstate(over="ignore"):
+        assert np.isfinite(np.float32(below)) and not np.isfinite(np.float64(edge).astype(np.float32))
+    check_range(np.array([0.0, sign * below]), "float32", "x")
+    check_range(np.array([np.nan, sign * below]), "float32", "x")  # NaN is another check's
+    check_range(np.array([sign * 1e308, np.nan]), "float64", "x")
+    for bad in ([sign * edge], [np.nan, sign * edge], [1.0, sign * np.inf]):
+        with pytest.raises(InvalidInput, match="outside the float32 range"):
+            check_range(np.array(bad), "float32", "x")
+    with pytest.raises(InvalidInput, match="outside the float64 range"):
+        check_range(np.array([np.nan, sign * np.inf]), "float64", "x")

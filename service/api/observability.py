@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import re
@@ -43,8 +44,15 @@ def _on_jax_event(event: str, duration_secs: float, **kwargs) -> None:
 jax.monitoring.register_event_duration_secs_listener(_on_jax_event)
 
 
+@functools.lru_cache(maxsize=4096)
+def _child(metric, *labels):
+    """``metric.labels(*labels)``, looked up once (prometheus_client validates and locks on
+    every call)."""
+    return metric.labels(*labels)
+
+
 def count_points(endpoint: str, n: int) -> None:
-    POINTS.labels(endpoint).inc(n)
+    _child(POINTS, endpoint).inc(n)
 
 
 def request_id() -> str | None:
@@ -98,8 +106,8 @@ def install(app: Flask) -> None:
             response.headers["X-Request-ID"] = rid
         if "started" in g:
             route = _route()
-            REQUESTS.labels(route, request.method, str(response.status_code)).inc()
-            LATENCY.labels(route, request.method).observe(time.perf_counter() - g.started)
+            _child(REQUESTS, route, request.method, str(response.status_code)).inc()
+            _child(LATENCY, route, request.method).observe(time.perf_counter() - g.started)
         return response
 
     def metrics():

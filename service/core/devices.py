@@ -20,6 +20,7 @@ def gpu_devices() -> tuple:
         return ()
 
 
+@functools.cache  # a process's devices do not change; a request asks on every call
 def select(device: str = "auto") -> jax.Device:
     """Return the JAX device for ``auto``, ``cpu`` or ``gpu``; raise if a GPU is missing."""
     if device == "cpu":
@@ -38,6 +39,7 @@ def select(device: str = "auto") -> jax.Device:
     raise DeviceUnavailable(f"unknown device '{device}'", "device")
 
 
+@functools.cache
 def label(device: jax.Device) -> str:
     """A short name such as ``cpu:0`` or ``gpu:0``."""
     platform = "gpu" if device.platform in ("gpu", "cuda", "rocm") else device.platform
