@@ -18,9 +18,15 @@ from .. import core
 
 log = logging.getLogger("actfn.warmup")
 
-# (activation, order) pairs that front-ends ask for first; each compiles at float32 and the
-# smallest bucket. Everything else compiles on first use.
+# (activation, order) pairs that clients ask for first; each compiles at float32 and the
+# smallest bucket (a bot's default request).
 COMMON = (("relu", 1), ("sigmoid", 1), ("tanh", 1), ("gelu", 1), ("silu", 1), ("sigmoid", 2))
+# What the page (service/static/js) asks on its first screen: the curves of its default
+# activations (401 points and the readout, float64), the readout alone, their chains, the
+# output panel's softmax and the dying-ReLU panel (64 units, 64 samples, float32).
+PAGE_CURVES = ("sigmoid", "relu")
+PAGE_FLOWS = ("relu", "leaky_relu", "gelu")
+PAGE_SCORES = np.array([2.0, 1.0, 0.1])
 
 
 @dataclass
@@ -37,11 +43,32 @@ def warm(app: Flask) -> Readiness:
         if ready.ready:
             return ready
         start = time.perf_counter()
-        x = np.linspace(-3.0, 3.0, 7)
-        for name, order in COMMON:
-            activation = core.CATALOG.get(name)
-            core.evaluate(activation, activation.bind({}), x, order=order, dtype="float32", device="auto")
+        compile_first_screens(app.config["LIMITS"])
         ready.seconds = time.perf_counter() - start
         ready.ready = True
         log.info("warm-up finished in %.2f s", ready.seconds)
     return ready
+
+
+def compile_first_screens(limits: core.Limits) -> None:
+    """Run once what a bot and the page ask first, so that it is compiled (or loaded from the
+    persistent compilation cache) before the worker serves; everything else compiles on first
+    use (README "Performance")."""
+    from ..core.chain import chain
+    from ..core.flow import gradient_flow
+
+    def default(name: str):
+        activation = core.CATALOG.get(name)
+        return activation, activation.bind({})
+
+    x = np.linspace(-3.0, 3.0, 7)
+    for name, order in COMMON:
+        core.evaluate(*default(name), x, order=order, dtype="float32", limits=limits)
+    curve = np.linspace(-5.0, 5.0, 402)
+    for name in PAGE_CURVES:
+        core.evaluate(*default(name), curve, order=1, dtype="float64", limits=limits)
+        core.evaluate(*default(name), curve[:1], order=1, dtype="float64", limits=limits)
+        chain(*default(name), np.array([0.5]), 10, dtype="float64", limits=limits)
+    core.evaluate(*default("softmax"), PAGE_SCORES, order=1, dtype="float64", limits=limits)
+    for name in PAGE_FLOWS:
+        gradient_flow(*default(name), depth=10, width=64, batch=64, init="he_normal", limits=limits)

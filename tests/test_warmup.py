@@ -1,0 +1,38 @@
+"""Warm-up: after a worker is ready, the page's first screen compiles nothing."""
+
+import numpy as np
+
+from service.api.warmup import PAGE_CURVES, PAGE_FLOWS, warm
+from service.core.programs import PROGRAMS
+
+
+def test_the_pages_first_screen_compiles_nothing_after_warm_up(app):
+    """The requests service/static/js sends on first load, with the page's own bodies: curves
+    (401 points and the readout), readouts, chains over the depth slider, the softmax panel
+    and the dying-ReLU panel over its depth slider."""
+    assert warm(app).ready
+    client = app.test_client()
+    before = PROGRAMS.compilations
+    grid = np.linspace(-5, 5, 401).tolist()
+    for name in PAGE_CURVES:
+        body = {"activation": name, "x": [*grid, 0.3], "order": 1, "dtype": "float64"}
+        assert client.post("/v1/evaluate", json=body).status_code == 200
+        assert client.get(f"/v1/activations/{name}/evaluate?x=0.7&order=1&dtype=float64").status_code == 200
+        for depth in (1, 10, 50):
+            body = {"activation": name, "depth": depth, "z": 0.5, "weight": 1, "bias": 0, "dtype": "float64"}
+            assert client.post("/v1/chain", json=body).status_code == 200
+    body = {"activation": "softmax", "x": [2, 1, 0.1], "order": 1, "dtype": "float64"}
+    assert client.post("/v1/evaluate", json=body).status_code == 200
+    for name in PAGE_FLOWS:
+        for depth in (1, 10, 50):
+            body = {
+                "activation": name,
+                "depth": depth,
+                "width": 64,
+                "batch": 64,
+                "bias": 0,
+                "init": "he_normal",
+                "seed": 0,
+            }
+            assert client.post("/v1/gradient-flow", json=body).status_code == 200
+    assert PROGRAMS.compilations == before
