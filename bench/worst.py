@@ -47,9 +47,9 @@ WORST = [
         {"activation": {"expression": _SINC6}, "grid": {"start": -4, "stop": 4, "num": 450_000}, "order": 2},
     ),
     (
-        "GET /v1/activations/{name}/evaluate: 1,000 points, order 2",
+        "GET /v1/activations/{name}/evaluate: 250 points (max_query_points), order 2",
         "GET",
-        "/v1/activations/mish/evaluate?order=2&dtype=float64&x=" + ",".join(str(i / 100) for i in range(-500, 500)),
+        "/v1/activations/mish/evaluate?order=2&dtype=float64&x=" + ",".join(str(i / 25) for i in range(-125, 125)),
         None,
     ),
     (
@@ -173,6 +173,40 @@ def measure() -> list[dict]:
         except json.JSONDecodeError:
             rows.append({"label": WORST[i][0], "error": proc.stderr[-500:]})
     return rows
+
+
+def worker_memory() -> dict:
+    """Resident memory of one real gunicorn worker (the shipped config, memory recycling off so
+    that it is never replaced): after warm-up, then after each request of ``WORST``, twice
+    through the list, each answered before the next is sent (MB, /proc/<pid>/statm)."""
+    import tempfile
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    from realserver import Server, request, rss_mb
+
+    server = Server(
+        Path(tempfile.mkdtemp(prefix="actfn-bench-memory-")),
+        workers=1,
+        ACTFN_WORKER_MEMORY_MB="0",
+        ACTFN_RATE_LIMIT_ENABLED="0",
+    )
+    try:
+        (pid,) = server.workers()
+        time.sleep(0.5)
+        out = {"after_warmup_mb": rss_mb(pid), "after_each_mb": [], "statuses": set()}
+        for _ in range(2):
+            for _label, method, path, body in WORST:
+                data = json.dumps(body).encode() if body is not None else None
+                status, _, _ = request(server.base + path, data, method=method, timeout=600)
+                out["statuses"].add(status)
+                time.sleep(0.3)  # gunicorn's post_request hook runs after the answer is sent
+                out["after_each_mb"].append(rss_mb(pid))
+        out["replaced"] = server.workers() != {pid}
+        time.sleep(1.0)
+        out["after_pass_mb"] = rss_mb(pid)
+    finally:
+        server.stop()
+    return out
 
 
 def table(rows: list[dict]) -> list[str]:
