@@ -120,3 +120,18 @@ def test_flow_caps_come_from_the_limits(make_app):
     app = make_app(LIMITS=Limits(max_flow_width=16))
     r = app.test_client().post("/v1/gradient-flow", json={"activation": "relu", "depth": 2, "width": 17})
     assert r.status_code == 422 and "max_flow_width=16" in r.get_json()["detail"]
+
+
+def test_a_layers_weights_and_the_inputs_do_not_depend_on_the_padded_depth():
+    """Depth 20 (64 padded layers) and depth 100 (112) draw the same inputs and the same
+    weights for the layers they share: their forward statistics agree layer by layer."""
+    from service.core import CATALOG
+    from service.core.flow import gradient_flow, shape_bucket
+
+    assert shape_bucket(20, 32, 16)[0] != shape_bucket(100, 32, 16)[0]
+    tanh = CATALOG.get("tanh")
+    short = gradient_flow(tanh, tanh.bind({}), depth=20, width=32, batch=16, seed=5, init="xavier_uniform")
+    deep = gradient_flow(tanh, tanh.bind({}), depth=100, width=32, batch=16, seed=5, init="xavier_uniform")
+    assert [(x.activation_mean, x.activation_std) for x in short.layers] == [
+        (x.activation_mean, x.activation_std) for x in deep.layers[:20]
+    ]
