@@ -35,4 +35,5 @@ def test_the_pages_first_screen_compiles_nothing_after_warm_up(app):
                 "seed": 0,
             }
             assert client.post("/v1/gradient-flow", json=body).status_code == 200
+    assert client.get("/v1/quiz/questions?count=1").status_code == 200  # the page's first question
     assert PROGRAMS.compilations == before

@@ -56,6 +56,7 @@ def compile_first_screens(limits: core.Limits) -> None:
     use (README "Performance")."""
     from ..core.chain import chain
     from ..core.flow import gradient_flow
+    from ..teaching.quiz import pool
 
     def default(name: str):
         activation = core.CATALOG.get(name)
@@ -72,3 +73,6 @@ def compile_first_screens(limits: core.Limits) -> None:
     core.evaluate(*default("softmax"), PAGE_SCORES, order=1, dtype="float64", limits=limits)
     for name in PAGE_FLOWS:
         gradient_flow(*default(name), depth=10, width=64, batch=64, init="he_normal", limits=limits)
+    # Every question the quiz can ask, told apart by content (the page's first question and
+    # every later draw or export read this table; it evaluates what each question asks).
+    pool()
