@@ -21,7 +21,7 @@ settings = server_settings()
 bind = settings["BIND"]
 workers = settings["WORKERS"]
 threads = settings["THREADS"]
-worker_class = serving.worker_class(threads)
+worker_class = serving.worker_class(threads, settings["WORKER_CLASS"])
 preload_app = False  # a JAX backend must never be created before fork
 # Above the worst accepted request (README "Memory": under 10 s on 2 cores, first-use
 # compilation included).

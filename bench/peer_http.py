@@ -263,7 +263,7 @@ def _gunicorn_settings(workers: int) -> str:
 
     s = server_settings({**os.environ, "ACTFN_WORKERS": str(workers), **BENCH_ENV})
     return (
-        f"workers={s['WORKERS']}, threads={s['THREADS']}, worker_class={serving.worker_class(s['THREADS'])}, "
+        f"workers={s['WORKERS']}, threads={s['THREADS']}, worker_class={serving.worker_class(s['THREADS'], s['WORKER_CLASS'])}, "
         f"keepalive=5, accesslog={s['ACCESS_LOG']!r} (JSON lines, stdout to a file)"
     )
 

@@ -38,6 +38,9 @@ def server(environ=os.environ) -> dict:
         "BIND": environ.get("ACTFN_BIND", f"0.0.0.0:{environ.get('PORT', '8000')}"),
         "WORKERS": int(environ.get("ACTFN_WORKERS", environ.get("WEB_CONCURRENCY", min(4, cpus)))),
         "THREADS": threads,
+        # sync (one request per connection) or gthread (keeps connections alive); empty: sync
+        # for one thread, gthread for more (service.serving.worker_class).
+        "WORKER_CLASS": environ.get("ACTFN_WORKER_CLASS", "").strip().lower(),
         "TIMEOUT": int(environ.get("ACTFN_TIMEOUT", "60")),
         "GRACEFUL_TIMEOUT": int(environ.get("ACTFN_GRACEFUL_TIMEOUT", "30")),
         "MAX_REQUESTS": int(environ.get("ACTFN_MAX_REQUESTS", "100000")),
@@ -57,7 +60,7 @@ def server(environ=os.environ) -> dict:
         "COMPILATION_CACHE_MB": int(environ.get("ACTFN_COMPILATION_CACHE_MB", "") or 32),
         # A worker above this resident memory after a request is replaced (0: never).
         "WORKER_MEMORY_MB": float(environ.get("ACTFN_WORKER_MEMORY_MB", "") or 1024),
-        # Seconds a sync worker waits for a whole request before answering 408 (0: forever).
+        # Seconds a worker waits for a whole request before answering 408 (0: forever).
         "REQUEST_READ_TIMEOUT": float(environ.get("ACTFN_REQUEST_READ_TIMEOUT", "") or 20),
     }
 

@@ -6,12 +6,18 @@ master must never load XLA).
 - Protocol errors gunicorn answers itself (a malformed request line, a bad Content-Length,
   414, 431, a request head that does not arrive in time) are problem+json like every other
   error, and never take the worker down: the access logger cannot raise.
-- A sync worker reads the request within ``ACTFN_REQUEST_READ_TIMEOUT`` seconds (head and
-  body together, 408 otherwise), so a slow client holds a worker for at most that long; the
-  shipped deployments also put nginx in front, which buffers whole requests.
-- On SIGTERM a sync worker closes its listening sockets at once, so new connections are
-  refused (a load balancer retries elsewhere) instead of queueing behind a worker that is
-  leaving.
+- The worker is sync (one request per connection) for ``ACTFN_THREADS=1``, gthread otherwise;
+  ``ACTFN_WORKER_CLASS=gthread`` asks for gthread with one thread too (:func:`worker_class`). It
+  keeps connections alive (``keepalive`` seconds; an idle one waits in the poller, not in a
+  thread), but measured on 2 cores (wrk -t2 -c16, 100-point evaluate and a bare Flask app)
+  it serves no more requests/s than sync and has a higher p99: its thread hand-offs cost what
+  the saved TCP handshakes gain.
+- Either worker reads each request within ``ACTFN_REQUEST_READ_TIMEOUT`` seconds (head and
+  body together, 408 otherwise; on a kept-alive connection from when the next request's first
+  bytes arrive), so a slow client holds a thread for at most that long; the shipped
+  deployments also put nginx in front, which buffers whole requests.
+- On SIGTERM a worker closes its listening sockets at once, so new connections are refused (a
+  load balancer retries elsewhere) instead of queueing behind a worker that is leaving.
 - A worker's malloc (glibc) maps large blocks at a fixed threshold and, after a request that
   grew the worker, hands the free pages of its heaps back, so what a big request freed does not
   stay resident. After each request a worker whose resident memory is still above
@@ -232,9 +238,17 @@ class DeadlineSocket:
         self._sock = sock
         self._deadline: float | None = time.monotonic() + seconds
 
+    def restart(self, seconds: float) -> None:
+        """A new request on a kept-alive connection: a new deadline from now."""
+        self._deadline = time.monotonic() + seconds
+
     def settimeout(self, value) -> None:
-        # Only gunicorn's close_graceful sets a timeout: the request is over, reads are free.
-        self._deadline = None
+        # A timeout in seconds comes from gunicorn's close_graceful or its bounded drain of an
+        # unread body: the request is over, reads are free (bounded by that timeout). None is
+        # gunicorn's parser restoring blocking reads (it does so before each request on a
+        # kept-alive connection): the deadline stays.
+        if value is not None:
+            self._deadline = None
         self._sock.settimeout(value)
 
     def recv(self, size: int, *args) -> bytes:
@@ -295,11 +309,65 @@ class SyncWorker(_Errors, sync.SyncWorker):
 
 
 class ThreadWorker(_Errors, _ThreadWorker):
-    """gunicorn's gthread worker with problem+json protocol errors."""
+    """gunicorn's gthread worker (keep-alive) with problem+json protocol errors, the request
+    read deadline of each request on a connection, and listeners closed at once on SIGTERM."""
+
+    _listeners_closed = False
+
+    def handle(self, conn):
+        # Runs in a pool thread when a request's first bytes are there (a new connection, or a
+        # kept-alive one the poller saw readable): the whole request must arrive within
+        # READ_TIMEOUT from here. The parser reads through conn.sock, wrapped once.
+        if READ_TIMEOUT > 0 and not self.cfg.is_ssl:
+            if isinstance(conn.sock, DeadlineSocket):
+                conn.sock.restart(READ_TIMEOUT)
+            else:
+                conn.sock = DeadlineSocket(conn.sock, READ_TIMEOUT)
+        return super().handle(conn)
+
+    def handle_exit(self, sig, frame):
+        # As SyncWorker: refuse new connections now. Out of the poller first (the other
+        # processes' copies of a listener would keep reporting it), then closed.
+        if self.poller is not None and not self._listeners_closed:
+            self._listeners_closed = True
+            try:
+                super().set_accept_enabled(False)
+            except (OSError, KeyError, ValueError):
+                pass
+            for listener in self.sockets:
+                try:
+                    listener.close()
+                except OSError:
+                    pass
+        super().handle_exit(sig, frame)
+
+    def set_accept_enabled(self, enabled):
+        if enabled and self._listeners_closed:
+            return
+        super().set_accept_enabled(enabled)
+
+    def accept(self, listener):
+        try:
+            super().accept(listener)
+        except OSError as e:
+            # A readiness event collected just before handle_exit closed the listener.
+            if not self._listeners_closed or e.errno not in (errno.EBADF, errno.EINVAL, errno.ENOTSOCK):
+                raise
 
 
-def worker_class(threads: int) -> str:
-    return "service.serving.SyncWorker" if threads == 1 else "service.serving.ThreadWorker"
+WORKER_CLASSES = {"gthread": "service.serving.ThreadWorker", "sync": "service.serving.SyncWorker"}
+
+
+def worker_class(threads: int, kind: str = "") -> str:
+    """gunicorn's ``worker_class`` for ``ACTFN_WORKER_CLASS``: empty (the default) is sync for one
+    thread and gthread for more; gthread keeps connections alive; sync answers one request per
+    connection and takes threads = 1 only."""
+    kind = kind or ("sync" if threads == 1 else "gthread")
+    if kind not in WORKER_CLASSES:
+        raise ValueError(f"ACTFN_WORKER_CLASS must be one of {', '.join(WORKER_CLASSES)}, not {kind!r}")
+    if kind == "sync" and threads != 1:
+        raise ValueError("ACTFN_WORKER_CLASS=sync serves one request at a time: ACTFN_THREADS must be 1")
+    return WORKER_CLASSES[kind]
 
 
 # ----- memory budget ------------------------------------------------------------------

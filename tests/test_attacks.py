@@ -5,6 +5,7 @@ every attack is bounded in time and count."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import threading
@@ -224,6 +225,59 @@ def test_slow_clients_are_cut_off_by_gunicorn_itself(target):
         t.join(timeout=30)
     assert len(answers) == 3 and all(status_of(a) == 408 for a in answers), answers
     assert target.workers() == before
+
+
+def _read_answer(s: socket.socket) -> bytes:
+    """One HTTP answer with a Content-Length, read off a connection that may stay open."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += s.recv(4096)
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = int(
+        next(line.split(b":")[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length"))
+    )
+    while len(body) < length:
+        body += s.recv(4096)
+    return data
+
+
+def _trickle(s: socket.socket, seconds: float) -> bytes:
+    """A request line, then a header every 0.5 s for ``seconds``; whatever the server answers."""
+    try:
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: a\r\n")
+        for i in range(int(seconds / 0.5)):
+            s.sendall(b"X-%d: a\r\n" % i)
+            time.sleep(0.5)
+    except OSError:
+        pass
+    answer = b""
+    with contextlib.suppress(OSError):
+        while chunk := s.recv(4096):
+            answer += chunk
+    return answer
+
+
+def test_the_gthread_worker_keeps_connections_alive_and_cuts_off_slow_requests(tmp_path):
+    """ACTFN_WORKER_CLASS=gthread: a connection stays open after an answer; every request on
+    it, the first and the next, has its own read deadline: trickled headers are a 408, not a
+    thread held."""
+    s = Server(tmp_path, workers=1, ACTFN_WORKER_CLASS="gthread", ACTFN_REQUEST_READ_TIMEOUT="3")
+    try:
+        with socket.create_connection(("127.0.0.1", s.port), timeout=15) as c:
+            assert status_of(_trickle(c, 4.5)) == 408
+        with socket.create_connection(("127.0.0.1", s.port), timeout=15) as c:
+            c.sendall(b"GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n")
+            first = _read_answer(c)
+            assert status_of(first) == 200 and b"connection: close" not in first.lower()
+            c.sendall(b"GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n")
+            assert status_of(_read_answer(c)) == 200  # the same connection, reused
+            time.sleep(1)  # idle between requests: not counted against the next one
+            answer = _trickle(c, 4.5)
+        assert status_of(answer) == 408 and _problem(answer)["status"] == 408, answer
+        assert request(s.base + "/healthz")[0] == 200
+        assert "Traceback" not in s.log()
+    finally:
+        s.stop()
 
 
 def test_liveness_answers_while_every_worker_is_busy(target, compose):

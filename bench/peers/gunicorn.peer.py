@@ -13,9 +13,9 @@ settings = server_settings()
 bind = settings["BIND"]
 workers = settings["WORKERS"]
 threads = settings["THREADS"]
-# The service's worker classes: sync (threads == 1) with its request read deadline and
-# problem+json protocol errors, or gthread.
-worker_class = serving.worker_class(threads)
+# The service's worker class (ACTFN_WORKER_CLASS; empty: sync for one thread, gthread for more),
+# with its request read deadline and problem+json protocol errors.
+worker_class = serving.worker_class(threads, settings["WORKER_CLASS"])
 preload_app = False  # as the service: the app (torch included) is imported in each worker
 timeout = settings["TIMEOUT"]
 graceful_timeout = settings["GRACEFUL_TIMEOUT"]

@@ -6,6 +6,13 @@ One intra-op thread per process: gunicorn runs one worker per core, and the app 
 in each worker after fork (no preload), so this holds per worker.
 """
 
+import os
+
+# One OpenMP thread in every thread, not only the one that imports torch: torch.set_num_threads
+# is per thread for OpenMP, and a gthread worker answers in a pool thread (measured: 2× the CPU
+# per request, a spinning second OpenMP thread, without this).
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 import flask
 import torch
 
