@@ -58,7 +58,7 @@ def compile_first_screens(limits: core.Limits) -> None:
     from ..core.flow import gradient_flow
     from ..teaching.quiz import pool
 
-    def default(name: str):
+    def default(name: str) -> tuple[core.Activation, dict]:
         activation = core.CATALOG.get(name)
         return activation, activation.bind({})
 

@@ -13,7 +13,6 @@ produce NaN where the mathematics is finite. They use only Python (weakly typed)
 so float32 stays float32.
 """
 
-
 import jax
 import jax.numpy as jnp
 from jax import lax
@@ -94,8 +93,6 @@ def sigmoid(x):
     """σ(x) = 1/(1 + e^{−x}); σ′ = σ(x)σ(−x), with no cancellation in either tail, and
     σ″ = σ′·(σ(−x) − σ(x)) = −σ′·tanh(x/2)."""
     return lax.logistic(x)
-
-
 
 
 def _sech2(x):
