@@ -127,7 +127,7 @@ def flush_subnormals(values: np.ndarray) -> np.ndarray:
     magnitude = np.abs(values)
     if np.min(magnitude, where=magnitude > 0, initial=np.inf) >= tiny:
         return values  # none (NaN is not subnormal)
-    return np.where(np.abs(values) < tiny, np.copysign(np.zeros_like(values), values), values)
+    return np.where(magnitude < tiny, np.copysign(np.zeros_like(values), values), values)
 
 
 def check_number(value: float, dtype: str, field: str) -> None:
