@@ -62,6 +62,10 @@ def compile_first_screens(limits: core.Limits) -> None:
         activation = core.CATALOG.get(name)
         return activation, activation.bind({})
 
+    # First the quiz's table of every question it can ask, told apart by content (the page's
+    # first question and every later draw or export read it; building it evaluates what each
+    # question asks): the programs compiled last are the last the bounded program cache drops.
+    pool()
     x = np.linspace(-3.0, 3.0, 7)
     for name, order in COMMON:
         core.evaluate(*default(name), x, order=order, dtype="float32", limits=limits)
@@ -73,6 +77,3 @@ def compile_first_screens(limits: core.Limits) -> None:
     core.evaluate(*default("softmax"), PAGE_SCORES, order=1, dtype="float64", limits=limits)
     for name in PAGE_FLOWS:
         gradient_flow(*default(name), depth=10, width=64, batch=64, init="he_normal", limits=limits)
-    # Every question the quiz can ask, told apart by content (the page's first question and
-    # every later draw or export read this table; it evaluates what each question asks).
-    pool()
