@@ -282,6 +282,15 @@ class _Listener:
         return getattr(self._sock, name)
 
 
+def _close(listeners) -> None:
+    """Close a worker's listening sockets (on SIGTERM: new connections are refused at once)."""
+    for listener in listeners:
+        try:
+            listener.close()
+        except OSError:
+            pass
+
+
 class SyncWorker(_Errors, sync.SyncWorker):
     """gunicorn's sync worker with problem+json protocol errors, a request read deadline, and
     listeners closed at once on SIGTERM."""
@@ -290,11 +299,7 @@ class SyncWorker(_Errors, sync.SyncWorker):
         # Refuse new connections now: the request in flight finishes, nothing new queues here
         # (on a graceful stop the master has closed its copy already). The accept loop sees
         # the closed sockets (EBADF) and returns.
-        for listener in self.sockets:
-            try:
-                listener.close()
-            except OSError:
-                pass
+        _close(self.sockets)
         super().handle_exit(sig, frame)
 
     def handle(self, listener, client, addr):
@@ -334,11 +339,7 @@ class ThreadWorker(_Errors, _ThreadWorker):
                 super().set_accept_enabled(False)
             except (OSError, KeyError, ValueError):
                 pass
-            for listener in self.sockets:
-                try:
-                    listener.close()
-                except OSError:
-                    pass
+            _close(self.sockets)
         super().handle_exit(sig, frame)
 
     def set_accept_enabled(self, enabled):
