@@ -1,8 +1,12 @@
-"""The Blueprint every resource uses: flask-smorest's, with this service's request parser."""
+"""The Blueprint every resource uses: flask-smorest's, with this service's request parser, and
+one call layer per view instead of one per decorator."""
 
+import functools
 from copy import deepcopy
 
 import flask_smorest
+from flask import request
+from flask_smorest.utils import deepupdate
 
 from .parser import PARSER
 
@@ -43,6 +47,40 @@ class Blueprint(flask_smorest.Blueprint):
 
         def decorator(view):
             return register(self.doc(operationId=operation_id)(view))
+
+        return decorator
+
+    @staticmethod
+    def doc(**kwargs):
+        """flask-smorest's ``doc``: the same documentation, kept on the view itself instead of on
+        a wrapper that calls it (flask-smorest wraps so that one function can serve several
+        routes with different docs; every view here has one route)."""
+
+        def decorator(func):
+            apidoc = deepcopy(getattr(func, "_apidoc", {}))
+            apidoc["manual_doc"] = deepupdate(deepcopy(apidoc.get("manual_doc", {})), kwargs)
+            func._apidoc = apidoc
+            return func
+
+        return decorator
+
+    def arguments(self, schema, *, location="json", **kwargs):
+        """flask-smorest's ``arguments``: the same documentation, and the same parse (webargs'
+        ``Parser.parse`` with the same options: validation, unknown fields, error status), called
+        by one wrapper instead of flask-smorest's and webargs' two."""
+        documented = super().arguments(schema, location=location, **kwargs)
+        options = {
+            key: kwargs[key] for key in ("unknown", "validate", "error_status_code", "error_headers") if key in kwargs
+        }
+        parse = self.ARGUMENTS_PARSER.parse
+
+        def decorator(func):
+            @functools.wraps(func)
+            def wrapper(*f_args, **f_kwargs):
+                return func(*f_args, parse(schema, request, location=location, **options), **f_kwargs)
+
+            wrapper._apidoc = documented(func)._apidoc
+            return wrapper
 
         return decorator
 

@@ -15,7 +15,6 @@ import logging
 import os
 import re
 import time
-import uuid
 
 import jax
 from flask import Flask, Response, g, has_request_context, request
@@ -96,7 +95,7 @@ def install(app: Flask) -> None:
     @app.before_request
     def _start():
         given = request.headers.get("X-Request-ID", "")
-        g.request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+        g.request_id = given if _REQUEST_ID.match(given) else os.urandom(16).hex()
         g.started = time.perf_counter()
 
     @app.after_request

@@ -45,6 +45,8 @@ NPY_DOC = {
 def _wants_npy(vector: bool) -> bool:
     """Whether to answer .npy: the client prefers it (JSON when it states no preference).
     A vector activation has only JSON: 406 where the client accepts .npy and not JSON."""
+    if request.headers.get("Accept", "*/*") in ("*/*", "application/json"):
+        return False  # what most clients send (or nothing): JSON, without parsing the header
     accept = request.accept_mimetypes
     if vector:
         if accept.quality(NPY) > 0 and accept.quality("application/json") == 0:
