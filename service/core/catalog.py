@@ -301,18 +301,31 @@ def gelu(x, approximate="none"):
     code=Code(jax="jax.nn.silu(x)", pytorch="F.silu(x)", numpy="x * expit(x)"),
 )
 def silu(x, beta):
-    """x·σ(βx); f′ = σ(βx) + βx·σ′(βx).
+    """x·σ(βx); f′ = σ(u)(1 + u·σ(−u)) and f″ = β·σ(u)σ(−u)·(2 − |u|·tanh|u/2|), u = βx.
 
-    Beyond |βx| = 750 the gate σ(βx) is exactly 0 or 1 even in float64: clipping its argument
-    there changes no value, and keeps an overflowing β·x (x near the float max, β > 1) from
-    turning a derivative into ∞·0 (the clip's derivative is 0 out there).
+    One exponential serves f, f′ and f″ (numerics.silu_parts): no tail branch computed beside
+    the core, and every one stays normal as long as it is (f = −5.3e-37 at −88 in float32,
+    where e^{βx} alone is subnormal).
     """
-    bx = beta * x
-    tail = bx < -40.0
-    xt = nm.safe_where(tail, x, -41.0)
-    bt = nm.safe_where(tail, beta, 1.0)
-    core = x * nm.sigmoid(jnp.clip(bx, -750.0, 750.0))
-    return jnp.where(tail, nm.x_exp_tail(xt, bt), core)
+    return _silu(x, beta)
+
+
+def _silu_prime(x, beta):
+    u, w, q, v = nm.silu_parts(x, beta)
+    return w * (w * q * (1.0 + u * (q * v)))  # σ(u)(1 + u·σ(−u))
+
+
+def _silu_second(x, beta):
+    u, h, q, _ = nm.silu_parts(x, beta, gate=False)
+    # β·σ(u)σ(−u)·(2 + u(σ(−u) − σ(u))), with σ(u)σ(−u) = h²q² and u(σ(−u) − σ(u)) = −|u|(1 − h²)q
+    return beta * h * (h * q * q * (2.0 - jnp.abs(u) * ((1.0 - h * h) * q)))
+
+
+@nm.derivatives(_silu_prime, _silu_second)
+def _silu(x, beta):
+    u, w, q, _ = nm.silu_parts(x, beta)
+    # x·σ(u); 0 where e^{u/2} underflows (x·e^{u} is then far below any float, and −∞·0 never forms)
+    return jnp.where(w == 0, 0.0, (x * w) * (w * q))
 
 
 @activation(
@@ -891,12 +904,13 @@ def cloglog(x):
     ),
 )
 def elish(x):
-    """x·σ(x) for x ≥ 0, (eˣ − 1)·σ(x) below; exactly x and 0 beyond |x| = 750."""
+    """x·σ(x) (SiLU's, f″ normal down to 8.6e-306 at 709 in float64) for x ≥ 0, (eˣ − 1)·σ(x)
+    below; exactly x and 0 beyond |x| = 750."""
 
     def body(t):
         neg = t < 0
         tn = nm.safe_where(neg, t, 0.0)
-        return jnp.where(neg, nm.expm1(tn) * nm.sigmoid(tn), t * nm.sigmoid(t))
+        return jnp.where(neg, nm.expm1(tn) * nm.sigmoid(tn), _silu(t, 1.0))
 
     return nm.linear_tail(x, body, -750.0, 750.0)
 

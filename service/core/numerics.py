@@ -241,6 +241,21 @@ def log_softmax(x, where=None):
     return _log_softmax(x, _mask(x, where))
 
 
+def silu_parts(x, beta, gate=True):
+    """What SiLU's f, f′ and f″ share: u = βx (within ±1e4, where every term has saturated;
+    an overflowed β·x is ±1e4), h = e^{−|u|/2} and q = 1/(1 + h²), so that σ(u) = w²q and
+    σ(−u) = qv with w = h, v = 1 below 0 and w = 1, v = h² from 0 up: (u, w, q, v), or
+    (u, h, q, None) without ``gate``. Neither σ has a cancellation, and products with e^{u}
+    take it as w·w, one half at a time, so they stay normal as long as the result is."""
+    u = jnp.clip(beta * x, -1e4, 1e4)
+    h = jnp.exp(-0.5 * jnp.abs(u))
+    q = 1.0 / (1.0 + h * h)
+    if not gate:
+        return u, h, q, None
+    pos = u >= 0
+    return u, jnp.where(pos, 1.0, h), q, jnp.where(pos, h * h, 1.0)
+
+
 # ----- x·e^{βx} for βx < −40: the left tail of SiLU and Mish ----------------------------------
 #
 # There σ(βx) = e^{βx} and tanh(softplus(x)) = eˣ to every float's precision, so the gates are
