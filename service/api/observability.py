@@ -94,19 +94,23 @@ def install(app: Flask) -> None:
 
     @app.before_request
     def _start():
-        given = request.headers.get("X-Request-ID", "")
-        g.request_id = given if _REQUEST_ID.match(given) else os.urandom(16).hex()
-        g.started = time.perf_counter()
+        given = request.environ.get("HTTP_X_REQUEST_ID", "")
+        state = g._get_current_object()
+        state.request_id = given if _REQUEST_ID.match(given) else os.urandom(16).hex()
+        state.started = time.perf_counter()
 
     @app.after_request
     def _finish(response: Response) -> Response:
-        rid = g.get("request_id")
+        state = g._get_current_object()
+        rid = getattr(state, "request_id", None)
         if rid:
             response.headers["X-Request-ID"] = rid
-        if "started" in g:
+        started = getattr(state, "started", None)
+        if started is not None:
+            method = request.method
             route = _route()
-            _child(REQUESTS, route, request.method, str(response.status_code)).inc()
-            _child(LATENCY, route, request.method).observe(time.perf_counter() - g.started)
+            _child(REQUESTS, route, method, str(response.status_code)).inc()
+            _child(LATENCY, route, method).observe(time.perf_counter() - started)
         return response
 
     def metrics():

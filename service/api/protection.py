@@ -101,15 +101,17 @@ def install(app: Flask) -> Limiter:
             )
         )
 
-    # Registered before the limiter, so it runs after the limiter's own header hook.
-    @app.after_request
-    def _retry_after_on_refusals_only(response):
-        # flask-limiter writes Retry-After (its window's reset) on every answer when its headers
-        # are on; it means "wait before retrying this" and belongs to 429 alone (a 503 here,
-        # a GPU that is not there, does not pass with time).
-        if response.status_code != 429:
-            response.headers.pop("Retry-After", None)
-        return response
+    if cfg["RATE_LIMIT_ENABLED"] and cfg["RATE_LIMIT_HEADERS"]:
+        # Registered before the limiter, so it runs after the limiter's own header hook.
+        @app.after_request
+        def _retry_after_on_refusals_only(response):
+            # flask-limiter writes Retry-After (its window's reset) on every answer when its
+            # headers are on; it means "wait before retrying this" and belongs to 429 alone (a
+            # 503 here, a GPU that is not there, does not pass with time). A disabled limiter
+            # writes no headers: no hook.
+            if response.status_code != 429:
+                response.headers.pop("Retry-After", None)
+            return response
 
     limiter = Limiter(
         key_func=get_remote_address,
