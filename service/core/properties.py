@@ -42,8 +42,11 @@ _EXT = np.logspace(np.log10(60.0), 6.0, 2001)[1:]
 _FAR = np.logspace(6.0, 15.0, 91)[1:]
 GRID = np.concatenate([-_FAR[::-1], -_EXT[::-1], _MAIN, _EXT, _FAR])
 # Element-wise evaluations of one survey, for the work a formula's survey is charged: the grid
-# (padded to its bucket) and the refinements.
+# and the refinements (about 200 chunks at most; charged as four times the grid's bucket).
 SURVEY_EVALUATIONS = 4 * (1 << (GRID.size - 1).bit_length())
+# The survey evaluates in chunks of this many points (refinements padded to one): one compiled
+# program per activation and params, where a grid-sized one and a small one took two compiles.
+SURVEY_CHUNK = 256
 SEARCH_LIMIT = 1e6  # the far points, |x| ≥ 1e6, stand for ±∞ (limits, saturation, unbounded)
 _KINK_REACH = _FAR[0]  # the generic kink search covers the grid intervals that touch [−1e6, 1e6]
 _MAIN_REACH = _MAIN[-1]  # the slopes on [−60, 60] set the scale a real plateau is entered with
@@ -105,8 +108,17 @@ class _Survey:
         self.add(x)
 
     def eval(self, x: np.ndarray):
-        r = evaluate(self.activation, self.params, np.asarray(x, np.float64), order=2, dtype="float64", device="cpu")
-        return r.value, r.derivative, r.second_derivative
+        x = np.asarray(x, np.float64)
+        n = x.size
+        size = -(-n // SURVEY_CHUNK) * SURVEY_CHUNK
+        padded = np.concatenate([x, np.full(size - n, x[-1])])  # the last point again: finite
+        parts = [
+            evaluate(self.activation, self.params, chunk, order=2, dtype="float64", device="cpu")
+            for chunk in padded.reshape(-1, SURVEY_CHUNK)
+        ]
+        return tuple(
+            np.concatenate([getattr(r, k) for r in parts])[:n] for k in ("value", "derivative", "second_derivative")
+        )
 
     def add(self, x: np.ndarray) -> None:
         x = np.setdiff1d(np.asarray(x, np.float64), self.x)
