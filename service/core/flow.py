@@ -19,7 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .errors import InvalidInput, LimitExceeded
-from .evaluate import DTYPES, check_formula, check_number, check_params, fine_bucket, split_params
+from .evaluate import DTYPES, check_formula, check_number, check_params, default_device, fine_bucket, split_params
 from .limits import Limits
 from .programs import PROGRAMS, Program
 from .registry import VECTOR, Activation
@@ -98,6 +98,11 @@ def _norms(g):
     safe = jnp.where(m > 0, m, 1.0)
     return m * jnp.sqrt(jnp.sum((g / safe[:, None, None]) ** 2, axis=(1, 2)))
 
+
+# XLA's CPU code generation at LLVM's -O1 instead of its default: a flow program (compiled on
+# first use of each activation and shape) compiles ~20 % faster (0.72 → 0.58 s) with the same
+# numbers to the bit and no slower a run (measured on 6 activations, depths 10 and 64).
+CPU_COMPILER_OPTIONS = {"xla_backend_optimization_level": 1}
 
 # Networks of up to this many layers share one program per (units, samples) bucket (a page's
 # depth slider then compiles once, not once per quarter octave), where the padded arrays stay
@@ -218,7 +223,9 @@ def flow_program(
         return jax.ShapeDtypeStruct((), np.uint32), scalar, scalar, params, count, count, count
 
     key = ("flow", activation, static, uniform, dtype, shape)
-    return PROGRAMS.get(key, functools.partial(_program, activation, static, uniform, dtype, shape), specs)
+    build = functools.partial(_program, activation, static, uniform, dtype, shape)
+    options = CPU_COMPILER_OPTIONS if default_device().platform == "cpu" else None
+    return PROGRAMS.get(key, build, specs, options)
 
 
 def gradient_flow(

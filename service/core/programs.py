@@ -137,10 +137,12 @@ class ProgramCache:
         key: Hashable,
         build: Callable[[], Any],
         specs: Callable[[], tuple],
+        compiler_options: dict | None = None,
     ) -> Program:
         """The program for ``key``, compiled on first use from ``build()`` (a ``jax.jit``
-        function) for the arguments ``specs()`` describes (shapes, dtypes, device). Neither is
-        called when the program is cached: a request's path does not build them."""
+        function) for the arguments ``specs()`` describes (shapes, dtypes, device), with XLA's
+        ``compiler_options`` if given. Neither is called when the program is cached: a
+        request's path does not build them."""
         with self._lock:
             program = self._entries.get(key)
             if program is not None:
@@ -148,7 +150,7 @@ class ProgramCache:
                 return program
         lowered = build().trace(*specs()).lower()
         size = hlo_size(lowered)
-        program = Program(lowered.compile(), size, estimated_mb(size))
+        program = Program(lowered.compile(compiler_options), size, estimated_mb(size))
         with self._lock:
             self.compilations += 1
             old = self._entries.pop(key, None)
