@@ -91,6 +91,12 @@ def check_caps(depth: int, width: int, batch: int, limits: Limits) -> None:
         raise LimitExceeded(f"depth × width² × batch = {work} exceeds max_flow_work={limits.max_flow_work}", "batch")
 
 
+def _matmul(a, b):
+    """a @ b at the dtype's full precision on every device (a GPU's default for float32 is
+    TF32, ~1e-3 relative: a flow's statistics would differ from a CPU's in the third digit)."""
+    return jnp.matmul(a, b, precision=jax.lax.Precision.HIGHEST)
+
+
 def _norms(g):
     """Frobenius norm of each layer's slice, scaled by its max so that squares of tiny
     (vanishing) gradients do not underflow to 0 in float32."""
@@ -169,7 +175,7 @@ def _program(activation: Activation, static: tuple, uniform: bool, dtype: str, s
             index, wl, el = item
 
             def live():
-                value, slope = layer_fn(h @ wl + bias, params)
+                value, slope = layer_fn(_matmul(h, wl) + bias, params)
                 # Padding units output exactly 0: with their weights 0 too, every gradient
                 # that involves them is exactly 0, and no mask is needed on the gradients.
                 return jnp.where(units, value + el, 0.0), slope
@@ -179,7 +185,7 @@ def _program(activation: Activation, static: tuple, uniform: bool, dtype: str, s
             return h_next, (slope, h_next)
 
         h_last, (deriv, post) = jax.lax.scan(layer, x, (jnp.arange(n_layers), w, eps))
-        out = h_last @ v
+        out = _matmul(h_last, v)
         squared = jnp.where(samples, (out - t) ** 2, 0.0)
         return 0.5 * jnp.sum(squared) / jnp.sum(samples), (deriv, post)
 
