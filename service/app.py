@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import types
 from collections.abc import Callable
 from typing import Any
 
@@ -23,15 +24,14 @@ class App(Flask):
         self._sync: dict[Callable[..., Any], Callable[..., Any]] = {}
 
     def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
-        try:
-            return self._sync[func]
-        except KeyError:
+        sync = self._sync.get(func) if isinstance(func, types.FunctionType) else None
+        if sync is None:
             sync = super().ensure_sync(func)
-            if len(self._sync) < 4096:  # views and hooks; never a leak of per-call callables
+            # Plain functions only (views and hooks, made once), and a bound: a callable made
+            # per request is never kept alive here.
+            if isinstance(func, types.FunctionType) and len(self._sync) < 4096:
                 self._sync[func] = sync
-            return sync
-        except TypeError:  # an unhashable callable
-            return super().ensure_sync(func)
+        return sync
 
 
 def create_app(config: dict | None = None) -> Flask:

@@ -256,12 +256,12 @@ def silu_parts(x, beta, gate=True):
     return u, jnp.where(pos, 1.0, h), q, jnp.where(pos, h * h, 1.0)
 
 
-# ----- x·e^{βx} for βx < −40: the left tail of SiLU and Mish ----------------------------------
+# ----- x·e^{βx} for βx < −40: the left tail of Mish ------------------------------------------
 #
-# There σ(βx) = e^{βx} and tanh(softplus(x)) = eˣ to every float's precision, so the gates are
-# x·e^{βx}. Formed as a product, e^{βx} is subnormal (flushed to 0 on CPUs) long before the
-# result is (SiLU(−709) ≈ −8.6e-306 in float64, −5.3e-37 at −88 in float32): each of f, f′, f″
-# is therefore one exp of a sum of logarithms.
+# There tanh(softplus(x)) = eˣ to every float's precision, so the gate is x·eˣ. Formed as a
+# product, eˣ is subnormal (flushed to 0 on CPUs) long before the result is (Mish(−709) ≈
+# −8.6e-306 in float64, −5.3e-37 at −88 in float32): each of f, f′, f″ is therefore one exp of
+# a sum of logarithms. (SiLU takes e^{βx} in two halves instead: silu_parts.)
 
 
 def _xexp_exponent(x, beta):
