@@ -197,20 +197,9 @@ def _program(activation: Activation, static: tuple, uniform: bool, dtype: str, s
         (loss, (deriv, post)), (gw, gh) = jax.value_and_grad(loss_fn, argnums=(0, 1), has_aux=True)(
             w, eps, x, v, t, bias, params, depth, samples, units
         )
-        cell = samples[:, None] & units[None, :]
-        cells = jnp.sum(cell)
-        mean = jnp.sum(jnp.where(cell, post, 0.0), axis=(1, 2)) / cells
-        spread = jnp.where(cell, post - mean[:, None, None], 0.0)
-        dead = jnp.all(((post == 0) & (deriv == 0)) | ~samples[:, None], axis=1)
-        per_layer = {
-            "activation_mean": mean,
-            "activation_std": jnp.sqrt(jnp.sum(spread**2, axis=(1, 2)) / cells),
-            "dead_fraction": jnp.sum(dead & units, axis=1) / jnp.sum(units),
-            "saturated_fraction": jnp.sum((jnp.abs(deriv) < SATURATED_BELOW) & cell, axis=(1, 2)) / cells,
-            "grad_norm": _norms(gw),
-            "grad_norm_activations": _norms(gh),
-        }
-        return loss, per_layer
+        # The forward statistics are taken on the host from these (forward_stats): a smaller
+        # program, ~0.1 s (~13 %) less to compile, for ~2 ms of NumPy at depth 60.
+        return loss, _norms(gw), _norms(gh), post, deriv
 
     return jax.jit(program)
 
@@ -232,6 +221,25 @@ def flow_program(
     build = functools.partial(_program, activation, static, uniform, dtype, shape)
     options = CPU_COMPILER_OPTIONS if default_device().platform == "cpu" else None
     return PROGRAMS.get(key, build, specs, options)
+
+
+def forward_stats(post: np.ndarray, deriv: np.ndarray, depth: int, width: int, batch: int) -> dict[str, np.ndarray]:
+    """Per layer, over the real samples and units (float64): the mean and standard deviation of
+    the layer's outputs, the fraction of units that are 0 with f′ = 0 for every sample (dead),
+    and the fraction of cells where |f′| < SATURATED_BELOW."""
+    out: dict[str, list[float]] = {
+        k: [] for k in ("activation_mean", "activation_std", "dead_fraction", "saturated_fraction")
+    }
+    with np.errstate(all="ignore"):  # an exploding network's outputs may be ±inf or NaN
+        for layer in range(depth):
+            h = post[layer, :batch, :width].astype(np.float64)
+            d = deriv[layer, :batch, :width]
+            mean = h.mean()
+            out["activation_mean"].append(mean)
+            out["activation_std"].append(np.sqrt(np.mean((h - mean) ** 2)))
+            out["dead_fraction"].append(np.mean(np.all((h == 0) & (d == 0), axis=0)))
+            out["saturated_fraction"].append(np.mean(np.abs(d) < SATURATED_BELOW))
+    return {k: np.array(v, np.float64) for k, v in out.items()}
 
 
 def gradient_flow(
@@ -272,7 +280,7 @@ def gradient_flow(
         shape = (fine_bucket(depth, 4, 4), *shape[1:])  # a large formula: no shared padding
         check_formula(activation, static, dtype=dtype, order=2, evaluations=3 * math.prod(shape), limits=limits)
     program = flow_program(activation, static, init.endswith("uniform"), dtype, shape)
-    loss, stats = program.run(
+    outputs = program.run(
         np.uint32(seed),
         np.asarray(init_std(init, width, width, std), np_dtype),
         np.asarray(bias, np_dtype),
@@ -281,7 +289,12 @@ def gradient_flow(
         np.int32(width),
         np.int32(batch),
     )
-    stats = {k: np.asarray(v, dtype=np.float64)[:depth] for k, v in stats.items()}
+    loss, grad_norm, grad_norm_activations, post, deriv = outputs
+    stats = {
+        **forward_stats(np.asarray(post), np.asarray(deriv), depth, width, batch),
+        "grad_norm": np.asarray(grad_norm, np.float64)[:depth],
+        "grad_norm_activations": np.asarray(grad_norm_activations, np.float64)[:depth],
+    }
     layers = [LayerStats(layer=i + 1, **{k: float(v[i]) for k, v in stats.items()}) for i in range(depth)]
     first, last = layers[0].grad_norm, layers[-1].grad_norm
     ratio = first / last if last > 0 and math.isfinite(first) and math.isfinite(last) else None
