@@ -234,11 +234,11 @@ def forward_stats(post: np.ndarray, deriv: np.ndarray, depth: int, width: int, b
         for layer in range(depth):
             h = post[layer, :batch, :width].astype(np.float64)
             d = deriv[layer, :batch, :width]
-            mean = h.mean()
+            mean = float(h.mean())
             out["activation_mean"].append(mean)
-            out["activation_std"].append(np.sqrt(np.mean((h - mean) ** 2)))
-            out["dead_fraction"].append(np.mean(np.all((h == 0) & (d == 0), axis=0)))
-            out["saturated_fraction"].append(np.mean(np.abs(d) < SATURATED_BELOW))
+            out["activation_std"].append(float(np.sqrt(np.mean((h - mean) ** 2))))
+            out["dead_fraction"].append(float(np.mean(np.all((h == 0) & (d == 0), axis=0))))
+            out["saturated_fraction"].append(float(np.mean(np.abs(d) < SATURATED_BELOW)))
     return {k: np.array(v, np.float64) for k, v in out.items()}
 
 
