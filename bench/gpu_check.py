@@ -30,7 +30,6 @@ def run() -> dict:
     from service.core.chain import chain
     from service.core.flow import gradient_flow
 
-    jax.config.update("jax_enable_x64", True)
     out: dict = {"devices": [str(d) for d in jax.devices()]}
     for name in NAMES:
         a = CATALOG.get(name)

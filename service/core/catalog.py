@@ -311,19 +311,21 @@ def silu(x, beta):
 
 
 def _silu_prime(x, beta):
-    u, w, q, v = nm.silu_parts(x, beta)
+    u, h, q = nm.silu_parts(x, beta)
+    w, v = nm.silu_halves(u, h)
     return w * (w * q * (1.0 + u * (q * v)))  # σ(u)(1 + u·σ(−u))
 
 
 def _silu_second(x, beta):
-    u, h, q, _ = nm.silu_parts(x, beta, gate=False)
+    u, h, q = nm.silu_parts(x, beta)
     # β·σ(u)σ(−u)·(2 + u(σ(−u) − σ(u))), with σ(u)σ(−u) = h²q² and u(σ(−u) − σ(u)) = −|u|(1 − h²)q
     return beta * h * (h * q * q * (2.0 - jnp.abs(u) * ((1.0 - h * h) * q)))
 
 
 @nm.derivatives(_silu_prime, _silu_second)
 def _silu(x, beta):
-    u, w, q, _ = nm.silu_parts(x, beta)
+    u, h, q = nm.silu_parts(x, beta)
+    w, _ = nm.silu_halves(u, h)
     # x·σ(u); 0 where e^{u/2} underflows (x·e^{u} is then far below any float, and −∞·0 never forms)
     return jnp.where(w == 0, 0.0, (x * w) * (w * q))
 

@@ -21,6 +21,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from . import numerics as nm
 from .errors import InvalidInput, LimitExceeded
 from .evaluate import (
     DTYPES,
@@ -104,20 +105,8 @@ def cells_bucket(n: int) -> int:
 
 
 def _chain_program(activation: Activation, static: tuple, n_layers: int):
-    f = activation.with_choices(static)
-    both = jax.value_and_grad(f)
-
-    # f and f′ at a layer's input in one pass; the gradient through the layers multiplies by
-    # that f′ (a custom JVP) instead of differentiating f again: the activation appears once
-    # in the program, not three times.
-    @jax.custom_jvp
-    def step(z, params):
-        return both(z, params)
-
-    @step.defjvp
-    def _step_jvp(primals, tangents):
-        value, slope = step(*primals)
-        return (value, slope), (slope * tangents[0], jnp.zeros_like(slope))
+    # f and f′ at a layer's input in one pass; the gradient through the layers reuses that f′.
+    step = nm.value_and_slope(jax.value_and_grad(activation.with_choices(static)))
 
     def composed(h0, weight, bias, depth, params):
         def layer(h, index):

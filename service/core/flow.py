@@ -18,6 +18,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from . import numerics as nm
 from .errors import InvalidInput, LimitExceeded
 from .evaluate import DTYPES, check_formula, check_number, check_params, default_device, fine_bucket, split_params
 from .limits import Limits
@@ -134,18 +135,12 @@ def _program(activation: Activation, static: tuple, uniform: bool, dtype: str, s
     f = activation.with_choices(static)
     both = jax.vmap(jax.value_and_grad(f), in_axes=(0, None))
 
-    # f and f′ of a layer's pre-activations in one pass; the backward pass multiplies by the
-    # f′ kept from it (what the statistics report too) instead of differentiating f again:
-    # the activation appears once in the program, not three times.
-    @jax.custom_jvp
-    def layer_fn(a, params):
-        value, slope = both(a.reshape(-1), params)
-        return value.reshape(a.shape), slope.reshape(a.shape)
+    # f and f′ of a layer's pre-activations in one pass; the backward pass reuses that f′ (which
+    # the statistics report too).
+    def on_layer(a, params):
+        return tuple(o.reshape(a.shape) for o in both(a.reshape(-1), params))
 
-    @layer_fn.defjvp
-    def _layer_jvp(primals, tangents):
-        value, slope = layer_fn(*primals)
-        return (value, slope), (slope * tangents[0], jnp.zeros_like(slope))
+    layer_fn = nm.value_and_slope(on_layer)
 
     # One uniform draw in (−1, 1) for everything: inputs, read-out and targets first, then the
     # weights layer by layer, so that each value's place (and, threefry being partitionable,

@@ -241,19 +241,39 @@ def log_softmax(x, where=None):
     return _log_softmax(x, _mask(x, where))
 
 
-def silu_parts(x, beta, gate=True):
+def silu_parts(x, beta):
     """What SiLU's f, f′ and f″ share: u = βx (within ±1e4, where every term has saturated;
-    an overflowed β·x is ±1e4), h = e^{−|u|/2} and q = 1/(1 + h²), so that σ(u) = w²q and
-    σ(−u) = qv with w = h, v = 1 below 0 and w = 1, v = h² from 0 up: (u, w, q, v), or
-    (u, h, q, None) without ``gate``. Neither σ has a cancellation, and products with e^{u}
-    take it as w·w, one half at a time, so they stay normal as long as the result is."""
+    an overflowed β·x is ±1e4), h = e^{−|u|/2} and q = 1/(1 + h²). Then σ(u)σ(−u) = h²q², and
+    with (w, v) = :func:`silu_halves`, σ(u) = w²q and σ(−u) = qv: neither σ has a
+    cancellation."""
     u = jnp.clip(beta * x, -1e4, 1e4)
     h = jnp.exp(-0.5 * jnp.abs(u))
-    q = 1.0 / (1.0 + h * h)
-    if not gate:
-        return u, h, q, None
+    return u, h, 1.0 / (1.0 + h * h)
+
+
+def silu_halves(u, h):
+    """(w, v) = (h, 1) below 0 and (1, h²) from 0 up: products with e^{u} take it as w·w, one
+    half at a time, so they stay normal as long as the result is."""
     pos = u >= 0
-    return u, jnp.where(pos, 1.0, h), q, jnp.where(pos, h * h, 1.0)
+    return jnp.where(pos, 1.0, h), jnp.where(pos, h * h, 1.0)
+
+
+def value_and_slope(both):
+    """``both(z, params) = (f(z), f′(z))`` as one function whose JVP is f′·ż (and 0 for the f′
+    output): a gradient through it multiplies by the f′ it already has instead of
+    differentiating f again, so f appears once in a program that needs f, f′ and a gradient
+    (chains, gradient flows)."""
+
+    @jax.custom_jvp
+    def fn(z, params):
+        return both(z, params)
+
+    @fn.defjvp
+    def _jvp(primals, tangents):
+        value, slope = fn(*primals)
+        return (value, slope), (slope * tangents[0], jnp.zeros_like(slope))
+
+    return fn
 
 
 # ----- x·e^{βx} for βx < −40: the left tail of Mish ------------------------------------------
