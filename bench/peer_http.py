@@ -329,6 +329,52 @@ def bench_in_process(out=print) -> dict:
     for label, (best, median) in results.items():
         out(f"| {label} | {best:.0f} | {median:.0f} |")
     out()
+    results["ladder"] = cost_ladder(out)
+    return results
+
+
+def cost_ladder(out=print) -> dict:
+    """The service's 100-point evaluate built up step by step in one app, each step a route of
+    its own on top of the last: an empty POST through Flask and the service's hooks; reading
+    and parsing the body as the request parser does; the marshmallow load; the whole
+    ``POST /v1/evaluate`` (compute, answer, the view's wrappers). µs per request."""
+    import orjson
+    from flask import current_app, request
+
+    from service.api.evaluate.schemas import EvaluateRequestSchema
+    from service.api.parser import check_structure
+    from service.app import create_app
+
+    app = create_app({"RATE_LIMIT_ENABLED": False, "QUIZ_SECRET": "bench"})
+    schema = EvaluateRequestSchema()
+
+    def body():
+        data = request.get_data()
+        check_structure(data, current_app.config["LIMITS"])
+        return orjson.loads(data)
+
+    def answered():
+        return current_app.response_class(b"{}", mimetype="application/json")
+
+    app.add_url_rule("/bench/empty", "bench_empty", answered, methods=["POST"])
+    app.add_url_rule("/bench/read", "bench_read", lambda: (body(), answered())[1], methods=["POST"])
+    app.add_url_rule("/bench/load", "bench_load", lambda: (schema.load(body()), answered())[1], methods=["POST"])
+    steps = {
+        "an empty POST through Flask and the service's hooks": "/bench/empty",
+        "+ reading and parsing the body": "/bench/read",
+        "+ the marshmallow load": "/bench/load",
+        "+ computing and answering: POST /v1/evaluate": "/v1/evaluate",
+    }
+    results = {label: per_call_us(wsgi_call(app, path, SERVICE_BODY)) for label, path in steps.items()}
+    out("The service's evaluate, step by step (each row includes the ones above; best µs, and the step's own)")
+    out()
+    out("| step | best µs | this step µs |")
+    out("|---|---|---|")
+    previous = 0.0
+    for label, (best, _) in results.items():
+        out(f"| {label} | {best:.0f} | {best - previous:.0f} |")
+        previous = best
+    out()
     return results
 
 
