@@ -4,7 +4,7 @@ import numpy as np
 
 from service.api.warmup import PAGE_CURVES, PAGE_FLOWS, warm
 from service.core.programs import PROGRAMS
-from service.teaching import quiz
+from service.teaching import concepts, quiz
 
 
 def test_the_pages_first_screen_compiles_nothing_after_warm_up(make_app):
@@ -16,6 +16,8 @@ def test_the_pages_first_screen_compiles_nothing_after_warm_up(make_app):
     app = make_app()
     PROGRAMS.clear()
     quiz._pool.cache_clear()
+    concepts.illustrations.cache_clear()
+    concepts._flow.cache_clear()
     assert warm(app).ready
     client = app.test_client()
     before = PROGRAMS.compilations
@@ -42,6 +44,11 @@ def test_the_pages_first_screen_compiles_nothing_after_warm_up(make_app):
                 "seed": 0,
             }
             assert client.post("/v1/gradient-flow", json=body).status_code == 200
+    # Every concept's illustrations were computed in warm-up (initialisation's five flows took
+    # ~1.7 s on first use from an empty compilation cache).
+    for concept_id in concepts.CONCEPTS:
+        assert client.get(f"/v1/concepts/{concept_id}").status_code == 200
+    assert concepts.illustrations.cache_info().currsize == len(concepts.CONCEPTS)
     assert PROGRAMS.compilations == before, sorted((k[0], k[1].name, k[2:]) for k in set(PROGRAMS._entries) - warmed)
     # The quiz's table of distinct questions (what the page's first question waited ~2.7 s for,
     # cold) is built; a question may still survey an activation's properties on first use.

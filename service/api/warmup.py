@@ -56,6 +56,7 @@ def compile_first_screens(limits: core.Limits) -> None:
     use (README "Performance")."""
     from ..core.chain import chain
     from ..core.flow import gradient_flow
+    from ..teaching.concepts import CONCEPTS, illustrations
     from ..teaching.quiz import pool
 
     def default(name: str) -> tuple[core.Activation, dict]:
@@ -66,6 +67,10 @@ def compile_first_screens(limits: core.Limits) -> None:
     # first question and every later draw or export read it; building it evaluates what each
     # question asks): the programs compiled last are the last the bounded program cache drops.
     pool()
+    # Every concept's illustrations (deterministic, computed once per worker): the
+    # initialisation concept alone runs five gradient flows, ~1.7 s from an empty cache.
+    for concept_id in CONCEPTS:
+        illustrations(concept_id)
     x = np.linspace(-3.0, 3.0, 7)
     for name, order in COMMON:
         core.evaluate(*default(name), x, order=order, dtype="float32", limits=limits)
