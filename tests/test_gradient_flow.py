@@ -140,15 +140,11 @@ def test_a_layers_weights_and_the_inputs_do_not_depend_on_the_padded_depth():
 def test_every_matrix_product_of_a_flow_asks_for_full_precision():
     """A GPU's default float32 matmul is TF32 (~1e-3 relative); the flow asks for HIGHEST, so
     its statistics agree with a CPU's within a few ε on every device (bench/gpu_check.py)."""
-    import jax
-    import numpy as np
-
     from service.core import CATALOG
-    from service.core.flow import _program, shape_bucket
+    from service.core.flow import _program, flow_specs, shape_bucket
 
     activation = CATALOG.get("tanh")
-    scalar, count = jax.ShapeDtypeStruct((), np.float32), jax.ShapeDtypeStruct((), np.int32)
-    specs = (jax.ShapeDtypeStruct((), np.uint32), scalar, scalar, {}, count, count, count)
-    text = _program(activation, (), False, "float32", shape_bucket(3, 8, 4)).trace(*specs).lower().as_text()
+    shape = shape_bucket(3, 8, 4)
+    text = _program(activation, (), "float32", shape).trace(*flow_specs(activation, "float32", shape)).lower().as_text()
     dots = [line for line in text.splitlines() if "dot_general" in line]
     assert dots and all("HIGHEST" in line for line in dots), dots
