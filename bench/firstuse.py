@@ -267,11 +267,20 @@ def report(label: str, rnd: dict, out=print) -> None:
         out()
 
 
+def quiz_and_concepts_first(plan: list[Probe]) -> list[Probe]:
+    """The quiz and concept requests of ``plan`` alone, in its order: what a bot or an LMS
+    sends as a worker's very first requests (a teacher's export), where nothing the page's
+    requests compile has been compiled yet."""
+    return [p for p in plan if p.path.startswith(("/v1/quiz", "/v1/concepts"))]
+
+
 def measure(out=print, quick: bool = False, bot_depths: bool = False, log_compiles: bool = False) -> dict:
-    """Both rounds (empty compilation cache, then the cache the first filled); markdown lines
-    through ``out``; returns the numbers (``results`` as lists of dicts)."""
+    """Three rounds: every probe with an empty compilation cache, then with the cache the first
+    filled; then the quiz and concepts first, in a fresh worker on a new empty cache. Markdown
+    lines through ``out``; returns the numbers (``results`` as lists of dicts)."""
     plan = probes(quick=quick, bot_depths=bot_depths)
     cache_dir = Path(tempfile.mkdtemp(prefix="actfn-firstuse-cache-"))
+    lms_cache_dir = Path(tempfile.mkdtemp(prefix="actfn-firstuse-cache-"))
     start = time.perf_counter()
     out(f"## First use after ready (1 worker, {len(plan)} requests per round, target {TARGET_S:g} s)")
     out()
@@ -280,11 +289,14 @@ def measure(out=print, quick: bool = False, bot_depths: bool = False, log_compil
         report("Empty compilation cache (a new host or release)", cold, out)
         warm = run_round(cache_dir, plan, log_compiles, out)
         report("Compilation cache filled by the first round (a restarted worker)", warm, out)
+        lms = run_round(lms_cache_dir, quiz_and_concepts_first(plan), log_compiles, out)
+        report("Quiz and concepts first (a bot or an LMS; fresh worker, empty compilation cache)", lms, out)
     finally:
         shutil.rmtree(cache_dir, ignore_errors=True)
+        shutil.rmtree(lms_cache_dir, ignore_errors=True)
     total = time.perf_counter() - start
     out(f"Total wall time of the probe: {total:.0f} s")
-    rounds = {"cold": cold, "warm_cache": warm}
+    rounds = {"cold": cold, "warm_cache": warm, "quiz_first": lms}
     return {
         "total_s": total,
         **{

@@ -4,7 +4,7 @@ import numpy as np
 
 from service.api.warmup import PAGE_CURVES, PAGE_FLOWS, warm
 from service.core.programs import PROGRAMS
-from service.teaching import concepts, quiz
+from service.teaching import concepts, export, quiz
 
 
 def test_the_pages_first_screen_compiles_nothing_after_warm_up(make_app):
@@ -18,6 +18,7 @@ def test_the_pages_first_screen_compiles_nothing_after_warm_up(make_app):
     quiz._pool.cache_clear()
     concepts.illustrations.cache_clear()
     concepts._flow.cache_clear()
+    export.picture.cache_clear()
     assert warm(app).ready
     client = app.test_client()
     before = PROGRAMS.compilations
@@ -49,9 +50,17 @@ def test_the_pages_first_screen_compiles_nothing_after_warm_up(make_app):
     for concept_id in concepts.CONCEPTS:
         assert client.get(f"/v1/concepts/{concept_id}").status_code == 200
     assert concepts.illustrations.cache_info().currsize == len(concepts.CONCEPTS)
+    # Every question was built in warm-up: a 50-question export (2–3 s from an empty
+    # compilation cache before) and any later draw compile nothing.
+    for seed in (1, 2):
+        assert client.get(f"/v1/quiz/export?format=gift&seed={seed}").status_code == 200
+    # and every curve a Moodle export embeds was drawn (~0.2 s each on first use before).
+    assert export.picture.cache_info().currsize == len(export.pictured()) > 0
+    assert client.get("/v1/quiz/export?format=moodle&seed=1").status_code == 200
+    assert export.picture.cache_info().currsize == len(export.pictured())
     assert PROGRAMS.compilations == before, sorted((k[0], k[1].name, k[2:]) for k in set(PROGRAMS._entries) - warmed)
     # The quiz's table of distinct questions (what the page's first question waited ~2.7 s for,
-    # cold) is built; a question may still survey an activation's properties on first use.
+    # cold) is built once.
     assert quiz._pool.cache_info().currsize == 1
     built = quiz._pool.cache_info().misses
     assert client.get("/v1/quiz/questions?count=1").status_code == 200

@@ -57,16 +57,21 @@ def compile_first_screens(limits: core.Limits) -> None:
     from ..core.chain import chain
     from ..core.flow import gradient_flow
     from ..teaching.concepts import CONCEPTS, illustrations
-    from ..teaching.quiz import pool
+    from ..teaching.export import picture, pictured
+    from ..teaching.quiz import build_every_question
 
     def default(name: str) -> tuple[core.Activation, dict]:
         activation = core.CATALOG.get(name)
         return activation, activation.bind({})
 
-    # First the quiz's table of every question it can ask, told apart by content (the page's
-    # first question and every later draw or export read it; building it evaluates what each
-    # question asks): the programs compiled last are the last the bounded program cache drops.
-    pool()
+    # First every question the quiz can ask, built once (the table of them, told apart by
+    # content, that the page's first question and every later draw or export read; and what
+    # each question evaluates, surveys and compiles): the programs compiled last are the last
+    # the bounded program cache drops.
+    build_every_question()
+    # The curves a Moodle export embeds (15 activations, ~0.2 s each to compile and draw).
+    for name in pictured():
+        picture(name)
     # Every concept's illustrations (deterministic, computed once per worker): the
     # initialisation concept alone runs five gradient flows, ~1.7 s from an empty cache.
     for concept_id in CONCEPTS:

@@ -4,6 +4,7 @@ JSON and Markdown. Answers are always included: an export is an answer key."""
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import io
 import zipfile
@@ -13,7 +14,7 @@ from xml.sax.saxutils import quoteattr
 import numpy as np
 import orjson
 
-from .quiz import MULTIPLE_CHOICE, NUMERIC, TRUE_FALSE, Question
+from .quiz import MULTIPLE_CHOICE, NUMERIC, TRUE_FALSE, Question, pool
 
 FORMATS = ("gift", "moodle", "qti", "canvas", "json", "markdown")
 MEDIA_TYPES = {
@@ -90,13 +91,23 @@ def _cdata(html: str) -> str:
     return "<![CDATA[" + html.replace("]]>", "]]]]><![CDATA[>") + "]]>"
 
 
-def _picture(name: str) -> bytes:
-    """f (solid) and f′ (dashed) of a catalog activation on [−5, 5], as a PNG."""
+@functools.cache
+def picture(name: str) -> str:
+    """f (solid) and f′ (dashed) of a catalog activation on [−5, 5], as a base64 PNG (the same
+    for every export: drawn once per worker)."""
     from ..core import CATALOG
     from ..plotting import Curve, curve_plot
 
     a = CATALOG.get(name)
-    return curve_plot([Curve(a, a.bind({}), name)], width=480, height=300, fmt="png", shade_saturation=False)
+    png = curve_plot([Curve(a, a.bind({}), name)], width=480, height=300, fmt="png", shade_saturation=False)
+    return base64.b64encode(png).decode()
+
+
+def pictured() -> list[str]:
+    """The activations whose picture a Moodle export may embed (those of the questions a
+    picture helps)."""
+    found = pool()
+    return sorted({params["a"] for g in PICTURED for params, _ in found.get(g, []) if params.get("a")})
 
 
 def moodle_xml(questions: list[Question], meta: dict) -> bytes:
@@ -116,7 +127,6 @@ def moodle_xml(questions: list[Question], meta: dict) -> bytes:
         f'    <info format="html"><text>{_cdata(about)}</text></info>',
         "  </question>",
     ]
-    pictures: dict[str, str] = {}
     for q in questions:
         html = f"<p>{xml_escape(q.text)}</p>"
         files = []
@@ -126,9 +136,7 @@ def moodle_xml(questions: list[Question], meta: dict) -> bytes:
                 image = f"{q.activation}.png"
                 alt = f"{q.activation}: f solid, f′ dashed, for x from −5 to 5"
                 html += f'<p><img src="@@PLUGINFILE@@/{image}" alt="{xml_escape(alt)}" width="480" height="300"></p>'
-                if q.activation not in pictures:
-                    pictures[q.activation] = base64.b64encode(_picture(q.activation)).decode()
-                files.append(f'<file name="{image}" path="/" encoding="base64">{pictures[q.activation]}</file>')
+                files.append(f'<file name="{image}" path="/" encoding="base64">{picture(q.activation)}</file>')
         penalty = "1" if q.type == TRUE_FALSE else "0.3333333"
         feedback = f"<p>{xml_escape(q.explanation)}</p>"
         out += [
