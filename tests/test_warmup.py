@@ -65,3 +65,25 @@ def test_the_pages_first_screen_compiles_nothing_after_warm_up(make_app):
     built = quiz._pool.cache_info().misses
     assert client.get("/v1/quiz/questions?count=1").status_code == 200
     assert quiz._pool.cache_info().misses == built  # read, not built again
+
+
+def test_programs_compiled_inside_transient_are_dropped_and_earlier_ones_kept():
+    """What warm-up computes once and keeps (pictures, concept illustrations) does not keep
+    the programs it compiled; programs cached before stay, whether used inside or not."""
+    import jax
+    import jax.numpy as jnp
+
+    from service.core.programs import ProgramCache
+
+    cache = ProgramCache()
+
+    def specs():
+        return (jax.ShapeDtypeStruct((4,), np.float32),)
+
+    kept = cache.get("kept", lambda: jax.jit(jnp.sin), specs)
+    with cache.transient():
+        assert cache.get("kept", lambda: jax.jit(jnp.sin), specs) is kept
+        once = cache.get("once", lambda: jax.jit(jnp.cos), specs)
+        assert len(cache) == 2 and np.allclose(once.run(np.zeros(4, np.float32)), 1.0)
+    assert len(cache) == 1 and cache.total_mb == kept.mb
+    assert cache.get("kept", lambda: jax.jit(jnp.sin), specs) is kept and cache.compilations == 2

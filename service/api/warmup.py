@@ -15,6 +15,7 @@ import numpy as np
 from flask import Flask
 
 from .. import core
+from ..core.programs import PROGRAMS
 
 log = logging.getLogger("actfn.warmup")
 
@@ -66,16 +67,9 @@ def compile_first_screens(limits: core.Limits) -> None:
 
     # First every question the quiz can ask, built once (the table of them, told apart by
     # content, that the page's first question and every later draw or export read; and what
-    # each question evaluates, surveys and compiles): the programs compiled last are the last
-    # the bounded program cache drops.
+    # each question evaluates, surveys and compiles), then the page's first screen: the
+    # programs compiled last are the last the bounded program cache drops.
     build_every_question()
-    # The curves a Moodle export embeds (15 activations, ~0.2 s each to compile and draw).
-    for name in pictured():
-        picture(name)
-    # Every concept's illustrations (deterministic, computed once per worker): the
-    # initialisation concept alone runs five gradient flows, ~1.7 s from an empty cache.
-    for concept_id in CONCEPTS:
-        illustrations(concept_id)
     x = np.linspace(-3.0, 3.0, 7)
     for name, order in COMMON:
         core.evaluate(*default(name), x, order=order, dtype="float32", limits=limits)
@@ -87,3 +81,12 @@ def compile_first_screens(limits: core.Limits) -> None:
     core.evaluate(*default("softmax"), PAGE_SCORES, order=1, dtype="float64", limits=limits)
     for name in PAGE_FLOWS:
         gradient_flow(*default(name), depth=10, width=64, batch=64, init="he_normal", limits=limits)
+    # Results kept for good (each worker computes them once): the curves a Moodle export
+    # embeds (15 activations, ~0.2 s each to compile and draw) and every concept's
+    # illustrations (the initialisation concept alone runs five gradient flows, ~1.7 s from an
+    # empty cache). The programs they compile are not kept (~25 MB per worker).
+    with PROGRAMS.transient():
+        for name in pictured():
+            picture(name)
+        for concept_id in CONCEPTS:
+            illustrations(concept_id)

@@ -315,7 +315,7 @@ def gradient_flow(
         v,
         t,
         np.asarray(bias, np_dtype),
-        {k: np.asarray(v, dtype=np_dtype) for k, v in traced.items()},
+        {k: np.asarray(value, dtype=np_dtype) for k, value in traced.items()},
         np.int32(depth),
         np.int32(width),
         np.int32(batch),

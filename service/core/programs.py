@@ -17,12 +17,13 @@ trace it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -175,6 +176,20 @@ class ProgramCache:
         with self._lock:
             self._entries.clear()
             self.total_mb = 0.0
+
+    @contextlib.contextmanager
+    def transient(self) -> Iterator[None]:
+        """Programs compiled inside are dropped at the end (those cached before stay): for work
+        whose results are kept elsewhere, so that executables used once do not hold memory
+        (~3–4 MB for a gradient flow's). The persistent compilation cache still holds them."""
+        with self._lock:
+            before = set(self._entries)
+        try:
+            yield
+        finally:
+            with self._lock:
+                for key in [k for k in self._entries if k not in before]:
+                    self.total_mb -= self._entries.pop(key).mb
 
     def __len__(self) -> int:
         return len(self._entries)
