@@ -4,12 +4,15 @@ A fresh gunicorn service (the production config, as ``bench/run.py``'s ``bench_h
 it) is asked every request the page (``service/static/js``) or a bot sends, once each, for
 every catalog activation: the first request of its kind after ``/readyz`` turned 200, the one
 that pays for compiling its programs. One worker (``workers=1``), so every request is a first
-use on the worker that answers it. Two rounds:
+use on the worker that answers it. Three rounds:
 
 - cold: JAX's persistent compilation cache (``ACTFN_COMPILATION_CACHE_DIR``) is a fresh empty
   directory: a new host, or a new release;
 - warm cache: a second server (a restarted or recycled worker) on the directory the cold round
-  filled.
+  filled;
+- quiz first: a third server on a new empty directory asked only the quiz and concept requests,
+  as a bot's or an LMS's first (in the page's order they come last, after requests that compile
+  much of what they need).
 
 Reported: cold start to ready (``Server`` construction until every worker has logged its
 warm-up and ``/readyz`` answers 200), and per endpoint p50 and p100 (max) of the first-use

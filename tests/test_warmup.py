@@ -1,4 +1,5 @@
-"""Warm-up: after a worker is ready, the page's first screen compiles nothing."""
+"""Warm-up: after a worker is ready, the page's first screen, the quiz and the concepts compile
+nothing."""
 
 import numpy as np
 
@@ -7,12 +8,13 @@ from service.core.programs import PROGRAMS
 from service.teaching import concepts, export, quiz
 
 
-def test_the_pages_first_screen_compiles_nothing_after_warm_up(make_app):
+def test_the_first_screen_quiz_and_concepts_compile_nothing_after_warm_up(make_app):
     """The requests service/static/js sends on first load, with the page's own bodies: curves
     (401 points and the readout), readouts, chains over the depth slider, the softmax panel
-    and the dying-ReLU panel over its depth slider. From an empty program cache and quiz table,
-    as in a new worker (earlier tests may have filled the table and evicted its programs), and a
-    fresh app (the session's may have been warmed already)."""
+    and the dying-ReLU panel over its depth slider; then every concept, quiz exports (GIFT and
+    Moodle, with its pictures) and a question. From an empty program cache, quiz table and
+    caches of pictures and illustrations, as in a new worker (earlier tests may have filled
+    them and evicted their programs), and a fresh app (the session's may have been warmed)."""
     app = make_app()
     PROGRAMS.clear()
     quiz._pool.cache_clear()

@@ -84,7 +84,7 @@ def compile_first_screens(limits: core.Limits) -> None:
     # Results kept for good (each worker computes them once): the curves a Moodle export
     # embeds (15 activations, ~0.2 s each to compile and draw) and every concept's
     # illustrations (the initialisation concept alone runs five gradient flows, ~1.7 s from an
-    # empty cache). The programs they compile are not kept (~25 MB per worker).
+    # empty cache). The programs they compile are not kept (~15 MB per worker).
     with PROGRAMS.transient():
         for name in pictured():
             picture(name)

@@ -181,7 +181,8 @@ class ProgramCache:
     def transient(self) -> Iterator[None]:
         """Programs compiled inside are dropped at the end (those cached before stay): for work
         whose results are kept elsewhere, so that executables used once do not hold memory
-        (~3–4 MB for a gradient flow's). The persistent compilation cache still holds them."""
+        (~3–4 MB for a gradient flow's). The persistent compilation cache still holds them.
+        Programs other threads compile meanwhile are dropped too (compiled again when used)."""
         with self._lock:
             before = set(self._entries)
         try:
